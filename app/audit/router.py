@@ -1,0 +1,38 @@
+"""Audit endpoints (admin)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.audit import service
+from app.audit.schemas import AuditEventRead
+from app.common.schemas import Page
+from app.deps import AdminDep, PageDep, SessionDep
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+@router.get("", response_model=Page[AuditEventRead])
+def list_events(
+    session: SessionDep,
+    _principal: AdminDep,
+    page: PageDep,
+    entity_type: Annotated[str | None, Query(max_length=64)] = None,
+    entity_id: int | None = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+) -> Page[AuditEventRead]:
+    """Who changed what and when, newest first."""
+    rows, total = service.get_all(
+        session,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        action=action,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return Page(
+        items=[AuditEventRead.model_validate(r) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )

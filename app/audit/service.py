@@ -1,0 +1,84 @@
+"""Writing and reading audit events."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditEvent
+from app.organizations.service import Principal
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The fields whose value changed, as {field: {"before": .., "after": ..}}."""
+    return {
+        key: {"before": _jsonable(before.get(key)), "after": _jsonable(after[key])}
+        for key in after
+        if _jsonable(before.get(key)) != _jsonable(after[key])
+    }
+
+
+def record(
+    session: Session,
+    *,
+    principal: Principal,
+    action: str,
+    entity_type: str,
+    entity_id: int,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit event in the caller's transaction."""
+    event = AuditEvent(
+        organization_id=principal.organization_id,
+        actor=principal.actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        changes=_jsonable(changes or {}),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def get_all(
+    session: Session,
+    *,
+    entity_type: str | None,
+    entity_id: int | None,
+    action: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[AuditEvent], int]:
+    """Audit events, newest first, with optional filters."""
+    query = select(AuditEvent)
+    if entity_type:
+        query = query.where(AuditEvent.entity_type == entity_type)
+    if entity_id is not None:
+        query = query.where(AuditEvent.entity_id == entity_id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), total

@@ -1,0 +1,60 @@
+"""Behaviour shared by the versioned, archivable, organization-owned records."""
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from app.areas import service as areas_service
+from app.areas.models import TechnologyArea
+from app.audit import service as audit
+from app.db import utcnow
+from app.errors import InvalidField, PreconditionFailed
+
+
+class VersionedRecord(Protocol):
+    id: int
+    version: int
+    technology_areas: list[TechnologyArea]
+
+
+def check_version(record: VersionedRecord, expected_version: int | None, label: str) -> None:
+    """412 when the client's If-Match version is not the stored one."""
+    if expected_version is not None and expected_version != record.version:
+        raise PreconditionFailed(
+            f"{label} {record.id} is at version {record.version}, not {expected_version}"
+        )
+
+
+def apply_field_changes(
+    session: Session,
+    *,
+    record: Any,
+    changes: dict[str, Any],
+    snapshot: Callable[[Any], dict[str, Any]],
+    not_nullable: set[str],
+    lock: bool = False,
+) -> dict[str, Any]:
+    """Write validated changes onto a record and return the audited diff.
+
+    With `lock`, the changed fields are remembered as set by hand so imports keep them.
+    """
+    for key, value in changes.items():
+        if value is None and key in not_nullable:
+            raise InvalidField(key, "may not be null")
+    before = snapshot(record)
+    for key, value in changes.items():
+        if key == "technology_areas":
+            record.technology_areas = areas_service.resolve(session, slugs=value, field=key)
+        elif isinstance(value, list):
+            setattr(record, key, [v.model_dump() if isinstance(v, BaseModel) else v for v in value])
+        else:
+            setattr(record, key, value)
+    changed = audit.diff(before, snapshot(record))
+    if changed:
+        record.updated_at = utcnow()
+        if lock:
+            record.locked_fields = sorted(set(record.locked_fields) | changed.keys())
+        session.flush()
+    return changed

@@ -1,0 +1,273 @@
+"""Company profiles: list, read, create, update, archive."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.areas import service as areas_service
+from app.areas.models import TechnologyArea
+from app.audit import service as audit
+from app.common.records import apply_field_changes, check_version
+from app.companies.models import Company, CompanyRole, company_technology_areas
+from app.companies.schemas import CompanyCreate, CompanyRead, CompanyUpdate, VettingSummary
+from app.db import utcnow
+from app.errors import Conflict, InvalidField, NotFound
+from app.jobs import service as jobs
+from app.organizations.service import Principal
+
+NATURAL_KEYS = ("uei", "cage", "corporate_number")
+NOT_NULLABLE = {
+    "role",
+    "country",
+    "name",
+    "narrative",
+    "keywords",
+    "technology_areas",
+    "naics",
+    "certifications",
+    "consortia",
+    "contacts",
+}
+# Fields whose change alters what the ranker reads.
+TEXT_FIELDS = {"name", "narrative", "keywords", "technology_areas", "naics"}
+VETTING_STATES = {
+    "vetted",
+    "pending",
+    "rejected",
+    "suspended",
+    "expired",
+    "unvetted",
+    "not_required",
+}
+
+
+def profile_text(company: Company) -> str:
+    """The text the ranker reads for a company."""
+    parts = [company.name + "."]
+    if company.narrative:
+        parts.append(company.narrative)
+    if company.keywords:
+        parts.append("Capabilities: " + "; ".join(company.keywords) + ".")
+    return " ".join(parts)
+
+
+def snapshot(company: Company) -> dict[str, Any]:
+    """The audited fields of a company."""
+    return {
+        "role": company.role,
+        "country": company.country,
+        "name": company.name,
+        "name_ja": company.name_ja,
+        "website": company.website,
+        "narrative": company.narrative,
+        "keywords": company.keywords,
+        "technology_areas": company.area_slugs,
+        "naics": company.naics,
+        "uei": company.uei,
+        "cage": company.cage,
+        "corporate_number": company.corporate_number,
+        "certifications": company.certifications,
+        "consortia": company.consortia,
+        "contacts": company.contacts,
+    }
+
+
+def to_read(company: Company, *, now: datetime | None = None) -> CompanyRead:
+    """The API view of a company, with its effective vetting status."""
+    now = now or utcnow()
+    data = snapshot(company)
+    return CompanyRead(
+        id=company.id,
+        **data,
+        created_by=company.created_by.slug,
+        created_at=company.created_at,
+        updated_at=company.updated_at,
+        version=company.version,
+        vetting=VettingSummary(
+            status=company.effective_vetting(now),
+            decided_at=company.vetting_decided_at,
+            expires_at=company.vetting_expires_at,
+        ),
+    )
+
+
+def get(session: Session, *, company_id: int) -> Company:
+    """A live (not archived) company, or NotFound."""
+    company = session.get(Company, company_id)
+    if company is None or company.archived_at is not None:
+        raise NotFound(f"no company with id {company_id}")
+    return company
+
+
+def _vetting_filter(query: Select[Any], status: str, now: datetime) -> Select[Any]:
+    if status not in VETTING_STATES:
+        raise InvalidField(
+            "vetting_status",
+            f"must be one of {', '.join(sorted(VETTING_STATES))}",
+            location="query",
+        )
+    jp = Company.role == CompanyRole.JP_PARTNER
+    live = or_(Company.vetting_expires_at.is_(None), Company.vetting_expires_at > now)
+    conditions = {
+        "not_required": Company.role == CompanyRole.US_PERFORMER,
+        "unvetted": and_(jp, Company.vetting_status.is_(None)),
+        "vetted": and_(jp, Company.vetting_status == "vetted", live),
+        "expired": and_(jp, Company.vetting_status == "vetted", Company.vetting_expires_at <= now),
+    }
+    condition = conditions.get(status, and_(jp, Company.vetting_status == status))
+    return query.where(condition)
+
+
+def get_all(
+    session: Session,
+    *,
+    role: CompanyRole | None = None,
+    country: str | None = None,
+    technology_area: str | None = None,
+    vetting_status: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Company], int]:
+    """Live companies matching the filters, by name, with the total count."""
+    query = select(Company).where(Company.archived_at.is_(None))
+    if role is not None:
+        query = query.where(Company.role == role)
+    if country:
+        query = query.where(Company.country == country.upper())
+    if technology_area:
+        areas_service.resolve(session, slugs=[technology_area], field="technology_area")
+        query = query.where(
+            Company.id.in_(
+                select(company_technology_areas.c.company_id)
+                .join(TechnologyArea)
+                .where(TechnologyArea.slug == technology_area)
+            )
+        )
+    if vetting_status:
+        query = _vetting_filter(query, vetting_status, utcnow())
+    if q:
+        needle = q.strip().lower()
+        query = query.where(
+            or_(
+                func.lower(Company.name).contains(needle, autoescape=True),
+                func.lower(func.coalesce(Company.name_ja, "")).contains(needle, autoescape=True),
+                func.lower(Company.narrative).contains(needle, autoescape=True),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Company.name, Company.id).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def _check_natural_keys(session: Session, values: dict[str, Any], exclude_id: int | None) -> None:
+    for key in NATURAL_KEYS:
+        value = values.get(key)
+        if value is None:
+            continue
+        query = select(Company.id).where(getattr(Company, key) == value)
+        if exclude_id is not None:
+            query = query.where(Company.id != exclude_id)
+        other = session.scalar(query)
+        if other is not None:
+            raise Conflict(f"company {other} already has {key} {value}")
+
+
+def _queue_embedding(session: Session, company: Company) -> None:
+    jobs.enqueue(
+        session,
+        kind="embed",
+        payload={"entity": "company", "id": company.id},
+        dedupe_key=f"embed:company:{company.id}",
+    )
+
+
+def create(
+    session: Session,
+    *,
+    principal: Principal,
+    data: CompanyCreate,
+    source: str | None = None,
+    external_id: str | None = None,
+) -> Company:
+    """Create a company profile (its embedding is computed in the background)."""
+    values = data.model_dump(exclude={"technology_areas"})
+    _check_natural_keys(session, values, exclude_id=None)
+    areas = areas_service.resolve(session, slugs=data.technology_areas, field="technology_areas")
+    values["contacts"] = [c.model_dump() for c in data.contacts]
+    company = Company(
+        **values,
+        technology_areas=areas,
+        created_by_id=principal.organization_id,
+        external_source=source,
+        external_id=external_id,
+    )
+    session.add(company)
+    session.flush()
+    audit.record(
+        session,
+        principal=principal,
+        action="create",
+        entity_type="company",
+        entity_id=company.id,
+        changes=audit.diff({}, snapshot(company)),
+    )
+    _queue_embedding(session, company)
+    return company
+
+
+def apply_changes(
+    session: Session, *, company: Company, changes: dict[str, Any], lock: bool = False
+) -> dict[str, Any]:
+    """Write validated field changes onto a company; returns the audited diff."""
+    _check_natural_keys(session, changes, exclude_id=company.id)
+    changed = apply_field_changes(
+        session,
+        record=company,
+        changes=changes,
+        snapshot=snapshot,
+        not_nullable=NOT_NULLABLE,
+        lock=lock,
+    )
+    if TEXT_FIELDS & changed.keys():
+        _queue_embedding(session, company)
+    return changed
+
+
+def update(
+    session: Session,
+    *,
+    principal: Principal,
+    company_id: int,
+    data: CompanyUpdate,
+    expected_version: int | None,
+) -> Company:
+    """Change the fields sent; the caller's organization must own the record."""
+    company = get(session, company_id=company_id)
+    principal.require_owner(company.created_by_id, "company")
+    check_version(company, expected_version, "company")
+    changes = {k: getattr(data, k) for k in data.model_fields_set}
+    changed = apply_changes(session, company=company, changes=changes, lock=True)
+    if changed:
+        audit.record(
+            session,
+            principal=principal,
+            action="update",
+            entity_type="company",
+            entity_id=company.id,
+            changes=changed,
+        )
+    return company
+
+
+def archive(session: Session, *, principal: Principal, company_id: int) -> None:
+    """Archive a company: it disappears from lists and matching; history stays."""
+    company = get(session, company_id=company_id)
+    principal.require_owner(company.created_by_id, "company")
+    company.archived_at = utcnow()
+    session.flush()
+    audit.record(
+        session, principal=principal, action="archive", entity_type="company", entity_id=company.id
+    )

@@ -1,0 +1,53 @@
+"""Settings from the environment (prefix KAKEHASHI_); nothing else reads os.environ."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of the service, the CLI and the worker."""
+
+    model_config = SettingsConfigDict(env_prefix="KAKEHASHI_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./kakehashi.db"
+    secret_key: str = DEVELOPMENT_SECRET
+    log_level: str = "INFO"
+    # Directory of a sentence-transformers model; empty means the bundled all-MiniLM-L6-v2.
+    model_path: str = ""
+    embedding_batch_size: int = Field(default=32, ge=1, le=1024)
+    # Run the background job worker inside the API process (one worker thread).
+    run_worker: bool = True
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_upload_bytes: int = Field(default=200 * 1_048_576, ge=1024)
+    cache_dir: Path = Path(".cache")
+    seed_dir: Path = Path(__file__).resolve().parent.parent / "seed_data"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> "Settings":
+        if self.env == "production" and (
+            self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "KAKEHASHI_SECRET_KEY must be set to a random value of 32+ characters "
+                "outside development"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the configured database is SQLite."""
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

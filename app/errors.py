@@ -1,0 +1,99 @@
+"""Business errors carry their HTTP status; one handler turns them into JSON."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
+
+
+class AppError(Exception):
+    """Base of expected failures; never a 500."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON body sent to the client."""
+        return {"detail": self.message, "code": self.code}
+
+
+class NotAuthenticated(AppError):
+    status_code = 401
+    code = "not_authenticated"
+
+    def __init__(self, message: str = "missing or invalid API key") -> None:
+        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class PreconditionFailed(AppError):
+    status_code = 412
+    code = "precondition_failed"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class InvalidField(AppError):
+    """A value that passed parsing but breaks a rule that needs the database (422)."""
+
+    status_code = 422
+    code = "invalid"
+
+    def __init__(self, field: str, reason: str, *, location: str = "body") -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+        self.location = location
+
+    def to_body(self) -> dict[str, Any]:
+        """Same shape as FastAPI's request validation errors."""
+        return {
+            "detail": [
+                {
+                    "loc": [self.location, *self.field.split(".")],
+                    "msg": self.reason,
+                    "type": "value_error",
+                }
+            ]
+        }
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the JSON handlers for business errors and lost updates."""
+
+    @app.exception_handler(AppError)
+    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse(exc.to_body(), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
+        return JSONResponse(
+            {
+                "detail": "the record was changed by someone else; reload and retry",
+                "code": "precondition_failed",
+            },
+            status_code=412,
+        )

@@ -1,0 +1,200 @@
+"""Turn the HTML-ish text of SAM.gov descriptions into plain text without losing any words."""
+
+from __future__ import annotations
+
+import re
+from html.entities import html5
+from html.parser import HTMLParser
+
+
+def _names(text: str) -> frozenset[str]:
+    """Build a set of tag names from a space-separated list."""
+    return frozenset(text.split())
+
+
+# Tags that end a line, and tags that end a paragraph (blank line after).
+_LINE_TAGS = _names(
+    "address article aside body br caption center dd details div dt fieldset figcaption figure "
+    "footer form head header html legend main nav section summary tbody tfoot thead title tr"
+)
+_PARA_TAGS = _names("blockquote dl h1 h2 h3 h4 h5 h6 hr ol p pre table ul")
+_INLINE_TAGS = _names(
+    "a abbr acronym b big cite code col colgroup data del dfn em font i img ins kbd label li "
+    "link mark meta nobr q s samp small span strike strong sub sup td th time tt u var wbr"
+)
+KNOWN_TAGS = _LINE_TAGS | _PARA_TAGS | _INLINE_TAGS
+
+_ATTR = r"""(?:\s+[A-Za-z_:][-A-Za-z0-9_:.]*(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)"""
+_TAG = rf"</?(?P<name>[A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9]*)?)(?:{_ATTR})*\s*/?>"
+_ENTITY = r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|(?P<ent>[A-Za-z][A-Za-z0-9]{1,31}));"
+_TOKEN_RE = re.compile(rf"(?P<tag>{_TAG})|(?P<entity>{_ENTITY})|[<&]")
+_TAG_RE = re.compile(_TAG)
+_ENTITY_RE = re.compile(_ENTITY)
+
+# Markup that carries no text: comments, Word conditionals, doctypes, XML processing
+# instructions, and closed script/style blocks (an unclosed one is left as literal text).
+_NOISE_RE = re.compile(
+    r"<!--.*?-->|<!\[(?:end)?if[^\]>]*\]>|<!doctype[^<>]*>|<\?xml[^<>]*\?>"
+    r"|<(script|style)\b[^<>]*>.*?</\1\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+_NEWLINES_RE = re.compile(r"\r\n?")
+_BLANK_RUN_RE = re.compile(r"\n{3,}")
+_LINK_SCHEMES = ("http://", "https://", "mailto:", "ftp://")
+
+
+def _is_known_tag(name: str) -> bool:
+    """Say whether a tag name is real HTML (or a namespaced Office tag such as o:p)."""
+    name = name.lower()
+    return name in KNOWN_TAGS or ":" in name
+
+
+def _is_entity(match: re.Match[str]) -> bool:
+    """Say whether an &...; reference is a real character reference."""
+    name = match.group("ent")
+    return name is None or f"{name};" in html5
+
+
+def has_markup(text: str) -> bool:
+    """Say whether text holds anything html_to_text treats as markup rather than words."""
+    if "<" not in text and "&" not in text:
+        return False
+    if _NOISE_RE.search(text):
+        return True
+    if any(_is_known_tag(m.group("name")) for m in _TAG_RE.finditer(text)):
+        return True
+    return any(_is_entity(m) for m in _ENTITY_RE.finditer(text))
+
+
+def _escape_literals(text: str) -> str:
+    """Escape every < and & that does not start a known tag or a real entity."""
+
+    def replace(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if match.group("tag") is not None:
+            if _is_known_tag(match.group("name")):
+                return token
+            # "<Jane Smith jane@agency.gov>" parses like a tag; keep it as text.
+            return "&lt;" + _escape_literals(token[1:])
+        if match.group("entity") is not None:
+            return token if _is_entity(match) else "&amp;" + token[1:]
+        return "&lt;" if token == "<" else "&amp;"
+
+    return _TOKEN_RE.sub(replace, text)
+
+
+def _has_block_tags(text: str) -> bool:
+    """Say whether the text uses tags that lay out lines, so its raw newlines mean nothing."""
+    for match in _TAG_RE.finditer(text):
+        name = match.group("name").lower()
+        if name in _LINE_TAGS or name in _PARA_TAGS or name == "li":
+            return True
+    return False
+
+
+class _TextBuilder(HTMLParser):
+    """Collect the text of an escaped HTML fragment, turning layout tags into line breaks."""
+
+    def __init__(self, *, keep_newlines: bool) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._keep_newlines = keep_newlines
+        self._pre = 0
+        self._lists: list[list[int] | None] = []
+        self._links: list[tuple[str, int]] = []
+        self._pending = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Open a tag."""
+        if tag == "br":
+            self._pending = min(self._pending + 1, 2)  # <br><br> is how editors make paragraphs
+        elif tag == "li":
+            self._break(1)
+            counter = self._lists[-1] if self._lists else None
+            if counter is None:
+                self._emit("• ")
+            else:
+                counter[0] += 1
+                self._emit(f"{counter[0]}. ")
+        elif tag in ("td", "th"):
+            self.parts.append(" ")
+        elif tag == "a":
+            href = dict(attrs).get("href") or ""
+            self._links.append((href.strip(), len(self.parts)))
+        if tag in ("ul", "ol"):
+            self._lists.append([0] if tag == "ol" else None)
+        elif tag == "pre":
+            self._pre += 1
+        self._break(2 if tag in _PARA_TAGS else 1 if tag in _LINE_TAGS and tag != "br" else 0)
+
+    def handle_endtag(self, tag: str) -> None:
+        """Close a tag."""
+        if tag in ("ul", "ol") and self._lists:
+            self._lists.pop()
+        elif tag == "pre" and self._pre:
+            self._pre -= 1
+        elif tag == "a" and self._links:
+            self._close_link()
+        if tag != "br":
+            self._break(2 if tag in _PARA_TAGS else 1 if tag in _LINE_TAGS else 0)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Treat <br/> and friends as a start tag only, so they break the line once."""
+        self.handle_starttag(tag, attrs)
+        if tag not in _LINE_TAGS and tag not in _PARA_TAGS:
+            self.handle_endtag(tag)
+
+    def handle_data(self, data: str) -> None:
+        """Keep text; in HTML layout mode raw newlines are just spaces."""
+        if not self._keep_newlines and not self._pre:
+            data = data.replace("\n", " ")
+            if self._pending and not data.strip():
+                return  # indentation between block tags
+        self._emit(data)
+
+    def _break(self, kind: int) -> None:
+        """Ask for a line break (1) or a paragraph break (2) before the next text."""
+        self._pending = max(self._pending, kind)
+
+    def _emit(self, text: str) -> None:
+        """Append text after any pending break."""
+        if self._pending:
+            self.parts.append("\n" * self._pending)
+            self._pending = 0
+        self.parts.append(text)
+
+    def _close_link(self) -> None:
+        """Keep a link's address beside its text when the text does not already show it."""
+        href, start = self._links.pop()
+        if not href.lower().startswith(_LINK_SCHEMES):
+            return
+        shown = "".join(self.parts[start:])
+        address = href[len("mailto:") :] if href.lower().startswith("mailto:") else href
+        if address in shown:
+            return
+        self._emit(f" ({address})" if shown.strip() else address)
+
+
+def _tidy(text: str) -> str:
+    """Collapse spaces inside lines and keep at most one blank line between paragraphs."""
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    return _BLANK_RUN_RE.sub("\n\n", "\n".join(lines)).strip("\n")
+
+
+def html_to_text(value: str) -> str:
+    """Convert an HTML or plain-text description to plain text, keeping every word."""
+    text = _NEWLINES_RE.sub("\n", value)
+    if "<" not in text and "&" not in text:
+        return _tidy(text)
+    text = _NOISE_RE.sub("", text)
+    builder = _TextBuilder(keep_newlines=not _has_block_tags(text))
+    builder.feed(_escape_literals(text))
+    builder.close()
+    return _tidy("".join(builder.parts))
+
+
+def inline_text(value: str) -> str:
+    """Convert a short field (a title, a name) to one line of plain text."""
+    if "<" not in value and "&" not in value:
+        return " ".join(value.split())
+    return " ".join(html_to_text(value).split())

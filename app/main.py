@@ -1,0 +1,73 @@
+"""The FastAPI application."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from app.areas.router import router as areas_router
+from app.audit.router import router as audit_router
+from app.authorizations.router import router as authorizations_router
+from app.common.body_limit import BodySizeLimit
+from app.companies.router import router as companies_router
+from app.config import get_settings
+from app.errors import install_error_handlers
+from app.health.router import router as health_router
+from app.organizations.router import router as organizations_router
+from app.solicitations.router import router as solicitations_router
+from app.vetting.router import router as vetting_router
+
+log = logging.getLogger("kakehashi")
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """Start the in-process job worker (if enabled) and stop it on shutdown."""
+    settings = get_settings()
+    worker = None
+    if settings.run_worker:
+        from app.jobs.worker import BackgroundWorker
+
+        worker = BackgroundWorker(poll_seconds=settings.worker_poll_seconds)
+        worker.start()
+    try:
+        yield
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+def create_app() -> FastAPI:
+    """Build the application with its routers and error handlers."""
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = FastAPI(
+        title="Kakehashi",
+        version="0.1.0",
+        description="Matches US OTA performers and vetted Japanese technology partners to OTA "
+        "solicitations. Authenticate with `Authorization: Bearer <API key>`.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
+    )
+
+    api = APIRouter(prefix="/api/v1")
+    for router in (
+        health_router,
+        organizations_router,
+        areas_router,
+        companies_router,
+        vetting_router,
+        solicitations_router,
+        authorizations_router,
+        audit_router,
+    ):
+        api.include_router(router)
+    app.include_router(api)
+    return app

@@ -1,0 +1,26 @@
+"""Every ORM model, imported once so metadata is complete (Alembic, tests)."""
+
+from app.areas.models import TechnologyArea
+from app.audit.models import AuditEvent
+from app.authorizations.models import ExportAuthorization
+from app.companies.models import Company
+from app.db import Base
+from app.embeddings.models import Embedding
+from app.jobs.models import Job
+from app.organizations.models import ApiKey, Organization
+from app.solicitations.models import Solicitation
+from app.vetting.models import VettingDecision
+
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Base",
+    "Company",
+    "Embedding",
+    "ExportAuthorization",
+    "Job",
+    "Organization",
+    "Solicitation",
+    "TechnologyArea",
+    "VettingDecision",
+]

@@ -1,0 +1,145 @@
+"""Organizations, API keys and authentication."""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import utcnow
+from app.errors import Conflict, Forbidden, NotAuthenticated, NotFound
+from app.organizations.models import ROLE_RANK, ApiKey, Organization, Role, Side
+
+KEY_SCHEME = "kk"
+# last_used_at is informative; writing it on every request would serialise SQLite writers.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: an organization acting through one API key (or a CLI operator)."""
+
+    organization_id: int
+    organization_slug: str
+    is_platform: bool
+    role: Role
+    actor: str
+
+    def require(self, role: Role) -> None:
+        """Refuse with 403 unless this principal holds at least `role`."""
+        if ROLE_RANK[self.role] < ROLE_RANK[role]:
+            raise Forbidden(
+                f"this action needs the {role.value} role; the key has {self.role.value}"
+            )
+
+    def may_change(self, owner_organization_id: int | None) -> bool:
+        """Only the creating organization, or a platform admin, changes a shared record."""
+        if self.is_platform and self.role is Role.ADMIN:
+            return True
+        return owner_organization_id == self.organization_id
+
+    def require_owner(self, owner_organization_id: int | None, what: str) -> None:
+        """Refuse with 403 when the record belongs to another organization."""
+        if not self.may_change(owner_organization_id):
+            raise Forbidden(f"this {what} belongs to another organization")
+
+
+def hash_key(raw_key: str) -> str:
+    """SHA-256 of a key: keys are 190-bit random, so a fast hash is enough to store them."""
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def get_by_slug(session: Session, *, slug: str) -> Organization:
+    """The organization with this slug, or NotFound."""
+    org = session.scalar(select(Organization).where(Organization.slug == slug))
+    if org is None:
+        raise NotFound(f"no organization with slug {slug!r}")
+    return org
+
+
+def create_organization(
+    session: Session,
+    *,
+    slug: str,
+    name: str,
+    side: Side,
+    is_platform: bool = False,
+    contact_email: str | None = None,
+) -> Organization:
+    """Create an organization; its slug must be new."""
+    if session.scalar(select(Organization.id).where(Organization.slug == slug)) is not None:
+        raise Conflict(f"an organization with slug {slug!r} already exists")
+    org = Organization(
+        slug=slug, name=name, side=side, is_platform=is_platform, contact_email=contact_email
+    )
+    session.add(org)
+    session.flush()
+    return org
+
+
+def create_api_key(
+    session: Session, *, organization: Organization, role: Role, label: str | None = None
+) -> tuple[ApiKey, str]:
+    """Create a key and return it with the raw secret, which is never stored or shown again."""
+    prefix = secrets.token_hex(4)
+    raw = f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(24)}"
+    key = ApiKey(
+        organization_id=organization.id,
+        prefix=prefix,
+        key_hash=hash_key(raw),
+        role=role,
+        label=label,
+    )
+    session.add(key)
+    session.flush()
+    return key, raw
+
+
+def revoke_api_key(session: Session, *, prefix: str) -> ApiKey:
+    """Revoke a key by its visible prefix."""
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if key is None:
+        raise NotFound(f"no API key with prefix {prefix!r}")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    session.flush()
+    return key
+
+
+def authenticate(session: Session, *, raw_key: str) -> tuple[Principal, ApiKey]:
+    """Resolve a bearer key to its principal, or raise NotAuthenticated."""
+    parts = raw_key.split("_")
+    if len(parts) < 3 or parts[0] != KEY_SCHEME:
+        raise NotAuthenticated()
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
+    if key is None or not hmac.compare_digest(key.key_hash, hash_key(raw_key)):
+        raise NotAuthenticated()
+    if key.revoked_at is not None:
+        raise NotAuthenticated("this API key has been revoked")
+    now = utcnow()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        key.last_used_at = now
+        session.flush()
+    org = key.organization
+    principal = Principal(
+        organization_id=org.id,
+        organization_slug=org.slug,
+        is_platform=org.is_platform,
+        role=key.role,
+        actor=f"{org.slug}:{key.prefix}",
+    )
+    return principal, key
+
+
+def operator_principal(organization: Organization) -> Principal:
+    """A principal for CLI operations (seeding, imports) acting for an organization."""
+    return Principal(
+        organization_id=organization.id,
+        organization_slug=organization.slug,
+        is_platform=organization.is_platform,
+        role=Role.ADMIN,
+        actor=f"{organization.slug}:cli",
+    )

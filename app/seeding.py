@@ -1,0 +1,142 @@
+"""Loading the bundled demo data (seed_data/) through the same services the API uses."""
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.authorizations import service as authorizations
+from app.authorizations.schemas import ExportAuthorizationCreate
+from app.companies import service as companies
+from app.companies.models import Company
+from app.companies.schemas import CompanyCreate
+from app.organizations import service as organizations
+from app.organizations.models import Organization, Side
+from app.solicitations import service as solicitations
+from app.solicitations.schemas import SolicitationCreate
+from app.vetting import service as vetting
+from app.vetting.schemas import VettingDecisionCreate
+
+# The demo files are written as of this day; dates move with the calendar so the
+# demo always has open solicitations and live vetting.
+REFERENCE_DATE = date(2026, 11, 23)
+SEED_SOURCE = "seed"
+
+
+def _shift(value: str | None, delta: timedelta) -> Any:
+    if value is None:
+        return None
+    if "T" in value:
+        return (datetime.fromisoformat(value) + delta).isoformat()
+    return (date.fromisoformat(value) + delta).isoformat()
+
+
+def _read(directory: Path, name: str) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = json.loads((directory / name).read_text(encoding="utf-8"))
+    return data
+
+
+def load(session: Session, *, directory: Path, today: date | None = None) -> dict[str, int]:
+    """Create what is missing from the demo files; running it twice creates nothing new."""
+    delta = (today or datetime.now(UTC).date()) - REFERENCE_DATE
+    counts = {
+        "organizations": 0,
+        "companies": 0,
+        "vetting_decisions": 0,
+        "solicitations": 0,
+        "export_authorizations": 0,
+    }
+    orgs: dict[str, Organization] = {}
+    for row in _read(directory, "organizations.json"):
+        org = session.scalar(select(Organization).where(Organization.slug == row["slug"]))
+        if org is None:
+            org = organizations.create_organization(
+                session,
+                slug=row["slug"],
+                name=row["name"],
+                side=Side(row["side"]),
+                is_platform=row.get("is_platform", False),
+                contact_email=row.get("contact_email"),
+            )
+            counts["organizations"] += 1
+        orgs[org.slug] = org
+    principals = {slug: organizations.operator_principal(org) for slug, org in orgs.items()}
+
+    company_ids: dict[str, int] = {}
+    for row in _read(directory, "companies.json"):
+        existing = session.scalar(
+            select(Company).where(
+                Company.external_source == SEED_SOURCE, Company.external_id == row["key"]
+            )
+        )
+        if existing is not None:
+            company_ids[row["key"]] = existing.id
+            continue
+        fields = {k: v for k, v in row.items() if k not in {"key", "created_by", "vetting"}}
+        company = companies.create(
+            session,
+            principal=principals[row["created_by"]],
+            data=CompanyCreate.model_validate(fields),
+            source=SEED_SOURCE,
+            external_id=row["key"],
+        )
+        company_ids[row["key"]] = company.id
+        counts["companies"] += 1
+        for decision in row.get("vetting", []):
+            vetting.decide(
+                session,
+                principal=principals[decision["decided_by"]],
+                company_id=company.id,
+                data=VettingDecisionCreate(
+                    status=decision["status"],
+                    decided_at=_shift(decision["decided_at"], delta),
+                    expires_at=_shift(decision.get("expires_at"), delta),
+                    evidence=decision.get("evidence", ""),
+                ),
+            )
+            counts["vetting_decisions"] += 1
+
+    solicitation_ids: dict[str, int] = {}
+    for row in _read(directory, "solicitations.json"):
+        existing_sol = solicitations.find_by_notice(
+            session, source=row["source"], notice_id=row["notice_id"]
+        )
+        if existing_sol is not None:
+            solicitation_ids[row["key"]] = existing_sol.id
+            continue
+        fields = {k: v for k, v in row.items() if k not in {"key", "created_by"}}
+        fields["posted_date"] = _shift(fields.get("posted_date"), delta)
+        fields["response_deadline"] = _shift(fields.get("response_deadline"), delta)
+        solicitation = solicitations.create(
+            session,
+            principal=principals[row["created_by"]],
+            data=SolicitationCreate.model_validate(fields),
+        )
+        solicitation_ids[row["key"]] = solicitation.id
+        counts["solicitations"] += 1
+
+    auth_path = directory / "export_authorizations.json"
+    if auth_path.exists() and counts["companies"]:
+        for row in _read(directory, "export_authorizations.json"):
+            authorizations.create(
+                session,
+                principal=principals[row["created_by"]],
+                data=ExportAuthorizationCreate(
+                    company_id=company_ids[row["company"]],
+                    solicitation_id=solicitation_ids[row["solicitation"]]
+                    if row.get("solicitation")
+                    else None,
+                    technology_area=row.get("technology_area"),
+                    authority=row["authority"],
+                    reference=row["reference"],
+                    scope=row.get("scope", ""),
+                    valid_from=_shift(row["valid_from"], delta),
+                    valid_until=_shift(row.get("valid_until"), delta),
+                    notes=row.get("notes", ""),
+                ),
+            )
+            counts["export_authorizations"] += 1
+    return counts

@@ -1,0 +1,255 @@
+"""Solicitations: list, read, create, update, archive."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from app.areas import service as areas_service
+from app.areas.models import TechnologyArea
+from app.audit import service as audit
+from app.common.records import apply_field_changes, check_version
+from app.db import utcnow
+from app.errors import Conflict, InvalidField, NotFound
+from app.jobs import service as jobs
+from app.organizations.service import Principal
+from app.solicitations.models import (
+    Solicitation,
+    SolicitationStatus,
+    solicitation_technology_areas,
+)
+from app.solicitations.schemas import SolicitationCreate, SolicitationRead, SolicitationUpdate
+
+NOT_NULLABLE = {
+    "title",
+    "description",
+    "technology_areas",
+    "naics",
+    "status",
+    "export_control",
+    "foreign_participation",
+}
+TEXT_FIELDS = {"title", "description", "technology_areas", "naics"}
+
+
+def need_text(solicitation: Solicitation) -> str:
+    """The text the ranker reads for a solicitation."""
+    return f"{solicitation.title}. {solicitation.description}".strip()
+
+
+def snapshot(solicitation: Solicitation) -> dict[str, Any]:
+    """The audited (and API-visible) fields of a solicitation."""
+    fields = [
+        "source",
+        "notice_id",
+        "solicitation_number",
+        "title",
+        "agency",
+        "sub_tier",
+        "office",
+        "consortium",
+        "ota_type",
+        "notice_type",
+        "description",
+        "naics",
+        "classification_code",
+        "set_aside",
+        "posted_date",
+        "response_deadline",
+        "status",
+        "export_control",
+        "foreign_participation",
+        "awardee",
+        "place_of_performance",
+        "link",
+    ]
+    data = {f: getattr(solicitation, f) for f in fields}
+    value = solicitation.estimated_value
+    data["estimated_value"] = float(value) if value is not None else None
+    data["technology_areas"] = solicitation.area_slugs
+    return data
+
+
+def to_read(solicitation: Solicitation) -> SolicitationRead:
+    """The API view of a solicitation."""
+    return SolicitationRead(
+        id=solicitation.id,
+        **snapshot(solicitation),
+        suggested_areas=solicitation.suggested_areas,
+        created_by=solicitation.created_by.slug,
+        created_at=solicitation.created_at,
+        updated_at=solicitation.updated_at,
+        version=solicitation.version,
+    )
+
+
+def get(session: Session, *, solicitation_id: int) -> Solicitation:
+    """A live (not archived) solicitation, or NotFound."""
+    solicitation = session.get(Solicitation, solicitation_id)
+    if solicitation is None or solicitation.archived_at is not None:
+        raise NotFound(f"no solicitation with id {solicitation_id}")
+    return solicitation
+
+
+def find_by_notice(session: Session, *, source: str, notice_id: str) -> Solicitation | None:
+    """The solicitation with this natural key, archived or not."""
+    return session.scalar(
+        select(Solicitation).where(
+            Solicitation.source == source, Solicitation.notice_id == notice_id
+        )
+    )
+
+
+def get_all(
+    session: Session,
+    *,
+    status: SolicitationStatus | None = None,
+    technology_area: str | None = None,
+    deadline_after: datetime | None = None,
+    deadline_before: datetime | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Solicitation], int]:
+    """Live solicitations matching the filters, soonest deadline first, with the total."""
+    if deadline_after and deadline_before and deadline_before < deadline_after:
+        raise InvalidField("deadline_before", "is before deadline_after", location="query")
+    query = select(Solicitation).where(Solicitation.archived_at.is_(None))
+    if status is not None:
+        query = query.where(Solicitation.status == status)
+    if technology_area:
+        areas_service.resolve(session, slugs=[technology_area], field="technology_area")
+        query = query.where(
+            Solicitation.id.in_(
+                select(solicitation_technology_areas.c.solicitation_id)
+                .join(TechnologyArea)
+                .where(TechnologyArea.slug == technology_area)
+            )
+        )
+    if deadline_after is not None:
+        query = query.where(Solicitation.response_deadline >= deadline_after)
+    if deadline_before is not None:
+        query = query.where(Solicitation.response_deadline <= deadline_before)
+    if q:
+        needle = q.strip().lower()
+        query = query.where(
+            or_(
+                func.lower(Solicitation.title).contains(needle, autoescape=True),
+                func.lower(Solicitation.description).contains(needle, autoescape=True),
+                func.lower(Solicitation.notice_id).contains(needle, autoescape=True),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ordered = query.order_by(
+        Solicitation.response_deadline.is_(None), Solicitation.response_deadline, Solicitation.id
+    )
+    return list(session.scalars(ordered.limit(limit).offset(offset))), total
+
+
+def queue_embedding(session: Session, solicitation: Solicitation) -> None:
+    """Ask the worker to (re)embed this solicitation's text."""
+    jobs.enqueue(
+        session,
+        kind="embed",
+        payload={"entity": "solicitation", "id": solicitation.id},
+        dedupe_key=f"embed:solicitation:{solicitation.id}",
+    )
+
+
+def create(
+    session: Session,
+    *,
+    principal: Principal,
+    data: SolicitationCreate,
+    suggested_areas: list[dict[str, Any]] | None = None,
+) -> Solicitation:
+    """Create a solicitation; (source, notice_id) must be new."""
+    existing = find_by_notice(session, source=data.source, notice_id=data.notice_id)
+    if existing is not None:
+        state = " (archived)" if existing.archived_at else ""
+        raise Conflict(
+            f"solicitation {existing.id}{state} already has notice id "
+            f"{data.notice_id!r} from source {data.source!r}"
+        )
+    areas = areas_service.resolve(session, slugs=data.technology_areas, field="technology_areas")
+    solicitation = Solicitation(
+        **data.model_dump(exclude={"technology_areas"}),
+        technology_areas=areas,
+        suggested_areas=suggested_areas or [],
+        created_by_id=principal.organization_id,
+    )
+    session.add(solicitation)
+    session.flush()
+    audit.record(
+        session,
+        principal=principal,
+        action="create",
+        entity_type="solicitation",
+        entity_id=solicitation.id,
+        changes=audit.diff({}, snapshot(solicitation)),
+    )
+    queue_embedding(session, solicitation)
+    return solicitation
+
+
+def apply_changes(
+    session: Session, *, solicitation: Solicitation, changes: dict[str, Any], lock: bool = False
+) -> dict[str, Any]:
+    """Write validated changes; re-embeds when the text changed."""
+    posted = changes.get("posted_date", solicitation.posted_date)
+    deadline = changes.get("response_deadline", solicitation.response_deadline)
+    if posted is not None and deadline is not None and deadline.date() < posted:
+        raise InvalidField("response_deadline", "is before posted_date")
+    changed = apply_field_changes(
+        session,
+        record=solicitation,
+        changes=changes,
+        snapshot=snapshot,
+        not_nullable=NOT_NULLABLE,
+        lock=lock,
+    )
+    if TEXT_FIELDS & changed.keys():
+        queue_embedding(session, solicitation)
+    return changed
+
+
+def update(
+    session: Session,
+    *,
+    principal: Principal,
+    solicitation_id: int,
+    data: SolicitationUpdate,
+    expected_version: int | None,
+) -> Solicitation:
+    """Change the fields sent; only the owning organization (or a platform admin) may."""
+    solicitation = get(session, solicitation_id=solicitation_id)
+    principal.require_owner(solicitation.created_by_id, "solicitation")
+    check_version(solicitation, expected_version, "solicitation")
+    changes = {k: getattr(data, k) for k in data.model_fields_set}
+    changed = apply_changes(session, solicitation=solicitation, changes=changes, lock=True)
+    if changed:
+        audit.record(
+            session,
+            principal=principal,
+            action="update",
+            entity_type="solicitation",
+            entity_id=solicitation.id,
+            changes=changed,
+        )
+    return solicitation
+
+
+def archive(session: Session, *, principal: Principal, solicitation_id: int) -> None:
+    """Archive a solicitation: gone from lists and matching; history stays."""
+    solicitation = get(session, solicitation_id=solicitation_id)
+    principal.require_owner(solicitation.created_by_id, "solicitation")
+    solicitation.archived_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        principal=principal,
+        action="archive",
+        entity_type="solicitation",
+        entity_id=solicitation.id,
+    )

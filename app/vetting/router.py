@@ -1,0 +1,27 @@
+"""Vetting endpoints under a company."""
+
+from fastapi import APIRouter, status
+
+from app.deps import AnalystDep, PrincipalDep, SessionDep
+from app.vetting import service
+from app.vetting.schemas import VettingDecisionCreate, VettingDecisionRead
+
+router = APIRouter(prefix="/companies/{company_id}/vetting", tags=["vetting"])
+
+
+@router.get("", response_model=list[VettingDecisionRead])
+def vetting_history(
+    company_id: int, session: SessionDep, _principal: PrincipalDep
+) -> list[VettingDecisionRead]:
+    """The full decision history, newest first; the first is the current one."""
+    return [service.to_read(d) for d in service.get_history(session, company_id=company_id)]
+
+
+@router.post("", response_model=VettingDecisionRead, status_code=status.HTTP_201_CREATED)
+def record_decision(
+    company_id: int, data: VettingDecisionCreate, session: SessionDep, principal: AnalystDep
+) -> VettingDecisionRead:
+    """Record a new decision (analyst or admin); earlier ones are kept."""
+    decision = service.decide(session, principal=principal, company_id=company_id, data=data)
+    session.commit()
+    return service.to_read(decision)

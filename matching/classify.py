@@ -1,0 +1,407 @@
+"""Technology-area classifier: embedding similarity to area descriptions plus keyword hits.
+
+CLASSIFIER_FIGURES
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from matching.encoder import DocumentEmbedding, Encoder
+
+__all__ = ["DEFAULT_AREAS", "AreaClassifier", "AreaDefinition"]
+
+
+@dataclass(frozen=True)
+class AreaDefinition:
+    """A technology area of the controlled vocabulary."""
+
+    slug: str
+    label: str
+    description: str
+    keywords: tuple[str, ...]
+
+
+DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
+    AreaDefinition(
+        "space",
+        "Space",
+        "Spacecraft, satellites and launch: small satellite buses, in-space propulsion, "
+        "payloads, ground segments and space domain awareness. Work that designs, builds, "
+        "launches or operates systems in orbit or beyond.",
+        (
+            "satellite",
+            "spacecraft",
+            "smallsat",
+            "cubesat",
+            "low earth orbit",
+            "geostationary",
+            "launch vehicle",
+            "in-space propulsion",
+            "thruster",
+            "space domain awareness",
+            "orbital",
+            "payload",
+            "ground station",
+            "lunar",
+            "cislunar",
+        ),
+    ),
+    AreaDefinition(
+        "hypersonics",
+        "Hypersonics",
+        "Flight at Mach 5 and above: scramjet propulsion, hypersonic glide and cruise "
+        "vehicles, thermal protection systems and high-temperature aerothermal testing.",
+        (
+            "hypersonic",
+            "scramjet",
+            "ramjet",
+            "mach 5",
+            "glide body",
+            "thermal protection",
+            "aerothermal",
+            "leading edge",
+            "ablative",
+            "arc jet",
+            "shock tunnel",
+            "boost-glide",
+        ),
+    ),
+    AreaDefinition(
+        "trusted-microelectronics",
+        "Trusted microelectronics",
+        "Secure and assured semiconductors: chip design, fabrication and packaging from trusted "
+        "sources, radiation-hardened electronics, counterfeit detection and supply-chain "
+        "assurance for integrated circuits.",
+        (
+            "semiconductor",
+            "integrated circuit",
+            "asic",
+            "fpga",
+            "wafer",
+            "foundry",
+            "chiplet",
+            "radiation-hardened",
+            "rad-hard",
+            "packaging",
+            "counterfeit",
+            "microelectronics",
+            "gallium nitride",
+            "silicon carbide",
+            "heterogeneous integration",
+        ),
+    ),
+    AreaDefinition(
+        "additive-manufacturing",
+        "Additive manufacturing",
+        "3D printing of metal, polymer and ceramic parts: powder bed fusion, directed energy "
+        "deposition, binder jetting, process qualification and expeditionary production of "
+        "spare parts.",
+        (
+            "additive manufacturing",
+            "3d printing",
+            "3d-printed",
+            "powder bed fusion",
+            "laser powder bed",
+            "directed energy deposition",
+            "binder jet",
+            "wire arc",
+            "cold spray",
+            "printed parts",
+            "build plate",
+            "metal powder",
+        ),
+    ),
+    AreaDefinition(
+        "artificial-intelligence",
+        "Artificial intelligence",
+        "Machine learning and autonomy software: computer vision, natural language processing, "
+        "decision support, data fusion and trustworthy, explainable AI models deployed at the "
+        "edge or in the enterprise.",
+        (
+            "artificial intelligence",
+            "machine learning",
+            "deep learning",
+            "neural network",
+            "computer vision",
+            "natural language processing",
+            "reinforcement learning",
+            "large language model",
+            "inference",
+            "training data",
+            "object detection",
+            "explainable",
+            "ai/ml",
+        ),
+    ),
+    AreaDefinition(
+        "unmanned-systems",
+        "Unmanned systems",
+        "Uncrewed aerial, ground, surface and undersea vehicles: airframes, autonomy, "
+        "swarming, launch and recovery, and counter-UAS. Drones operated remotely or "
+        "autonomously.",
+        (
+            "unmanned",
+            "uncrewed",
+            "uas",
+            "uav",
+            "drone",
+            "ugv",
+            "usv",
+            "uuv",
+            "swarm",
+            "counter-uas",
+            "autonomous vehicle",
+            "group 1",
+            "vtol",
+            "loitering",
+        ),
+    ),
+    AreaDefinition(
+        "5g-communications",
+        "5G and communications",
+        "Wireless and networked communications: 5G and Open RAN, tactical radios, mesh "
+        "networks, satellite communications, antennas and spectrum sharing.",
+        (
+            "5g",
+            "open ran",
+            "o-ran",
+            "radio access network",
+            "millimeter wave",
+            "mmwave",
+            "antenna",
+            "spectrum",
+            "mesh network",
+            "tactical radio",
+            "satcom",
+            "waveform",
+            "base station",
+            "communications",
+            "datalink",
+        ),
+    ),
+    AreaDefinition(
+        "robotics",
+        "Robotics",
+        "Robots and manipulation: industrial and field robots, exoskeletons, robotic arms, "
+        "grippers, teleoperation and automated handling for logistics and maintenance.",
+        (
+            "robot",
+            "robotic",
+            "manipulator",
+            "robotic arm",
+            "gripper",
+            "exoskeleton",
+            "teleoperation",
+            "end effector",
+            "actuator",
+            "legged",
+            "collaborative robot",
+            "automation",
+        ),
+    ),
+    AreaDefinition(
+        "cyber",
+        "Cyber",
+        "Cybersecurity and cyber operations: network defense, zero trust, intrusion detection, "
+        "vulnerability analysis, cryptography and secure software for weapons and enterprise "
+        "systems.",
+        (
+            "cybersecurity",
+            "cyber",
+            "zero trust",
+            "intrusion detection",
+            "malware",
+            "vulnerability",
+            "encryption",
+            "cryptography",
+            "penetration testing",
+            "network defense",
+            "firmware",
+            "authentication",
+            "threat detection",
+        ),
+    ),
+    AreaDefinition(
+        "advanced-materials",
+        "Advanced materials",
+        "Engineered materials with superior properties: composites, ceramics, high-temperature "
+        "alloys, coatings, metamaterials and nanomaterials, with their processing and "
+        "characterisation.",
+        (
+            "composite",
+            "ceramic",
+            "alloy",
+            "coating",
+            "metamaterial",
+            "nanomaterial",
+            "carbon fiber",
+            "polymer",
+            "superalloy",
+            "thin film",
+            "refractory",
+            "graphene",
+            "matrix composite",
+        ),
+    ),
+    AreaDefinition(
+        "sensors",
+        "Sensors",
+        "Sensing and detection hardware: radar, electro-optical and infrared imaging, lidar, "
+        "acoustic and magnetic sensors, inertial measurement and chemical or biological "
+        "detectors.",
+        (
+            "sensor",
+            "radar",
+            "lidar",
+            "infrared",
+            "electro-optical",
+            "imaging",
+            "detector",
+            "magnetometer",
+            "inertial measurement",
+            "hyperspectral",
+            "sonar",
+            "focal plane array",
+            "seeker",
+            "gyroscope",
+        ),
+    ),
+    AreaDefinition(
+        "energy",
+        "Energy",
+        "Power generation, storage and management: batteries, fuel cells, microgrids, solar, "
+        "power electronics and operational energy for bases and expeditionary forces.",
+        (
+            "battery",
+            "batteries",
+            "lithium",
+            "fuel cell",
+            "microgrid",
+            "solar",
+            "power electronics",
+            "energy storage",
+            "generator",
+            "hydrogen",
+            "operational energy",
+            "charging",
+            "power management",
+        ),
+    ),
+    AreaDefinition(
+        "biotechnology",
+        "Biotechnology",
+        "Biological science and engineering: synthetic biology, biomanufacturing, medical "
+        "countermeasures, diagnostics, vaccines and combat casualty care.",
+        (
+            "biotechnology",
+            "synthetic biology",
+            "biomanufacturing",
+            "vaccine",
+            "diagnostic",
+            "protein",
+            "pathogen",
+            "medical countermeasure",
+            "cell culture",
+            "genomic",
+            "biosensor",
+            "casualty care",
+            "fermentation",
+        ),
+    ),
+    AreaDefinition(
+        "quantum",
+        "Quantum",
+        "Quantum science and technology: quantum sensing, atomic clocks, quantum computing and "
+        "quantum-secure communications, including cold-atom and photonic systems.",
+        (
+            "quantum",
+            "qubit",
+            "atomic clock",
+            "cold atom",
+            "entanglement",
+            "quantum key distribution",
+            "qkd",
+            "atom interferometer",
+            "post-quantum",
+            "nv center",
+            "superconducting",
+            "optical clock",
+        ),
+    ),
+)
+
+
+def _keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str]:
+    """One regex matching any keyword as whole words (plural -s allowed), ignoring case."""
+    parts = sorted((re.escape(k) for k in keywords), key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?:e?s)?(?!\w)", re.IGNORECASE)
+
+
+class AreaClassifier:
+    """Assigns technology areas to a text from its embedding and area keywords."""
+
+    def __init__(
+        self,
+        *,
+        threshold: float = 0.5,
+        max_areas: int = 3,
+        keyword_weight: float = 0.5,
+    ) -> None:
+        self.threshold = threshold
+        self.max_areas = max_areas
+        self.keyword_weight = keyword_weight
+
+    def fit(self, areas: Sequence[AreaDefinition], encoder: Encoder) -> AreaClassifier:
+        """Encode each area's description once and compile its keywords."""
+        self.areas_: tuple[AreaDefinition, ...] = tuple(areas)
+        texts = [f"{a.label}. {a.description}" for a in self.areas_]
+        self.vectors_: np.ndarray = encoder.encode(texts)
+        self.patterns_: list[re.Pattern[str]] = [_keyword_pattern(a.keywords) for a in areas]
+        return self
+
+    def scores(self, text: str, embedding: DocumentEmbedding) -> np.ndarray:
+        """Score in [0, 1] for every area."""
+        n = len(self.areas_)
+        if not text.strip():
+            return np.zeros(n, dtype=np.float32)
+        semantic = self._semantic(embedding)
+        hits = np.array(
+            [len({m.group(0).lower() for m in p.finditer(text)}) for p in self.patterns_],
+            dtype=np.float32,
+        )
+        # Distinct keywords found: 1 -> 0.5, 2 -> 0.75, 3 -> 0.875; saturating.
+        keyword = 1.0 - 0.5**hits
+        w = self.keyword_weight
+        return ((1 - w) * semantic + w * keyword).astype(np.float32)
+
+    def _semantic(self, embedding: DocumentEmbedding) -> np.ndarray:
+        """Similarity to each area description, rescaled so the typical range spans [0, 1]."""
+        pooled = embedding.pooled @ self.vectors_.T
+        if len(embedding.units):
+            # An area discussed in one passage of a long text still counts.
+            units = np.asarray(embedding.units, dtype=np.float32) @ self.vectors_.T
+            cos = 0.5 * (pooled + units.max(axis=0))
+        else:
+            cos = pooled
+        return np.clip((cos - 0.1) / 0.4, 0.0, 1.0)
+
+    def predict(self, text: str, embedding: DocumentEmbedding) -> list[tuple[str, float]]:
+        """Top areas over the threshold, best first; at least the best one for non-empty text."""
+        if not text.strip():
+            return []
+        scores = self.scores(text, embedding)
+        order = np.argsort(-scores, kind="stable")
+        out = [
+            (self.areas_[i].slug, float(scores[i]))
+            for i in order[: self.max_areas]
+            if scores[i] >= self.threshold
+        ]
+        if not out:
+            best = int(order[0])
+            out = [(self.areas_[best].slug, float(scores[best]))]
+        return out

@@ -1,0 +1,192 @@
+"""Offline evaluation on BEIR-layout data: lexical, dense, fused and RRF rankers side by side."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from matching.cache import EmbeddingCache, encode_documents_cached
+from matching.encoder import DocumentEmbedding, Encoder
+from matching.fusion import DEFAULT_WEIGHTS, FusionWeights, rrf
+from matching.metrics import mrr_at_k, ndcg_at_k, recall_at_k
+from matching.ranker import MatchIndex, Profile, Query
+
+__all__ = [
+    "BeirDataset",
+    "BeirRecord",
+    "MethodResult",
+    "document_text",
+    "evaluate",
+    "load_beir",
+    "render_table",
+]
+
+
+@dataclass(frozen=True)
+class BeirRecord:
+    """One corpus document or query."""
+
+    id: str
+    title: str
+    text: str
+    areas: frozenset[str] = frozenset()
+    naics: frozenset[str] = frozenset()
+
+
+@dataclass
+class BeirDataset:
+    """Corpus, queries and graded relevance judgements (qrels)."""
+
+    corpus: list[BeirRecord]
+    queries: list[BeirRecord]
+    qrels: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """Mean metrics of one ranking method over the judged queries."""
+
+    method: str
+    ndcg: float
+    recall: float
+    mrr: float
+
+
+def _jsonl(path: Path) -> Iterator[dict[str, object]]:
+    with Path(path).open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _strings(value: object) -> frozenset[str]:
+    if isinstance(value, str):
+        return frozenset({value}) if value else frozenset()
+    if isinstance(value, list | tuple | set | frozenset):
+        return frozenset(str(v) for v in value)
+    return frozenset()
+
+
+def _record(row: Mapping[str, object]) -> BeirRecord:
+    meta = row.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    return BeirRecord(
+        id=str(row["_id"]),
+        title=str(row.get("title") or ""),
+        text=str(row.get("text") or ""),
+        areas=_strings(meta.get("technology_areas")),
+        naics=_strings(meta.get("naics")),
+    )
+
+
+def load_beir(queries: Path, corpus: Path, qrels: Path) -> BeirDataset:
+    """Read BEIR files: corpus and queries JSONL, qrels TSV with a header row."""
+    judged: dict[str, dict[str, int]] = {}
+    with Path(qrels).open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter="\t"))
+        if not rows:
+            raise ValueError(f"{qrels} is empty")
+        # The header is optional: skip it only when present.
+        if rows[0] and rows[0][0].strip() == "query-id":
+            rows = rows[1:]
+        for row in rows:
+            if len(row) < 3 or not row[0].strip():
+                continue
+            judged.setdefault(row[0].strip(), {})[row[1].strip()] = int(float(row[2]))
+    return BeirDataset(
+        corpus=[_record(r) for r in _jsonl(corpus)],
+        queries=[_record(r) for r in _jsonl(queries)],
+        qrels=judged,
+    )
+
+
+def document_text(record: BeirRecord) -> str:
+    """The text ranked for a record: its title as a first line, then its text."""
+    if record.title and record.text:
+        return f"{record.title}\n\n{record.text}"
+    return record.title or record.text
+
+
+def _embed(
+    records: Sequence[BeirRecord], encoder: Encoder, cache: EmbeddingCache | None, what: str
+) -> list[DocumentEmbedding]:
+    texts = [document_text(r) for r in records]
+    embeddings, _ = encode_documents_cached(encoder, texts, cache, show_progress=True)
+    return embeddings
+
+
+def _top_k(scores: np.ndarray, ids: Sequence[str], k: int) -> list[str]:
+    """Ids of the k best scores, ties broken by corpus order."""
+    k = min(k, len(scores))
+    part = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    order = part[np.lexsort((part, -scores[part]))]
+    return [ids[i] for i in order]
+
+
+def evaluate(
+    dataset: BeirDataset,
+    *,
+    encoder: Encoder,
+    cache_dir: Path | None,
+    weights: FusionWeights = DEFAULT_WEIGHTS,
+    k: int = 10,
+) -> list[MethodResult]:
+    """nDCG, Recall and MRR at ``k`` for lexical, dense, fused and RRF rankings."""
+    cache = EmbeddingCache(cache_dir) if cache_dir is not None else None
+    judged = [
+        q for q in dataset.queries if any(r > 0 for r in dataset.qrels.get(q.id, {}).values())
+    ]
+    if not judged or not dataset.corpus:
+        raise ValueError("nothing to evaluate: no judged query or an empty corpus")
+    doc_emb = _embed(dataset.corpus, encoder, cache, "corpus")
+    query_emb = _embed(judged, encoder, cache, "queries")
+    profiles = [
+        Profile(r.id, document_text(r), r.areas, r.naics, e)
+        for r, e in zip(dataset.corpus, doc_emb, strict=True)
+    ]
+    queries = [
+        Query(r.id, document_text(r), r.areas, r.naics, e)
+        for r, e in zip(judged, query_emb, strict=True)
+    ]
+    index = MatchIndex(weights=weights).fit(profiles)
+    scores = index.scores(queries)
+    rankings = {
+        "lexical": scores["lexical_raw"],
+        "dense": scores["semantic_raw"],
+        "fused": scores["fused"],
+        "rrf": rrf({"lexical": scores["lexical_raw"], "dense": scores["semantic_raw"]}),
+    }
+    results = []
+    for method, matrix in rankings.items():
+        ndcg, recall, mrr = [], [], []
+        for row, q in zip(matrix, queries, strict=True):
+            ranked = _top_k(row, index.ids_, k)
+            rel = dataset.qrels[q.id]
+            ndcg.append(ndcg_at_k(ranked, rel, k))
+            recall.append(recall_at_k(ranked, rel, k))
+            mrr.append(mrr_at_k(ranked, rel, k))
+        results.append(
+            MethodResult(method, float(np.mean(ndcg)), float(np.mean(recall)), float(np.mean(mrr)))
+        )
+    return results
+
+
+def render_table(results: Sequence[MethodResult], *, k: int = 10) -> str:
+    """Results as one aligned plain-text table."""
+    header = ("method", f"nDCG@{k}", f"Recall@{k}", f"MRR@{k}")
+    rows = [(r.method, f"{r.ndcg:.4f}", f"{r.recall:.4f}", f"{r.mrr:.4f}") for r in results]
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(4)]
+    lines = [
+        "  ".join(
+            str(cell).ljust(w) if i == 0 else str(cell).rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in [header, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

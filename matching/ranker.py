@@ -1,0 +1,224 @@
+"""The match index: ranks profiles for a query by fused semantic, lexical and structured scores."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from matching.encoder import DocumentEmbedding
+from matching.fusion import (
+    COMPONENTS,
+    DEFAULT_WEIGHTS,
+    FusionWeights,
+    fuse,
+    normalise_lexical,
+    normalise_semantic,
+)
+from matching.lexical import LexicalMethod, LexicalScorer
+from matching.structured import StructuredIndex
+
+__all__ = ["MatchIndex", "Profile", "Query", "ScoredCandidate"]
+
+# Queries scored together in rank_many; bounds the dense (chunk, n_profiles) score matrices.
+_BATCH = 256
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A ranked document: a company profile, or a solicitation when matching in reverse."""
+
+    id: str
+    text: str
+    areas: frozenset[str]
+    naics: frozenset[str]
+    embedding: DocumentEmbedding
+
+
+@dataclass(frozen=True)
+class Query:
+    """What is matched against the profiles: a solicitation, or a company in reverse."""
+
+    id: str
+    text: str
+    areas: frozenset[str]
+    naics: frozenset[str]
+    embedding: DocumentEmbedding
+
+
+@dataclass(frozen=True)
+class ScoredCandidate:
+    """One ranked profile with its fused score and the [0, 1] components behind it."""
+
+    id: str
+    score: float
+    components: dict[str, float]
+
+
+class MatchIndex:
+    """Ranks fitted profiles for queries; all scoring is vectorised over profiles."""
+
+    def __init__(
+        self, *, weights: FusionWeights = DEFAULT_WEIGHTS, lexical_method: LexicalMethod = "tfidf"
+    ) -> None:
+        self.weights = weights
+        self.lexical_method = lexical_method
+
+    def fit(self, profiles: Sequence[Profile]) -> MatchIndex:
+        """Index the profiles: stack pooled vectors, fit the lexical and structured features."""
+        ids = [p.id for p in profiles]
+        if len(set(ids)) != len(ids):
+            raise ValueError("profile ids must be unique")
+        self.ids_: list[str] = ids
+        self.positions_: dict[str, int] = {pid: i for i, pid in enumerate(ids)}
+        self.profiles_: list[Profile] = list(profiles)
+        dims = {p.embedding.pooled.shape[0] for p in profiles}
+        if len(dims) > 1:
+            raise ValueError(f"profiles mix embedding dimensions {sorted(dims)}")
+        dim = dims.pop() if dims else 0
+        self.vectors_: np.ndarray = (
+            np.stack([p.embedding.pooled for p in profiles]).astype(np.float32)
+            if profiles
+            else np.zeros((0, dim), dtype=np.float32)
+        )
+        self.lexical_: LexicalScorer = LexicalScorer(method=self.lexical_method).fit(
+            [p.text for p in profiles]
+        )
+        self.structured_: StructuredIndex = StructuredIndex().fit(
+            [p.areas for p in profiles], [p.naics for p in profiles]
+        )
+        return self
+
+    def __len__(self) -> int:
+        return len(self.ids_)
+
+    def profile(self, id: str) -> Profile:
+        """The fitted profile with this id (KeyError when absent)."""
+        return self.profiles_[self.positions_[id]]
+
+    def index_of(self, id: str) -> int:
+        """Row of this profile in the index (KeyError when absent)."""
+        return self.positions_[id]
+
+    def _components(
+        self, queries: Sequence[Query], semantic: np.ndarray, lexical: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """Normalised components (n_queries, n_profiles) from raw semantic and lexical scores."""
+        n = len(self.ids_)
+        areas = np.zeros((len(queries), n), dtype=np.float32)
+        naics = np.zeros((len(queries), n), dtype=np.float32)
+        for i, q in enumerate(queries):
+            if q.areas:
+                areas[i] = self.structured_.area_scores(q.areas)
+            if q.naics:
+                naics[i] = self.structured_.naics_scores(q.naics)
+        return {
+            "semantic": normalise_semantic(semantic),
+            "lexical": normalise_lexical(lexical),
+            "areas": areas,
+            "naics": naics,
+        }
+
+    def _fused(self, queries: Sequence[Query], components: dict[str, np.ndarray]) -> np.ndarray:
+        """Fused scores per query; a query without areas or NAICS leaves that signal out."""
+        out = np.empty_like(components["semantic"])
+        for i, q in enumerate(queries):
+            row = {"semantic": components["semantic"][i], "lexical": components["lexical"][i]}
+            if q.areas:
+                row["areas"] = components["areas"][i]
+            if q.naics:
+                row["naics"] = components["naics"][i]
+            out[i] = fuse(row, self.weights)
+        return out
+
+    def _score_batch(
+        self, queries: Sequence[Query], *, raw: bool = False
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Fused scores and components for a batch of queries (one matrix product each)."""
+        q = np.stack([self._query_vector(x) for x in queries])
+        semantic = q @ self.vectors_.T
+        lexical = self.lexical_.score_many([x.text for x in queries])
+        components = self._components(queries, semantic, lexical)
+        fused = self._fused(queries, components)
+        if raw:
+            components["semantic_raw"] = semantic
+            components["lexical_raw"] = lexical
+        return fused, components
+
+    def _query_vector(self, query: Query) -> np.ndarray:
+        vector = np.asarray(query.embedding.pooled, dtype=np.float32)
+        if vector.shape != (self.vectors_.shape[1],):
+            raise ValueError(
+                f"query {query.id!r} has shape {vector.shape}, index dimension is "
+                f"{self.vectors_.shape[1]}"
+            )
+        return vector
+
+    def _top(
+        self,
+        scores: np.ndarray,
+        components: dict[str, np.ndarray],
+        row: int,
+        candidates: np.ndarray | None,
+        limit: int | None,
+    ) -> list[ScoredCandidate]:
+        """Best candidates of one row, ties broken by index order for determinism."""
+        pool = np.arange(len(scores)) if candidates is None else candidates
+        values = scores[pool]
+        if limit is not None and limit < len(pool):
+            if limit <= 0:
+                return []
+            keep = np.argpartition(-values, limit - 1)[:limit]
+            pool, values = pool[keep], values[keep]
+        order = np.lexsort((pool, -values))
+        out = []
+        for j in pool[order]:
+            parts = {name: float(components[name][row, j]) for name in COMPONENTS}
+            out.append(ScoredCandidate(self.ids_[j], float(scores[j]), parts))
+        return out
+
+    def _allowed(self, allowed_ids: Collection[str] | None) -> np.ndarray | None:
+        if allowed_ids is None:
+            return None
+        rows = {self.positions_[i] for i in allowed_ids if i in self.positions_}
+        return np.array(sorted(rows), dtype=np.int64)
+
+    def rank(
+        self,
+        query: Query,
+        *,
+        limit: int | None = None,
+        allowed_ids: Collection[str] | None = None,
+    ) -> list[ScoredCandidate]:
+        """Rank profiles for one query, restricted to ``allowed_ids`` before truncation."""
+        if not self.ids_:
+            return []
+        scores, components = self._score_batch([query])
+        return self._top(scores[0], components, 0, self._allowed(allowed_ids), limit)
+
+    def rank_many(
+        self,
+        queries: Sequence[Query],
+        *,
+        limit: int | None = 10,
+        allowed_ids: Collection[str] | None = None,
+    ) -> list[list[ScoredCandidate]]:
+        """Rank profiles for many queries with matrix-matrix products, in batches."""
+        if not self.ids_:
+            return [[] for _ in queries]
+        allowed = self._allowed(allowed_ids)
+        out: list[list[ScoredCandidate]] = []
+        for start in range(0, len(queries), _BATCH):
+            batch = queries[start : start + _BATCH]
+            scores, components = self._score_batch(batch)
+            for i in range(len(batch)):
+                out.append(self._top(scores[i], components, i, allowed, limit))
+        return out
+
+    def scores(self, queries: Sequence[Query]) -> dict[str, np.ndarray]:
+        """Fused, component and raw (``*_raw``) scores as (n_queries, n_profiles) arrays."""
+        if not queries:
+            return {"fused": np.zeros((0, len(self.ids_)), dtype=np.float32)}
+        scores, components = self._score_batch(queries, raw=True)
+        return {"fused": scores, **components}
