@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from app.common.schemas import PageParams
 from app.db import get_sessionmaker
 from app.errors import InvalidField, NotAuthenticated
+from app.matches.index import RankerState, get_ranker
 from app.organizations.models import Role
 from app.organizations.service import Principal, authenticate
 
@@ -76,3 +77,6 @@ def get_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None
 
 
 IfMatchDep = Annotated[int | None, Depends(get_if_match)]
+
+
+RankerDep = Annotated[RankerState, Depends(get_ranker)]

@@ -30,18 +30,21 @@ HEADER = [
 ]  # fmt: skip
 
 # (sub-tier, office, AAC code, city, state, e-mail domain)
+ARMY, AIR_FORCE, NAVY = "DEPT OF THE ARMY", "DEPT OF THE AIR FORCE", "DEPT OF THE NAVY"
 OFFICES = [
-    ("DEPT OF THE ARMY", "W6QK ACC-APG", "W15QKN", "Aberdeen Proving Ground", "MD", "army.mil"),
-    ("DEPT OF THE ARMY", "W6QK ACC-RSA", "W31P4Q", "Redstone Arsenal", "AL", "army.mil"),
-    ("DEPT OF THE ARMY", "W6QK ACC-PICA", "W15QKN", "Picatinny Arsenal", "NJ", "army.mil"),
-    ("DEPT OF THE ARMY", "W075 ENDIST JAPAN", "W912HV", "Zama", "Kanagawa", "usace.army.mil"),
-    ("DEPT OF THE AIR FORCE", "FA9453 AFRL RVKV", "FA9453", "Kirtland AFB", "NM", "us.af.mil"),
-    ("DEPT OF THE AIR FORCE", "FA8650 AFRL RQK", "FA8650", "Wright-Patterson AFB", "OH", "us.af.mil"),
-    ("DEPT OF THE AIR FORCE", "FA2394 AFRL AFWERX", "FA2394", "Colorado Springs", "CO", "us.af.mil"),
-    ("DEPT OF THE NAVY", "NAVAIR WARFARE CTR AIRCRAFT DIV", "N00421", "Patuxent River", "MD", "navy.mil"),
-    ("DEPT OF THE NAVY", "NSWC INDIAN HEAD", "N00174", "Indian Head", "MD", "navy.mil"),
-    ("OFFICE OF THE SECRETARY OF DEFENSE", "DEFENSE INNOVATION UNIT", "HQ0845", "Mountain View", "CA", "diu.mil"),
-    ("DEFENSE MICROELECTRONICS ACTIVITY (DMEA)", "DMEA", "HQ0727", "McClellan", "CA", "dmea.osd.mil"),
+    (ARMY, "W6QK ACC-APG", "W15QKN", "Aberdeen Proving Ground", "MD", "army.mil"),
+    (ARMY, "W6QK ACC-RSA", "W31P4Q", "Redstone Arsenal", "AL", "army.mil"),
+    (ARMY, "W6QK ACC-PICA", "W15QKN", "Picatinny Arsenal", "NJ", "army.mil"),
+    (ARMY, "W075 ENDIST JAPAN", "W912HV", "Zama", "Kanagawa", "usace.army.mil"),
+    (AIR_FORCE, "FA9453 AFRL RVKV", "FA9453", "Kirtland AFB", "NM", "us.af.mil"),
+    (AIR_FORCE, "FA8650 AFRL RQK", "FA8650", "Wright-Patterson AFB", "OH", "us.af.mil"),
+    (AIR_FORCE, "FA2394 AFRL AFWERX", "FA2394", "Colorado Springs", "CO", "us.af.mil"),
+    (NAVY, "NAVAIR WARFARE CTR AIRCRAFT DIV", "N00421", "Patuxent River", "MD", "navy.mil"),
+    (NAVY, "NSWC INDIAN HEAD", "N00174", "Indian Head", "MD", "navy.mil"),
+    ("OFFICE OF THE SECRETARY OF DEFENSE", "DEFENSE INNOVATION UNIT", "HQ0845",
+     "Mountain View", "CA", "diu.mil"),
+    ("DEFENSE MICROELECTRONICS ACTIVITY (DMEA)", "DMEA", "HQ0727", "McClellan", "CA",
+     "dmea.osd.mil"),
 ]  # fmt: skip
 
 TECHNOLOGIES = [

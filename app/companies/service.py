@@ -11,7 +11,13 @@ from app.areas.models import TechnologyArea
 from app.audit import service as audit
 from app.common.records import apply_field_changes, check_version
 from app.companies.models import Company, CompanyRole, company_technology_areas
-from app.companies.schemas import CompanyCreate, CompanyRead, CompanyUpdate, VettingSummary
+from app.companies.schemas import (
+    CompanyCreate,
+    CompanyRead,
+    CompanySummary,
+    CompanyUpdate,
+    VettingSummary,
+)
 from app.db import utcnow
 from app.errors import Conflict, InvalidField, NotFound
 from app.jobs import service as jobs
@@ -270,4 +276,21 @@ def archive(session: Session, *, principal: Principal, company_id: int) -> None:
     session.flush()
     audit.record(
         session, principal=principal, action="archive", entity_type="company", entity_id=company.id
+    )
+
+
+def to_summary(company: Company, *, now: datetime) -> CompanySummary:
+    """The short API view used inside match lists."""
+    return CompanySummary(
+        id=company.id,
+        role=company.role,
+        country=company.country,
+        name=company.name,
+        name_ja=company.name_ja,
+        technology_areas=company.area_slugs,
+        vetting=VettingSummary(
+            status=company.effective_vetting(now),
+            decided_at=company.vetting_decided_at,
+            expires_at=company.vetting_expires_at,
+        ),
     )

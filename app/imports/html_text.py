@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from html.entities import html5
 from html.parser import HTMLParser
@@ -27,7 +28,7 @@ KNOWN_TAGS = _LINE_TAGS | _PARA_TAGS | _INLINE_TAGS
 _ATTR = r"""(?:\s+[A-Za-z_:][-A-Za-z0-9_:.]*(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)"""
 _TAG = rf"</?(?P<name>[A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9]*)?)(?:{_ATTR})*\s*/?>"
 _ENTITY = r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|(?P<ent>[A-Za-z][A-Za-z0-9]{1,31}));"
-_TOKEN_RE = re.compile(rf"(?P<tag>{_TAG})|(?P<entity>{_ENTITY})|[<&]")
+_SPECIAL_RE = re.compile(r"[<&]")
 _TAG_RE = re.compile(_TAG)
 _ENTITY_RE = re.compile(_ENTITY)
 
@@ -68,28 +69,42 @@ def has_markup(text: str) -> bool:
 
 def _escape_literals(text: str) -> str:
     """Escape every < and & that does not start a known tag or a real entity."""
+    out: list[str] = []
+    pos = 0
+    while special := _SPECIAL_RE.search(text, pos):
+        start = special.start()
+        out.append(text[pos:start])
+        if text[start] == "<":
+            tag = _TAG_RE.match(text, start)
+            # "<Jane Smith jane@agency.gov>" parses like a tag; only real tag names stay tags.
+            if tag and _is_known_tag(tag.group("name")):
+                out.append(tag.group(0))
+                pos = tag.end()
+                continue
+            out.append("&lt;")
+        else:
+            entity = _ENTITY_RE.match(text, start)
+            if entity and _is_entity(entity):
+                out.append(entity.group(0))
+                pos = entity.end()
+                continue
+            out.append("&amp;")
+        pos = start + 1
+    out.append(text[pos:])
+    return "".join(out)
 
-    def replace(match: re.Match[str]) -> str:
-        token = match.group(0)
-        if match.group("tag") is not None:
-            if _is_known_tag(match.group("name")):
-                return token
-            # "<Jane Smith jane@agency.gov>" parses like a tag; keep it as text.
-            return "&lt;" + _escape_literals(token[1:])
-        if match.group("entity") is not None:
-            return token if _is_entity(match) else "&amp;" + token[1:]
-        return "&lt;" if token == "<" else "&amp;"
 
-    return _TOKEN_RE.sub(replace, text)
+def _tag_names(text: str) -> set[str]:
+    """Return the lower-cased names of the known tags used in text."""
+    names = {m.group("name").lower() for m in _TAG_RE.finditer(text)}
+    return {name for name in names if _is_known_tag(name)}
 
 
-def _has_block_tags(text: str) -> bool:
-    """Say whether the text uses tags that lay out lines, so its raw newlines mean nothing."""
-    for match in _TAG_RE.finditer(text):
-        name = match.group("name").lower()
-        if name in _LINE_TAGS or name in _PARA_TAGS or name == "li":
-            return True
-    return False
+def _decode_entities(text: str) -> str:
+    """Decode real character references and leave every other & as written."""
+    return _ENTITY_RE.sub(
+        lambda m: html.unescape(m.group(0)) if _is_entity(m) else m.group(0), text
+    )
 
 
 class _TextBuilder(HTMLParser):
@@ -186,8 +201,12 @@ def html_to_text(value: str) -> str:
     text = _NEWLINES_RE.sub("\n", value)
     if "<" not in text and "&" not in text:
         return _tidy(text)
-    text = _NOISE_RE.sub("", text)
-    builder = _TextBuilder(keep_newlines=not _has_block_tags(text))
+    if "<!" in text or "<?" in text or "<s" in text.lower():
+        text = _NOISE_RE.sub("", text)
+    tags = _tag_names(text) if "<" in text else set()
+    if not tags:
+        return _tidy(_decode_entities(text))  # text with entities and <addresses> only
+    builder = _TextBuilder(keep_newlines=not tags & (_LINE_TAGS | _PARA_TAGS | {"li"}))
     builder.feed(_escape_literals(text))
     builder.close()
     return _tidy("".join(builder.parts))

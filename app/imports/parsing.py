@@ -37,6 +37,7 @@ ENVELOPE_KEYS = frozenset({"opportunitiesData", "companies", "data"})
 _FALLBACK_ERRORS = "kakehashi-cp1252-fallback"
 _SURROGATE_RE = re.compile("[\udc80-\udcff]")
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f")
+_QUOTE_OR_NEWLINE_RE = re.compile(rb'["\n]')
 _WS_RE = re.compile(r"[ \t\r\n]*")
 _NAICS_RE = re.compile(r"\d{2,6}")
 _ISO_DATE_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
@@ -266,8 +267,8 @@ def _parse_datetime(value: str) -> datetime:
     if not _DATE_START_RE.fullmatch(text):
         raise ValueError(f"{_short(value)} is not a recognised date")
     try:
-        return date_parser.isoparse(text)
-    except (ValueError, OverflowError):
+        return datetime.fromisoformat(text)  # fast, and covers SAM's "-04" style offsets
+    except ValueError:
         pass
     try:
         # dayfirst=False: SAM.gov is a US system, so 03/04/2026 is March 4.
@@ -386,12 +387,21 @@ _FOREIGN_PROHIBITED_RE = re.compile(
 def export_hints(text: str) -> dict[str, str]:
     """Read export_control and foreign_participation from notice text; {} when it says nothing."""
     hints: dict[str, str] = {}
+    lower = text.lower()
+    # Plain substring checks first: the regexes are only run on the few texts that could match.
     # _EAR_RE is case-sensitive so the word "ear" or "year" never counts.
-    for marking, pattern in (("itar", _ITAR_RE), ("cui", _CUI_RE), ("ear", _EAR_RE)):
-        if pattern.search(text):
+    rules = (
+        ("itar", ("itar", "traffic in arms"), _ITAR_RE),
+        ("cui", ("cui", "controlled unclassified"), _CUI_RE),
+        ("ear", ("ear", "export administration"), _EAR_RE),
+    )
+    for marking, needles, pattern in rules:
+        if any(n in lower for n in needles) and pattern.search(text):
             hints["export_control"] = marking  # strongest first: itar > cui > ear
             break
-    if _FOREIGN_PROHIBITED_RE.search(text):
+    if any(n in lower for n in ("foreign", "citizen", "noforn")) and _FOREIGN_PROHIBITED_RE.search(
+        text
+    ):
         hints["foreign_participation"] = "prohibited"
     elif hints:
         hints["foreign_participation"] = "allowed_with_authorization"
@@ -581,7 +591,7 @@ def _csv_values(
     values: dict[str, str] = {}
     for column, index in table.columns.items():
         cell = record.cells[index] if index < len(record.cells) else ""
-        if _SURROGATE_RE.search(cell):
+        if not cell.isascii() and _SURROGATE_RE.search(cell):
             bad = sorted({f"0x{ord(c) - 0xDC00:02X}" for c in _SURROGATE_RE.findall(cell)})
             row.error(field_names.get(column, column), f"undecodable bytes {', '.join(bad)}")
             continue
@@ -1166,10 +1176,30 @@ def read_companies(stream: BinaryIO, *, filename: str | None = None) -> Iterator
     return (_company_csv_row(record, table) for record in table.records)
 
 
-def count_rows_hint(path: Path) -> int | None:
-    """Estimate the number of rows for a progress bar by counting newlines (None for JSON).
+def _count_records(handle: BinaryIO, *, quoted: bool) -> int:
+    """Count line breaks, skipping those inside quoted CSV cells when quoted is set."""
+    breaks = 0
+    in_quotes = False
+    last = b""
+    while chunk := handle.read(1 << 20):
+        last = chunk[-1:]
+        if not quoted or (not in_quotes and b'"' not in chunk):
+            breaks += chunk.count(b"\n")
+            continue
+        # '"' and '\n' never occur inside a multi-byte UTF-8 or windows-1252 character.
+        for match in _QUOTE_OR_NEWLINE_RE.finditer(chunk):
+            if match.group() == b'"':
+                in_quotes = not in_quotes  # an escaped "" toggles twice
+            elif not in_quotes:
+                breaks += 1
+    return breaks + (1 if last not in (b"\n", b"") else 0)
 
-    Quoted CSV cells that span lines make this an overestimate; it is only a hint.
+
+def count_rows_hint(path: Path) -> int | None:
+    """Count data rows cheaply for a progress bar total; None for a JSON document.
+
+    CSV line breaks inside quoted cells are not counted, so multi-line descriptions do not
+    inflate the total; blank lines still do, so it is an estimate.
     """
     try:
         with path.open("rb") as handle:
@@ -1177,12 +1207,7 @@ def count_rows_hint(path: Path) -> int | None:
             if fmt == "json":
                 return None
             handle.seek(0)
-            newlines = 0
-            last = b""
-            while chunk := handle.read(1 << 20):
-                newlines += chunk.count(b"\n")
-                last = chunk[-1:]
+            records = _count_records(handle, quoted=fmt == "csv")
     except (OSError, ImportFormatError):
         return None
-    lines = newlines + (1 if last not in (b"\n", b"") else 0)
-    return max(lines - (1 if fmt == "csv" else 0), 0)
+    return max(records - (1 if fmt == "csv" else 0), 0)

@@ -19,7 +19,12 @@ from app.solicitations.models import (
     SolicitationStatus,
     solicitation_technology_areas,
 )
-from app.solicitations.schemas import SolicitationCreate, SolicitationRead, SolicitationUpdate
+from app.solicitations.schemas import (
+    SolicitationCreate,
+    SolicitationRead,
+    SolicitationSummary,
+    SolicitationUpdate,
+)
 
 NOT_NULLABLE = {
     "title",
@@ -252,4 +257,20 @@ def archive(session: Session, *, principal: Principal, solicitation_id: int) -> 
         action="archive",
         entity_type="solicitation",
         entity_id=solicitation.id,
+    )
+
+
+def to_summary(solicitation: Solicitation) -> SolicitationSummary:
+    """The short API view used inside match lists."""
+    return SolicitationSummary(
+        id=solicitation.id,
+        source=solicitation.source,
+        notice_id=solicitation.notice_id,
+        title=solicitation.title,
+        agency=solicitation.agency,
+        status=solicitation.status,
+        response_deadline=solicitation.response_deadline,
+        export_control=solicitation.export_control,
+        foreign_participation=solicitation.foreign_participation,
+        technology_areas=solicitation.area_slugs,
     )

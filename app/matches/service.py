@@ -1,0 +1,339 @@
+"""Ranking partners for a solicitation (and solicitations for a partner) under the
+eligibility gates, with explanations, and suggesting US-Japan teams."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.authorizations import service as authorizations
+from app.authorizations.models import ExportAuthorization
+from app.companies import service as companies
+from app.companies.models import Company, CompanyRole
+from app.db import utcnow
+from app.embeddings import service as embeddings
+from app.matches.index import RankerState, as_query, company_profile, solicitation_profile
+from app.matches.schemas import (
+    CompanyMatch,
+    CompanyMatches,
+    EligibilityRead,
+    ExplanationRead,
+    NeedCoverage,
+    Passage,
+    ReasonRead,
+    SolicitationMatch,
+    SolicitationMatches,
+    TeamMember,
+    TeamRead,
+    TeamSuggestions,
+)
+from app.solicitations import service as solicitations
+from app.solicitations.models import Solicitation, SolicitationStatus
+from matching import eligibility as gates
+from matching.explain import Explanation, explain
+from matching.ranker import MatchIndex, Profile, Query, ScoredCandidate
+from matching.teams import suggest_teams
+
+# Profiles still waiting for the worker are embedded inline when there are this few.
+INLINE_EMBED_LIMIT = 32
+TEAM_POOL = 15
+
+
+def partner_facts(company: Company, now: datetime) -> gates.PartnerFacts:
+    """What the eligibility rules need to know about a company."""
+    return gates.PartnerFacts(
+        id=str(company.id),
+        role=company.role.value,
+        country=company.country,
+        vetting_status=company.effective_vetting(now),
+    )
+
+
+def solicitation_facts(solicitation: Solicitation) -> gates.SolicitationFacts:
+    """What the eligibility rules need to know about a solicitation."""
+    return gates.SolicitationFacts(
+        id=str(solicitation.id),
+        status=solicitation.status.value,
+        response_deadline=solicitation.response_deadline,
+        export_control=solicitation.export_control.value,
+        foreign_participation=solicitation.foreign_participation.value,
+        areas=frozenset(solicitation.area_slugs),
+    )
+
+
+def authorization_facts(auth: ExportAuthorization) -> gates.AuthorizationFacts:
+    """An export authorization as the eligibility rules see it."""
+    return gates.AuthorizationFacts(
+        company_id=str(auth.company_id),
+        solicitation_id=str(auth.solicitation_id) if auth.solicitation_id else None,
+        technology_area=auth.technology_area.slug if auth.technology_area else None,
+        valid_from=auth.valid_from,
+        valid_until=auth.valid_until,
+        revoked=auth.revoked_at is not None,
+        reference=auth.reference,
+    )
+
+
+def _eligibility_read(result: gates.Eligibility) -> EligibilityRead:
+    return EligibilityRead(
+        status=result.status.value,
+        reasons=[
+            ReasonRead(code=r.code, message=r.message, status=r.status.value)
+            for r in result.reasons
+        ],
+    )
+
+
+def _explanation_read(explanation: Explanation, *, query_is_need: bool) -> ExplanationRead:
+    passages = []
+    for p in explanation.passages:
+        need = (p.query_text, (p.query_start, p.query_end))
+        capability = (p.profile_text, (p.profile_start, p.profile_end))
+        if not query_is_need:
+            need, capability = capability, need
+        passages.append(
+            Passage(
+                need=need[0],
+                need_span=need[1],
+                capability=capability[0],
+                capability_span=capability[1],
+                similarity=round(p.similarity, 4),
+            )
+        )
+    return ExplanationRead(
+        passages=passages,
+        shared_terms=explanation.shared_terms,
+        shared_areas=explanation.shared_areas,
+        shared_naics=explanation.shared_naics,
+    )
+
+
+def _ensure_vectors(
+    session: Session, *, entity: embeddings.Entity, ids: Sequence[int], ranker: RankerState
+) -> int:
+    """Embed missing or stale records inline when few; returns how many still wait."""
+    model_id = ranker.model_id
+    stored = embeddings._stored_hashes(session, entity, model_id, list(ids))
+    missing = [i for i in ids if i not in stored]
+    if not missing:
+        return 0
+    if len(missing) <= INLINE_EMBED_LIMIT:
+        embeddings.embed_records(session, entity=entity, ids=missing, encoder=ranker.encoder)
+        return 0
+    return len(missing)
+
+
+def _solicitation_query(session: Session, solicitation: Solicitation, ranker: RankerState) -> Query:
+    embeddings.embed_records(
+        session, entity="solicitation", ids=[solicitation.id], encoder=ranker.encoder
+    )
+    vector = embeddings.load(
+        session, entity="solicitation", model_id=ranker.model_id, ids=[solicitation.id]
+    )[solicitation.id]
+    return as_query(solicitation_profile(solicitation, vector))
+
+
+def _company_query(session: Session, company: Company, ranker: RankerState) -> Query:
+    embeddings.embed_records(session, entity="company", ids=[company.id], encoder=ranker.encoder)
+    vector = embeddings.load(session, entity="company", model_id=ranker.model_id, ids=[company.id])[
+        company.id
+    ]
+    return as_query(company_profile(company, vector))
+
+
+def _assess_all(
+    session: Session, solicitation: Solicitation, candidates: Sequence[Company], now: datetime
+) -> dict[str, gates.Eligibility]:
+    facts = solicitation_facts(solicitation)
+    auths: dict[str, list[gates.AuthorizationFacts]] = {}
+    for auth in authorizations.for_companies(session, company_ids=[c.id for c in candidates]):
+        auths.setdefault(str(auth.company_id), []).append(authorization_facts(auth))
+    return {
+        str(c.id): gates.assess(partner_facts(c, now), facts, auths.get(str(c.id), []), now=now)
+        for c in candidates
+    }
+
+
+def _ranked(index: MatchIndex, query: Query, ids: set[str], limit: int) -> list[ScoredCandidate]:
+    return index.rank(query, limit=limit, allowed_ids=ids) if ids else []
+
+
+def match_solicitation(
+    session: Session,
+    *,
+    ranker: RankerState,
+    solicitation_id: int,
+    role: CompanyRole,
+    limit: int,
+    include_held_back: bool,
+) -> SolicitationMatches:
+    """The eligible partners of `role` for a solicitation, best first, each explained; held-back
+    partners only on request, in their own list."""
+    now = utcnow()
+    solicitation = solicitations.get(session, solicitation_id=solicitation_id)
+    candidates = list(
+        session.scalars(select(Company).where(Company.archived_at.is_(None), Company.role == role))
+    )
+    pending = _ensure_vectors(
+        session, entity="company", ids=[c.id for c in candidates], ranker=ranker
+    )
+    query = _solicitation_query(session, solicitation, ranker)
+    index = ranker.companies(session)
+    verdicts = _assess_all(session, solicitation, candidates, now)
+    by_id = {str(c.id): c for c in candidates}
+    eligible = {i for i, v in verdicts.items() if v.status is gates.EligibilityStatus.ELIGIBLE}
+
+    def items(ranked: list[ScoredCandidate], held_back: bool) -> list[CompanyMatch]:
+        out = []
+        for rank, hit in enumerate(ranked, start=1):
+            profile = index.profile(hit.id)
+            explanation = explain(
+                query, profile, lexical=index.lexical_, profile_index=index.index_of(hit.id)
+            )
+            out.append(
+                CompanyMatch(
+                    rank=rank,
+                    score=round(hit.score, 4),
+                    components={k: round(v, 4) for k, v in hit.components.items()},
+                    eligibility=_eligibility_read(verdicts[hit.id]),
+                    held_back=held_back,
+                    explanation=_explanation_read(explanation, query_is_need=True),
+                    company=companies.to_summary(by_id[hit.id], now=now),
+                )
+            )
+        return out
+
+    held = set(verdicts) - eligible
+    return SolicitationMatches(
+        solicitation=solicitations.to_summary(solicitation),
+        role=role.value,
+        model_id=ranker.model_id,
+        items=items(_ranked(index, query, eligible, limit), False),
+        held_back=items(_ranked(index, query, held, limit), True) if include_held_back else [],
+        candidates=len(candidates),
+        pending_embeddings=pending,
+    )
+
+
+def match_company(
+    session: Session,
+    *,
+    ranker: RankerState,
+    company_id: int,
+    limit: int,
+    include_held_back: bool,
+) -> CompanyMatches:
+    """The open solicitations that fit a company best; those it may not receive are held back."""
+    now = utcnow()
+    company = companies.get(session, company_id=company_id)
+    open_needs = list(
+        session.scalars(
+            select(Solicitation).where(
+                Solicitation.archived_at.is_(None), Solicitation.status == SolicitationStatus.OPEN
+            )
+        )
+    )
+    pending = _ensure_vectors(
+        session, entity="solicitation", ids=[s.id for s in open_needs], ranker=ranker
+    )
+    query = _company_query(session, company, ranker)
+    index = ranker.solicitations(session)
+    partner = partner_facts(company, now)
+    auths = [
+        authorization_facts(a)
+        for a in authorizations.for_companies(session, company_ids=[company.id])
+    ]
+    verdicts = {
+        str(s.id): gates.assess(partner, solicitation_facts(s), auths, now=now) for s in open_needs
+    }
+    by_id = {str(s.id): s for s in open_needs}
+    eligible = {i for i, v in verdicts.items() if v.status is gates.EligibilityStatus.ELIGIBLE}
+
+    def items(ranked: list[ScoredCandidate], held_back: bool) -> list[SolicitationMatch]:
+        out = []
+        for rank, hit in enumerate(ranked, start=1):
+            explanation = explain(
+                query,
+                index.profile(hit.id),
+                lexical=index.lexical_,
+                profile_index=index.index_of(hit.id),
+            )
+            out.append(
+                SolicitationMatch(
+                    rank=rank,
+                    score=round(hit.score, 4),
+                    components={k: round(v, 4) for k, v in hit.components.items()},
+                    eligibility=_eligibility_read(verdicts[hit.id]),
+                    held_back=held_back,
+                    explanation=_explanation_read(explanation, query_is_need=False),
+                    solicitation=solicitations.to_summary(by_id[hit.id]),
+                )
+            )
+        return out
+
+    held = set(verdicts) - eligible
+    return CompanyMatches(
+        company=companies.to_summary(company, now=now),
+        model_id=ranker.model_id,
+        items=items(_ranked(index, query, eligible, limit), False),
+        held_back=items(_ranked(index, query, held, limit), True) if include_held_back else [],
+        candidates=len(open_needs),
+        pending_embeddings=pending,
+    )
+
+
+def teams(
+    session: Session, *, ranker: RankerState, solicitation_id: int, limit: int
+) -> TeamSuggestions:
+    """Pairs of one eligible US performer and one eligible Japanese partner that together cover
+    the solicitation's needs."""
+    now = utcnow()
+    solicitation = solicitations.get(session, solicitation_id=solicitation_id)
+    candidates = list(session.scalars(select(Company).where(Company.archived_at.is_(None))))
+    _ensure_vectors(session, entity="company", ids=[c.id for c in candidates], ranker=ranker)
+    query = _solicitation_query(session, solicitation, ranker)
+    index = ranker.companies(session)
+    verdicts = _assess_all(session, solicitation, candidates, now)
+    by_id = {str(c.id): c for c in candidates}
+
+    def pool(role: CompanyRole) -> list[tuple[Profile, ScoredCandidate]]:
+        ids = {
+            i
+            for i, v in verdicts.items()
+            if v.status is gates.EligibilityStatus.ELIGIBLE and by_id[i].role is role
+        }
+        return [(index.profile(hit.id), hit) for hit in _ranked(index, query, ids, TEAM_POOL)]
+
+    us_pool, jp_pool = pool(CompanyRole.US_PERFORMER), pool(CompanyRole.JP_PARTNER)
+    scores = {hit.id: hit.score for _, hit in us_pool + jp_pool}
+    suggestions = suggest_teams(query, us_pool, jp_pool, limit=limit)
+    return TeamSuggestions(
+        solicitation=solicitations.to_summary(solicitation),
+        items=[
+            TeamRead(
+                rank=rank,
+                score=round(team.score, 4),
+                coverage_score=round(team.coverage_score, 4),
+                complementarity=round(team.complementarity, 4),
+                us_performer=TeamMember(
+                    company=companies.to_summary(by_id[team.us_id], now=now),
+                    score=round(scores[team.us_id], 4),
+                ),
+                jp_partner=TeamMember(
+                    company=companies.to_summary(by_id[team.jp_id], now=now),
+                    score=round(scores[team.jp_id], 4),
+                ),
+                coverage=[
+                    NeedCoverage(
+                        need=c.query_text,
+                        need_span=(c.query_start, c.query_end),
+                        covered_by=c.covered_by,
+                        similarity=round(c.similarity, 4),
+                    )
+                    for c in team.coverage
+                ],
+            )
+            for rank, team in enumerate(suggestions, start=1)
+        ],
+    )
