@@ -219,6 +219,86 @@ def embed() -> None:
         console.print(f"{entity}: {report.encoded} encoded, {report.unchanged} unchanged")
 
 
+import_cli = typer.Typer(help="Import solicitations or companies from files.", no_args_is_help=True)
+cli.add_typer(import_cli, name="import")
+
+
+def _run_import(kind: str, path: Path, org: str, source: str, dry_run: bool) -> None:
+    from app.db import get_sessionmaker
+    from app.imports import parsing, service
+    from app.organizations import service as organizations
+
+    if not path.is_file():
+        fail(f"{path}: no such file")
+    session = get_sessionmaker()()
+    try:
+        with readable_errors():
+            principal = organizations.operator_principal(
+                organizations.get_by_slug(session, slug=org)
+            )
+            importer = (
+                service.import_solicitations
+                if kind == "solicitations"
+                else service.import_companies
+            )
+            with path.open("rb") as stream:
+                try:
+                    summary = importer(
+                        session,
+                        principal=principal,
+                        stream=stream,
+                        source=source,
+                        filename=path.name,
+                        dry_run=dry_run,
+                        total=parsing.count_rows_hint(path),
+                        progress=True,
+                    )
+                except parsing.ImportFormatError as exc:
+                    fail(str(exc))
+    finally:
+        session.close()
+    for error in summary.errors[:50]:
+        err.print(f"line {error.line}: {error.field}: {error.reason}", highlight=False)
+    if len(summary.errors) > 50:
+        err.print(f"... and {len(summary.errors) - 50} more errors")
+    for flag in summary.duplicates[:20]:
+        err.print(
+            f"review: {flag.entity_type} {flag.entity_id} may duplicate {flag.other_id} "
+            f"({flag.reason})",
+            highlight=False,
+        )
+    prefix = "dry run, nothing saved: " if dry_run else ""
+    console.print(
+        f"{prefix}{summary.rows} rows: {summary.created} created, {summary.updated} "
+        f"updated, {summary.unchanged} unchanged, {summary.rejected} rejected, "
+        f"{len(summary.duplicates)} flagged as likely duplicates"
+    )
+
+
+@import_cli.command("solicitations")
+def import_solicitations(
+    path: Annotated[Path, typer.Argument(help="SAM.gov CSV extract or API JSON")],
+    org: Annotated[str, typer.Option(help="organization the records belong to")] = "pichtr",
+    source: Annotated[
+        str, typer.Option(help="source name; notice ids are unique per source")
+    ] = "sam.gov",
+    dry_run: Annotated[bool, typer.Option(help="check the file, save nothing")] = False,
+) -> None:
+    """Import solicitations (re-running the same file changes nothing)."""
+    _run_import("solicitations", path, org, source, dry_run)
+
+
+@import_cli.command("companies")
+def import_companies(
+    path: Annotated[Path, typer.Argument(help="company CSV template or JSON lines")],
+    org: Annotated[str, typer.Option(help="organization the records belong to")] = "pichtr",
+    source: Annotated[str, typer.Option(help="source name for external ids")] = "file",
+    dry_run: Annotated[bool, typer.Option(help="check the file, save nothing")] = False,
+) -> None:
+    """Import company profiles."""
+    _run_import("companies", path, org, source, dry_run)
+
+
 def main() -> None:
     """Entry point of the console script."""
     try:

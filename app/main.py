@@ -14,6 +14,7 @@ from app.companies.router import router as companies_router
 from app.config import get_settings
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
+from app.imports.router import router as imports_router
 from app.matches.router import router as matches_router
 from app.organizations.router import router as organizations_router
 from app.solicitations.router import router as solicitations_router
@@ -69,6 +70,7 @@ def create_app() -> FastAPI:
         authorizations_router,
         audit_router,
         matches_router,
+        imports_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -6,6 +6,7 @@ from app.authorizations.models import ExportAuthorization
 from app.companies.models import Company
 from app.db import Base
 from app.embeddings.models import Embedding
+from app.imports.models import DuplicateFlag, ImportRun
 from app.jobs.models import Job
 from app.organizations.models import ApiKey, Organization
 from app.solicitations.models import Solicitation
@@ -16,8 +17,10 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Company",
+    "DuplicateFlag",
     "Embedding",
     "ExportAuthorization",
+    "ImportRun",
     "Job",
     "Organization",
     "Solicitation",

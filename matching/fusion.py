@@ -13,6 +13,7 @@ import numpy as np
 __all__ = [
     "COMPONENTS",
     "DEFAULT_WEIGHTS",
+    "LEXICAL_SHIFT",
     "SEMANTIC_FLOOR",
     "SEMANTIC_SPAN",
     "FusionWeights",
@@ -28,6 +29,8 @@ COMPONENTS = ("semantic", "lexical", "areas", "naics")
 # Absolute scale for cosine similarity: cos <= FLOOR maps to 0, FLOOR + SPAN and above to 1.
 SEMANTIC_FLOOR = 0.1
 SEMANTIC_SPAN = 0.6
+# Standard deviations above a query's mean lexical score that map to 0.5.
+LEXICAL_SHIFT = 2.0
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class FusionWeights:
         }
 
 
-DEFAULT_WEIGHTS = FusionWeights(semantic=0.5, lexical=0.5, areas=0.0, naics=0.0)
+DEFAULT_WEIGHTS = FusionWeights(semantic=0.4, lexical=0.4, areas=0.1, naics=0.1)
 LEXICAL_ONLY = FusionWeights(semantic=0.0, lexical=1.0, areas=0.0, naics=0.0)
 DENSE_ONLY = FusionWeights(semantic=1.0, lexical=0.0, areas=0.0, naics=0.0)
 
@@ -70,9 +73,25 @@ def normalise_semantic(cosine: np.ndarray) -> np.ndarray:
     return np.clip(scaled, 0.0, 1.0)
 
 
+def standardise(x: np.ndarray) -> np.ndarray:
+    """Z-scores along the last axis; a constant row maps to zeros."""
+    x = np.asarray(x, dtype=np.float32)
+    if x.size == 0:
+        return x
+    mean = x.mean(axis=-1, keepdims=True)
+    std = x.std(axis=-1, keepdims=True)
+    return np.divide(x - mean, std, out=np.zeros_like(x), where=std > 0)
+
+
 def normalise_lexical(scores: np.ndarray) -> np.ndarray:
-    """Map raw lexical scores to [0, 1] per query (min-max; raw scales vary with query length)."""
-    return minmax(scores)
+    """Map raw lexical scores to [0, 1]: logistic of the per-query z-score minus LEXICAL_SHIFT.
+
+    Raw TF-IDF cosines shrink as queries grow longer, so they are standardised per query over
+    all profiles; a profile LEXICAL_SHIFT standard deviations above the mean scores 0.5. Unlike
+    min-max, the best candidate of a weak query does not get 1.0.
+    """
+    z = standardise(scores)
+    return (1.0 / (1.0 + np.exp(-(z - LEXICAL_SHIFT)))).astype(np.float32)
 
 
 def fuse(components: Mapping[str, np.ndarray], weights: FusionWeights) -> np.ndarray:

@@ -19,7 +19,7 @@ from matching.fusion import (
 from matching.lexical import LexicalMethod, LexicalScorer
 from matching.structured import StructuredIndex
 
-__all__ = ["MatchIndex", "Profile", "Query", "ScoredCandidate"]
+__all__ = ["MatchIndex", "Profile", "Query", "ScoredCandidate", "semantic_blend"]
 
 # Queries scored together in rank_many; bounds the dense (chunk, n_profiles) score matrices.
 _BATCH = 256
@@ -54,6 +54,16 @@ class ScoredCandidate:
     id: str
     score: float
     components: dict[str, float]
+
+
+def semantic_blend(whole: np.ndarray, best_unit: np.ndarray) -> np.ndarray:
+    """Average of whole-document cosine and the best query passage's cosine to the profile.
+
+    The whole-document term measures overall fit; the best-passage term lets a profile that
+    answers one need of a long solicitation very well rise. Measured (nDCG@10, dense only):
+    eval-real 0.2228 whole / 0.2329 best passage / 0.2340 blend; demo set 0.850 / 0.870 / 0.873.
+    """
+    return (0.5 * (whole + best_unit)).astype(np.float32)
 
 
 class MatchIndex:
@@ -132,12 +142,26 @@ class MatchIndex:
             out[i] = fuse(row, self.weights)
         return out
 
+    def _semantic(self, queries: Sequence[Query]) -> np.ndarray:
+        """Raw semantic similarity (n_queries, n_profiles), from one matrix product."""
+        pooled = np.stack([self._query_vector(x) for x in queries])
+        units = [np.asarray(x.embedding.units, dtype=np.float32) for x in queries]
+        sizes = np.array([len(u) for u in units])
+        stacked = np.concatenate([pooled, *[u for u in units if len(u)]])
+        sims = stacked @ self.vectors_.T
+        whole, per_unit = sims[: len(queries)], sims[len(queries) :]
+        best = whole.copy()
+        has_units = sizes > 0
+        if has_units.any():
+            starts = np.concatenate([[0], np.cumsum(sizes[has_units])[:-1]])
+            best[has_units] = np.maximum.reduceat(per_unit, starts, axis=0)
+        return semantic_blend(whole, best)
+
     def _score_batch(
         self, queries: Sequence[Query], *, raw: bool = False
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Fused scores and components for a batch of queries (one matrix product each)."""
-        q = np.stack([self._query_vector(x) for x in queries])
-        semantic = q @ self.vectors_.T
+        """Fused scores and components for a batch of queries."""
+        semantic = self._semantic(queries)
         lexical = self.lexical_.score_many([x.text for x in queries])
         components = self._components(queries, semantic, lexical)
         fused = self._fused(queries, components)

@@ -48,6 +48,8 @@ class Company(Base):
     external_id: Mapped[str | None] = mapped_column(String(128))
     # Fields a person set by hand; an import never overwrites them.
     locked_fields: Mapped[list[str]] = mapped_column(default=list)
+    # Technology areas proposed by the classifier when none were given, with scores.
+    suggested_areas: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -197,6 +197,7 @@ def create(
     data: CompanyCreate,
     source: str | None = None,
     external_id: str | None = None,
+    embed: bool = True,
 ) -> Company:
     """Create a company profile (its embedding is computed in the background)."""
     values = data.model_dump(exclude={"technology_areas"})
@@ -220,12 +221,18 @@ def create(
         entity_id=company.id,
         changes=audit.diff({}, snapshot(company)),
     )
-    _queue_embedding(session, company)
+    if embed:
+        _queue_embedding(session, company)
     return company
 
 
 def apply_changes(
-    session: Session, *, company: Company, changes: dict[str, Any], lock: bool = False
+    session: Session,
+    *,
+    company: Company,
+    changes: dict[str, Any],
+    lock: bool = False,
+    embed: bool = True,
 ) -> dict[str, Any]:
     """Write validated field changes onto a company; returns the audited diff."""
     _check_natural_keys(session, changes, exclude_id=company.id)
@@ -237,7 +244,7 @@ def apply_changes(
         not_nullable=NOT_NULLABLE,
         lock=lock,
     )
-    if TEXT_FIELDS & changed.keys():
+    if embed and TEXT_FIELDS & changed.keys():
         _queue_embedding(session, company)
     return changed
 

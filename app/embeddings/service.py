@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from app.areas import classifier
 from app.companies.models import Company
 from app.companies.service import profile_text
 from app.config import get_settings
@@ -136,8 +137,17 @@ def embed_records(
         report.unchanged += len(batch) - len(stale)
         if stale:
             documents = encoder.encode_documents([text for _, text, _ in stale])
-            for (entity_id, _text, text_hash), document in zip(stale, documents, strict=True):
+            for (entity_id, text, text_hash), document in zip(stale, documents, strict=True):
                 _store(session, entity, entity_id, text_hash, model_id, document)
+                record = session.get(Company if entity == "company" else Solicitation, entity_id)
+                classifier.assign_if_missing(
+                    session,
+                    record=record,
+                    entity_type=entity,
+                    text=text,
+                    embedding=document,
+                    encoder=encoder,
+                )
             report.encoded += len(stale)
             session.commit()
         bar.update(len(batch))

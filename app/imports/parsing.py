@@ -305,9 +305,14 @@ def parse_deadline(value: str) -> datetime | None:
     return parsed
 
 
-def parse_naics(value: str | Iterable[Any]) -> list[str]:
+def parse_naics(value: str | int | list[Any]) -> list[str]:
     """Split NAICS codes (a cell may hold several, split by ; , or spaces); each 2-6 digits."""
-    parts = re.split(r"[;,\s]+", value) if isinstance(value, str) else [str(v) for v in value]
+    if isinstance(value, str):
+        parts = re.split(r"[;,\s]+", value)
+    elif isinstance(value, int | list) and not isinstance(value, bool):
+        parts = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    else:
+        raise ValueError(f"expected NAICS codes, found {type(value).__name__}")
     codes: list[str] = []
     for part in (p.strip() for p in parts):
         if not part:
@@ -325,6 +330,8 @@ def parse_amount(value: str | float) -> float:
         raise ValueError(f"{value!r} is not an amount")
     if isinstance(value, int | float):
         amount = float(value)
+    elif not isinstance(value, str):
+        raise ValueError(f"expected an amount, found {type(value).__name__}")
     else:
         cleaned = re.sub(r"[\s,$]|USD", "", value, flags=re.IGNORECASE)
         try:
@@ -336,8 +343,10 @@ def parse_amount(value: str | float) -> float:
     return amount
 
 
-def split_list(value: str | Iterable[Any]) -> list[str]:
+def split_list(value: str | list[Any]) -> list[str]:
     """Split a ;-separated cell (or take a JSON list), trimming items and dropping empties."""
+    if not isinstance(value, str | list):
+        raise ValueError(f"expected a list or ;-separated text, found {type(value).__name__}")
     items = value.split(";") if isinstance(value, str) else value
     result: list[str] = []
     seen: set[str] = set()
@@ -352,9 +361,12 @@ def split_list(value: str | Iterable[Any]) -> list[str]:
 
 
 def slugify(value: str) -> str:
-    """Turn a label into a slug: "Additive Manufacturing" -> "additive_manufacturing"."""
-    text = value.lower().replace("&", " and ")
-    return re.sub(r"[^0-9a-z]+", "_", text).strip("_")
+    """Turn a label into a slug: "Additive Manufacturing" -> "additive-manufacturing".
+
+    "and" and "&" are dropped, as in the vocabulary's "5g-communications".
+    """
+    words = re.findall(r"[0-9a-z]+", value.lower())
+    return "-".join(word for word in words if word != "and")
 
 
 def sam_status(notice_type: str, active: str) -> str:
@@ -399,9 +411,8 @@ def export_hints(text: str) -> dict[str, str]:
         if any(n in lower for n in needles) and pattern.search(text):
             hints["export_control"] = marking  # strongest first: itar > cui > ear
             break
-    if any(n in lower for n in ("foreign", "citizen", "noforn")) and _FOREIGN_PROHIBITED_RE.search(
-        text
-    ):
+    may_prohibit = any(n in lower for n in ("foreign", "citizen", "noforn"))
+    if may_prohibit and _FOREIGN_PROHIBITED_RE.search(text):
         hints["foreign_participation"] = "prohibited"
     elif hints:
         hints["foreign_participation"] = "allowed_with_authorization"
@@ -945,8 +956,7 @@ def _sam_api_row(number: int, rec: dict[str, Any], source: str) -> ParsedRow:
     notice_type = text("type") or text("baseType")
     row.put("notice_type", notice_type)
     row.convert("description", text("description"), html_to_text)
-    naics = rec.get("naicsCodes") or rec.get("naicsCode")
-    row.convert("naics", [naics] if isinstance(naics, int) else naics, parse_naics)
+    row.convert("naics", rec.get("naicsCodes") or rec.get("naicsCode"), parse_naics)
     row.put("classification_code", text("classificationCode"))
     set_aside = text("typeOfSetAsideDescription") or text("typeOfSetAside")
     row.convert("set_aside", set_aside, inline_text)
@@ -1116,7 +1126,7 @@ def _contacts_from_json(value: Any) -> list[dict[str, str | None]]:
     return contacts
 
 
-def _company_row(line: int, values: Mapping[str, Any], raw_hash: str, row: _Row) -> ParsedRow:
+def _company_row(values: Mapping[str, Any], raw_hash: str, row: _Row) -> ParsedRow:
     """Convert one company record (CSV cells or a JSON object) into a company dict."""
 
     def text(key: str) -> str:
@@ -1158,7 +1168,7 @@ def _company_csv_row(record: _CsvRecord, table: _CsvTable) -> ParsedRow:
     row = _Row(record.line)
     fields = {c: "contacts" if c.startswith("contact_") else c for c in table.columns}
     values = _csv_values(record, table, row, fields)
-    return _company_row(record.line, values, _hash_text(record.raw), row)
+    return _company_row(values, _hash_text(record.raw), row)
 
 
 def read_companies(stream: BinaryIO, *, filename: str | None = None) -> Iterator[ParsedRow]:
@@ -1169,7 +1179,7 @@ def read_companies(stream: BinaryIO, *, filename: str | None = None) -> Iterator
             _json_records(
                 opened,
                 filename,
-                lambda n, rec: _company_row(n, rec, _hash_record(rec), _Row(n)),
+                lambda n, rec: _company_row(rec, _hash_record(rec), _Row(n)),
             )
         )
     table = _open_csv_table(opened, _COMPANY_COLUMNS, _COMPANY_REQUIRED, filename)

@@ -168,6 +168,7 @@ def create(
     principal: Principal,
     data: SolicitationCreate,
     suggested_areas: list[dict[str, Any]] | None = None,
+    embed: bool = True,
 ) -> Solicitation:
     """Create a solicitation; (source, notice_id) must be new."""
     existing = find_by_notice(session, source=data.source, notice_id=data.notice_id)
@@ -194,12 +195,18 @@ def create(
         entity_id=solicitation.id,
         changes=audit.diff({}, snapshot(solicitation)),
     )
-    queue_embedding(session, solicitation)
+    if embed:
+        queue_embedding(session, solicitation)
     return solicitation
 
 
 def apply_changes(
-    session: Session, *, solicitation: Solicitation, changes: dict[str, Any], lock: bool = False
+    session: Session,
+    *,
+    solicitation: Solicitation,
+    changes: dict[str, Any],
+    lock: bool = False,
+    embed: bool = True,
 ) -> dict[str, Any]:
     """Write validated changes; re-embeds when the text changed."""
     posted = changes.get("posted_date", solicitation.posted_date)
@@ -214,7 +221,7 @@ def apply_changes(
         not_nullable=NOT_NULLABLE,
         lock=lock,
     )
-    if TEXT_FIELDS & changed.keys():
+    if embed and TEXT_FIELDS & changed.keys():
         queue_embedding(session, solicitation)
     return changed
 

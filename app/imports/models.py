@@ -1,0 +1,53 @@
+"""Import runs and the likely duplicates they flag for review."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, utcnow
+from app.organizations.models import enum_column
+
+
+class ImportStatus(StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+class ImportRun(Base):
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str | None] = mapped_column(String(64))
+    filename: Mapped[str | None] = mapped_column(String(300))
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[ImportStatus] = mapped_column(
+        enum_column(ImportStatus, "import_status"), default=ImportStatus.RUNNING
+    )
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The first errors only; the full list is returned to the caller.
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class DuplicateFlag(Base):
+    """Two records that look like the same thing under different natural keys."""
+
+    __tablename__ = "duplicate_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int] = mapped_column(index=True)
+    other_id: Mapped[int] = mapped_column()
+    reason: Mapped[str] = mapped_column(String(300))
+    score: Mapped[float] = mapped_column()
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]

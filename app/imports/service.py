@@ -1,0 +1,467 @@
+"""Importing solicitations and company profiles from files: idempotent upserts by natural
+key, per-row errors, likely duplicates flagged, commits in chunks so an interrupted import can
+simply be run again."""
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from typing import Any, BinaryIO, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ValidationError
+from rapidfuzz import fuzz, process
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from tqdm import tqdm
+
+from app.areas import service as areas_service
+from app.audit import service as audit
+from app.companies import service as companies
+from app.companies.models import Company
+from app.companies.schemas import CompanyCreate
+from app.db import utcnow
+from app.errors import AppError, Conflict
+from app.imports import parsing
+from app.imports.models import DuplicateFlag, ImportRun, ImportStatus
+from app.imports.schemas import DuplicateFlagRead, ImportSummary, RowErrorRead
+from app.jobs import service as jobs
+from app.organizations.service import Principal
+from app.solicitations import service as solicitations
+from app.solicitations.models import Solicitation
+from app.solicitations.schemas import SolicitationCreate
+
+Kind = Literal["solicitations", "companies"]
+CHUNK = 500
+ERRORS_STORED = 1000
+NAME_SIMILARITY = 92
+LEGAL_SUFFIXES = re.compile(
+    r"\b(co|ltd|inc|llc|corp|corporation|company|kk|kabushiki kaisha|gk|limited|plc)\b\.?"
+)
+
+
+class RowRejected(Exception):
+    """A row that cannot be imported, with the field and the reason."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+def _chunks(rows: Iterable[parsing.ParsedRow], size: int) -> Iterator[list[parsing.ParsedRow]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "row"
+        raise RowRejected(field, error["msg"]) from exc
+
+
+def _normalise_name(name: str) -> str:
+    text = re.sub(r"[^0-9a-z ]+", " ", name.lower())
+    return " ".join(LEGAL_SUFFIXES.sub(" ", text).split())
+
+
+def _host(url: str | None) -> str | None:
+    if not url:
+        return None
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.") or None
+
+
+class _Importer:
+    """State of one import run."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        principal: Principal,
+        kind: Kind,
+        source: str | None,
+        filename: str | None,
+        dry_run: bool,
+    ) -> None:
+        self.session = session
+        self.principal = principal
+        self.summary = ImportSummary(
+            run_id=None, kind=kind, source=source, filename=filename, dry_run=dry_run
+        )
+        self.run: ImportRun | None = None
+        self.seen: dict[str, int] = {}
+        self._names: dict[str, int] | None = None
+        self._hosts: dict[str, int] | None = None
+        self._titles: dict[str, int] | None = None
+        self.current_external_id: str | None = None
+        # Files name areas by slug or by label ("Additive Manufacturing", "5G & comms").
+        self.area_aliases = {
+            parsing.slugify(alias): area.slug
+            for area in areas_service.get_all(session)
+            for alias in (area.slug, area.label_en)
+        }
+        if not dry_run:
+            self.run = ImportRun(
+                organization_id=principal.organization_id,
+                actor=principal.actor,
+                kind=kind,
+                source=source,
+                filename=filename,
+            )
+            session.add(self.run)
+            session.commit()
+            self.summary.run_id = self.run.id
+
+    def reject(self, line: int, field: str, reason: str) -> None:
+        self.summary.rejected += 1
+        self.summary.errors.append(RowErrorRead(line=line, field=field, reason=reason))
+
+    def flag(
+        self, entity_type: str, entity_id: int, other_id: int, reason: str, score: float
+    ) -> None:
+        flag = DuplicateFlag(
+            entity_type=entity_type,
+            entity_id=entity_id,
+            other_id=other_id,
+            reason=reason,
+            score=score,
+            import_run_id=self.run.id if self.run else None,
+        )
+        self.session.add(flag)
+        self.summary.duplicates.append(
+            DuplicateFlagRead(
+                entity_type=entity_type,
+                entity_id=entity_id,
+                other_id=other_id,
+                reason=reason,
+                score=score,
+            )
+        )
+
+    def process(
+        self,
+        rows: Iterable[parsing.ParsedRow],
+        key_of: Callable[[Any], str],
+        validate: type[BaseModel],
+        upsert: Callable[[Any, set[str]], str],
+        total: int | None,
+        progress: bool,
+    ) -> ImportSummary:
+        bar = tqdm(
+            total=total, unit="row", desc=f"importing {self.summary.kind}", disable=not progress
+        )
+        try:
+            for chunk in _chunks(rows, CHUNK):
+                for row in chunk:
+                    self.summary.rows += 1
+                    self._one(row, key_of, validate, upsert)
+                if not self.summary.dry_run:
+                    self._checkpoint()
+                    self.session.commit()
+                bar.update(len(chunk))
+        except BaseException:
+            self.session.rollback()
+            self._finish(ImportStatus.FAILED)
+            raise
+        finally:
+            bar.close()
+        if self.summary.dry_run:
+            self.session.rollback()
+        else:
+            if self.summary.created or self.summary.updated:
+                # One job embeds (and classifies) everything new or changed, in batches.
+                jobs.enqueue(self.session, kind="embed_all", payload={}, dedupe_key="embed_all")
+            self._finish(ImportStatus.FINISHED)
+        return self.summary
+
+    def _one(
+        self,
+        row: parsing.ParsedRow,
+        key_of: Callable[[Any], str],
+        validate: type[BaseModel],
+        upsert: Callable[[Any, set[str]], str],
+    ) -> None:
+        if row.errors:
+            self.summary.rejected += 1
+            self.summary.errors.extend(
+                RowErrorRead(line=e.line, field=e.field, reason=e.reason) for e in row.errors
+            )
+            return
+        if "technology_areas" in row.data:
+            row.data["technology_areas"] = [
+                self.area_aliases.get(parsing.slugify(v), v) for v in row.data["technology_areas"]
+            ]
+        try:
+            payload = _validate(validate, row.data)
+            key = key_of(payload)
+            if key in self.seen:
+                raise RowRejected(
+                    "row", f"duplicate of line {self.seen[key]} in this file; skipped"
+                )
+            self.seen[key] = row.line
+            with self.session.begin_nested():
+                outcome = upsert(payload, set(row.data))
+        except RowRejected as exc:
+            self.reject(row.line, exc.field, exc.reason)
+            return
+        except AppError as exc:
+            self.reject(row.line, getattr(exc, "field", "row"), getattr(exc, "reason", exc.message))
+            return
+        setattr(self.summary, outcome, getattr(self.summary, outcome) + 1)
+
+    def _checkpoint(self) -> None:
+        if self.run is None:
+            return
+        self.run.counts = self.summary.model_dump(
+            include={"rows", "created", "updated", "unchanged", "rejected"}
+        )
+        self.run.errors = [e.model_dump() for e in self.summary.errors[:ERRORS_STORED]]
+
+    def _finish(self, status: ImportStatus) -> None:
+        if self.run is None:
+            return
+        self._checkpoint()
+        self.run.status = status
+        self.run.finished_at = utcnow()
+        self.session.commit()
+
+    # -- solicitations ---------------------------------------------------------------------
+
+    def upsert_solicitation(self, payload: SolicitationCreate, present: set[str]) -> str:
+        existing = solicitations.find_by_notice(
+            self.session, source=payload.source, notice_id=payload.notice_id
+        )
+        if existing is None:
+            created = solicitations.create(
+                self.session, principal=self.principal, data=payload, embed=False
+            )
+            self._flag_similar_solicitation(created)
+            return "created"
+        if existing.archived_at is not None:
+            raise Conflict(f"solicitation {existing.id} with this notice id is archived")
+        self.principal.require_owner(existing.created_by_id, "solicitation")
+        fixed = {"source", "notice_id", *existing.locked_fields}
+        changes = {
+            k: getattr(payload, k)
+            for k in present
+            if k in SolicitationCreate.model_fields and k not in fixed
+        }
+        changed = solicitations.apply_changes(
+            self.session, solicitation=existing, changes=changes, embed=False
+        )
+        if not changed:
+            return "unchanged"
+        audit.record(
+            self.session,
+            principal=self.principal,
+            action="import.update",
+            entity_type="solicitation",
+            entity_id=existing.id,
+            changes=changed,
+        )
+        return "updated"
+
+    def _flag_similar_solicitation(self, created: Solicitation) -> None:
+        if self._titles is None:
+            rows = self.session.execute(
+                select(Solicitation.id, Solicitation.title, Solicitation.agency)
+            )
+            self._titles = {f"{_normalise_name(t)}|{a or ''}": i for i, t, a in rows}
+        key = f"{_normalise_name(created.title)}|{created.agency or ''}"
+        other = self._titles.get(key)
+        if other is not None and other != created.id:
+            self.flag(
+                "solicitation",
+                created.id,
+                other,
+                "same title and agency under another notice id",
+                100.0,
+            )
+        self._titles.setdefault(key, created.id)
+
+    # -- companies -------------------------------------------------------------------------
+
+    def find_company(self, payload: CompanyCreate, external_id: str | None) -> Company | None:
+        for field in ("corporate_number", "uei", "cage"):
+            value = getattr(payload, field)
+            if value:
+                found = self.session.scalar(select(Company).where(getattr(Company, field) == value))
+                if found is not None:
+                    return found
+        if external_id and self.summary.source:
+            return self.session.scalar(
+                select(Company).where(
+                    Company.external_source == self.summary.source,
+                    Company.external_id == external_id,
+                )
+            )
+        return None
+
+    def upsert_company(
+        self, payload: CompanyCreate, present: set[str], external_id: str | None
+    ) -> str:
+        existing = self.find_company(payload, external_id)
+        if existing is None:
+            created = companies.create(
+                self.session,
+                principal=self.principal,
+                data=payload,
+                source=self.summary.source,
+                external_id=external_id,
+                embed=False,
+            )
+            self._flag_similar_company(created)
+            return "created"
+        if existing.archived_at is not None:
+            raise Conflict(f"company {existing.id} with this identifier is archived")
+        self.principal.require_owner(existing.created_by_id, "company")
+        changes = {
+            k: getattr(payload, k)
+            for k in present
+            if k in CompanyCreate.model_fields and k not in existing.locked_fields
+        }
+        changed = companies.apply_changes(
+            self.session, company=existing, changes=changes, embed=False
+        )
+        if not changed:
+            return "unchanged"
+        audit.record(
+            self.session,
+            principal=self.principal,
+            action="import.update",
+            entity_type="company",
+            entity_id=existing.id,
+            changes=changed,
+        )
+        return "updated"
+
+    def _flag_similar_company(self, created: Company) -> None:
+        if self._names is None or self._hosts is None:
+            rows = list(self.session.execute(select(Company.id, Company.name, Company.website)))
+            self._names = {_normalise_name(n): i for i, n, _w in rows if i != created.id}
+            self._hosts = {h: i for i, _n, w in rows if (h := _host(w)) and i != created.id}
+        host = _host(created.website)
+        if host and host in self._hosts:
+            self.flag("company", created.id, self._hosts[host], f"same website host {host}", 100.0)
+        else:
+            best = process.extractOne(
+                _normalise_name(created.name),
+                list(self._names),
+                scorer=fuzz.token_sort_ratio,
+                score_cutoff=NAME_SIMILARITY,
+            )
+            if best is not None:
+                self.flag(
+                    "company",
+                    created.id,
+                    self._names[best[0]],
+                    f"similar name ({best[0]})",
+                    float(best[1]),
+                )
+        self._names[_normalise_name(created.name)] = created.id
+        if host:
+            self._hosts[host] = created.id
+
+
+def import_solicitations(
+    session: Session,
+    *,
+    principal: Principal,
+    stream: BinaryIO,
+    source: str = "sam.gov",
+    filename: str | None = None,
+    dry_run: bool = False,
+    total: int | None = None,
+    progress: bool = False,
+) -> ImportSummary:
+    """Import a SAM.gov CSV extract or API JSON; raises ImportFormatError before writing
+    anything when the file is not a readable table."""
+    rows = parsing.read_solicitations(stream, source=source, filename=filename)
+    first = next(rows, None)  # surfaces a file-level error before any write
+    importer = _Importer(
+        session,
+        principal=principal,
+        kind="solicitations",
+        source=source,
+        filename=filename,
+        dry_run=dry_run,
+    )
+    return importer.process(
+        _prepend([first] if first is not None else [], rows),
+        key_of=lambda p: f"{p.source}|{p.notice_id}",
+        validate=SolicitationCreate,
+        upsert=importer.upsert_solicitation,
+        total=total,
+        progress=progress,
+    )
+
+
+def import_companies(
+    session: Session,
+    *,
+    principal: Principal,
+    stream: BinaryIO,
+    source: str = "file",
+    filename: str | None = None,
+    dry_run: bool = False,
+    total: int | None = None,
+    progress: bool = False,
+) -> ImportSummary:
+    """Import company profiles from the CSV template or JSON lines."""
+    rows = parsing.read_companies(stream, filename=filename)
+    first = next(rows, None)
+    importer = _Importer(
+        session,
+        principal=principal,
+        kind="companies",
+        source=source,
+        filename=filename,
+        dry_run=dry_run,
+    )
+
+    def upsert(payload: CompanyCreate, present: set[str]) -> str:
+        return importer.upsert_company(payload, present, importer.current_external_id)
+
+    def key_of(payload: CompanyCreate) -> str:
+        return (
+            payload.corporate_number
+            or payload.uei
+            or payload.cage
+            or importer.current_external_id
+            or _normalise_name(payload.name)
+        )
+
+    def with_external_ids(stream_rows: Iterable[parsing.ParsedRow]) -> Iterator[parsing.ParsedRow]:
+        for row in stream_rows:
+            external = row.data.pop("external_id", None)
+            importer.current_external_id = str(external) if external else None
+            yield row
+
+    return importer.process(
+        with_external_ids(_prepend([first] if first is not None else [], rows)),
+        key_of=key_of,
+        validate=CompanyCreate,
+        upsert=upsert,
+        total=total,
+        progress=progress,
+    )
+
+
+def _prepend(
+    head: list[parsing.ParsedRow], rest: Iterator[parsing.ParsedRow]
+) -> Iterator[parsing.ParsedRow]:
+    yield from head
+    yield from rest
+
+
+def open_flags(session: Session, *, limit: int, offset: int) -> tuple[list[DuplicateFlag], int]:
+    """Unresolved duplicate flags, newest first."""
+    query = select(DuplicateFlag).where(DuplicateFlag.resolved_at.is_(None))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(DuplicateFlag.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
