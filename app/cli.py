@@ -299,6 +299,38 @@ def import_companies(
     _run_import("companies", path, org, source, dry_run)
 
 
+@cli.command("eval")
+def evaluate(
+    queries: Annotated[Path | None, typer.Option(help="queries.jsonl (BEIR)")] = None,
+    corpus: Annotated[Path | None, typer.Option(help="corpus.jsonl (BEIR)")] = None,
+    qrels: Annotated[Path | None, typer.Option(help="qrels TSV with a header")] = None,
+    k: Annotated[int, typer.Option(min=1, max=1000)] = 10,
+) -> None:
+    """nDCG, Recall and MRR at k for lexical-only, dense-only and the fused ranker.
+
+    Without options it evaluates the bundled demo set (seed_data/eval)."""
+    from app.embeddings.service import get_encoder
+    from matching.evaluation import evaluate as run_evaluation
+    from matching.evaluation import load_beir, render_table
+
+    settings = get_settings()
+    default = settings.seed_dir / "eval"
+    paths = (
+        queries or default / "queries.jsonl",
+        corpus or default / "corpus.jsonl",
+        qrels or default / "qrels.tsv",
+    )
+    for path in paths:
+        if not path.is_file():
+            fail(f"{path}: no such file")
+    with readable_errors():
+        dataset = load_beir(*paths)
+        results = run_evaluation(dataset, encoder=get_encoder(), cache_dir=settings.cache_dir, k=k)
+    judged = sum(1 for q in dataset.queries if dataset.qrels.get(q.id))
+    console.print(f"{judged} judged queries, {len(dataset.corpus)} documents")
+    print(render_table(results, k=k))
+
+
 def main() -> None:
     """Entry point of the console script."""
     try:

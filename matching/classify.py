@@ -49,13 +49,16 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
             "ground station",
             "lunar",
             "cislunar",
+            "orbit",
+            "on-orbit",
+            "space-qualified",
         ),
     ),
     AreaDefinition(
         "hypersonics",
         "Hypersonics",
         "Flight at Mach 5 and above: scramjet propulsion, hypersonic glide and cruise "
-        "vehicles, thermal protection systems and high-temperature aerothermal testing.",
+        "vehicles, thermal protection systems and high-temperature aerothermal testing. Work on vehicles, engines and materials that survive extreme heating in sustained hypersonic flight.",
         (
             "hypersonic",
             "scramjet",
@@ -76,7 +79,7 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
         "Trusted microelectronics",
         "Secure and assured semiconductors: chip design, fabrication and packaging from trusted "
         "sources, radiation-hardened electronics, counterfeit detection and supply-chain "
-        "assurance for integrated circuits.",
+        "assurance for integrated circuits. Covers foundries, design houses, test and packaging for defence electronics.",
         (
             "semiconductor",
             "integrated circuit",
@@ -100,7 +103,7 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
         "Additive manufacturing",
         "3D printing of metal, polymer and ceramic parts: powder bed fusion, directed energy "
         "deposition, binder jetting, process qualification and expeditionary production of "
-        "spare parts.",
+        "spare parts. Covers printers, feedstock and the qualification of printed flight parts.",
         (
             "additive manufacturing",
             "3d printing",
@@ -121,7 +124,7 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
         "Artificial intelligence",
         "Machine learning and autonomy software: computer vision, natural language processing, "
         "decision support, data fusion and trustworthy, explainable AI models deployed at the "
-        "edge or in the enterprise.",
+        "edge or in the enterprise. Software that learns from data to detect, predict or decide.",
         (
             "artificial intelligence",
             "machine learning",
@@ -135,7 +138,11 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
             "training data",
             "object detection",
             "explainable",
-            "ai/ml",
+            "ai",
+            "autonomy software",
+            "target recognition",
+            "predictive analytics",
+            "data fusion",
         ),
     ),
     AreaDefinition(
@@ -165,7 +172,7 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
         "5g-communications",
         "5G and communications",
         "Wireless and networked communications: 5G and Open RAN, tactical radios, mesh "
-        "networks, satellite communications, antennas and spectrum sharing.",
+        "networks, satellite communications, antennas and spectrum sharing. Hardware and software that move data reliably between forces, platforms and sensors.",
         (
             "5g",
             "open ran",
@@ -188,7 +195,7 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
         "robotics",
         "Robotics",
         "Robots and manipulation: industrial and field robots, exoskeletons, robotic arms, "
-        "grippers, teleoperation and automated handling for logistics and maintenance.",
+        "grippers, teleoperation and automated handling for logistics and maintenance. Machines that sense and physically act on the world.",
         (
             "robot",
             "robotic",
@@ -209,7 +216,7 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
         "Cyber",
         "Cybersecurity and cyber operations: network defense, zero trust, intrusion detection, "
         "vulnerability analysis, cryptography and secure software for weapons and enterprise "
-        "systems.",
+        "systems. Protecting networks, platforms and data from attack.",
         (
             "cybersecurity",
             "cyber",
@@ -231,7 +238,7 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
         "Advanced materials",
         "Engineered materials with superior properties: composites, ceramics, high-temperature "
         "alloys, coatings, metamaterials and nanomaterials, with their processing and "
-        "characterisation.",
+        "characterisation. Materials that survive heat, wear or load beyond common metals.",
         (
             "composite",
             "ceramic",
@@ -253,7 +260,7 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
         "Sensors",
         "Sensing and detection hardware: radar, electro-optical and infrared imaging, lidar, "
         "acoustic and magnetic sensors, inertial measurement and chemical or biological "
-        "detectors.",
+        "detectors. Devices that turn physical signals into data for targeting and awareness.",
         (
             "sensor",
             "radar",
@@ -275,7 +282,7 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
         "energy",
         "Energy",
         "Power generation, storage and management: batteries, fuel cells, microgrids, solar, "
-        "power electronics and operational energy for bases and expeditionary forces.",
+        "power electronics and operational energy for bases and expeditionary forces. Technologies that make forces less dependent on fuel convoys.",
         (
             "battery",
             "batteries",
@@ -296,7 +303,7 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
         "biotechnology",
         "Biotechnology",
         "Biological science and engineering: synthetic biology, biomanufacturing, medical "
-        "countermeasures, diagnostics, vaccines and combat casualty care.",
+        "countermeasures, diagnostics, vaccines and combat casualty care. Living systems engineered for defence health and production.",
         (
             "biotechnology",
             "synthetic biology",
@@ -317,7 +324,7 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
         "quantum",
         "Quantum",
         "Quantum science and technology: quantum sensing, atomic clocks, quantum computing and "
-        "quantum-secure communications, including cold-atom and photonic systems.",
+        "quantum-secure communications, including cold-atom and photonic systems. Devices that exploit superposition and entanglement.",
         (
             "quantum",
             "qubit",
@@ -337,8 +344,12 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
 
 
 def _keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str]:
-    """One regex matching any keyword as whole words (plural -s allowed), ignoring case."""
-    parts = sorted((re.escape(k) for k in keywords), key=len, reverse=True)
+    """One regex matching any keyword as whole words (plural -s allowed), ignoring case.
+
+    Spaces and hyphens are interchangeable: "machine learning" also finds "machine-learning".
+    """
+    escaped = (re.escape(k.replace("-", " ")).replace(r"\ ", r"[\s-]+") for k in keywords)
+    parts = sorted(escaped, key=len, reverse=True)
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?:e?s)?(?!\w)", re.IGNORECASE)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
+from app.db import utcnow
 from app.organizations.service import Principal
 
 
@@ -32,6 +33,26 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
         key: {"before": _jsonable(before.get(key)), "after": _jsonable(after[key])}
         for key in after
         if _jsonable(before.get(key)) != _jsonable(after[key])
+    }
+
+
+def event_row(
+    *,
+    principal: Principal,
+    action: str,
+    entity_type: str,
+    entity_id: int,
+    changes: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The column values of one audit event, for bulk inserts."""
+    return {
+        "organization_id": principal.organization_id,
+        "actor": principal.actor,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "changes": _jsonable(changes or {}),
+        "occurred_at": utcnow(),
     }
 
 

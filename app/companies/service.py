@@ -198,6 +198,7 @@ def create(
     source: str | None = None,
     external_id: str | None = None,
     embed: bool = True,
+    audited: bool = True,
 ) -> Company:
     """Create a company profile (its embedding is computed in the background)."""
     values = data.model_dump(exclude={"technology_areas"})
@@ -213,14 +214,15 @@ def create(
     )
     session.add(company)
     session.flush()
-    audit.record(
-        session,
-        principal=principal,
-        action="create",
-        entity_type="company",
-        entity_id=company.id,
-        changes=audit.diff({}, snapshot(company)),
-    )
+    if audited:
+        audit.record(
+            session,
+            principal=principal,
+            action="create",
+            entity_type="company",
+            entity_id=company.id,
+            changes=audit.diff({}, snapshot(company)),
+        )
     if embed:
         _queue_embedding(session, company)
     return company

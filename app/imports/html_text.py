@@ -41,13 +41,14 @@ _NOISE_RE = re.compile(
 )
 _NEWLINES_RE = re.compile(r"\r\n?")
 _BLANK_RUN_RE = re.compile(r"\n{3,}")
+_OFFICE_TAG_RE = re.compile(r"(?:o|v|w|m|x|st\d+):")
 _LINK_SCHEMES = ("http://", "https://", "mailto:", "ftp://")
 
 
 def _is_known_tag(name: str) -> bool:
-    """Say whether a tag name is real HTML (or a namespaced Office tag such as o:p)."""
+    """Say whether a tag name is real HTML or an Office tag pasted from Word (o:p, st1:place)."""
     name = name.lower()
-    return name in KNOWN_TAGS or ":" in name
+    return name in KNOWN_TAGS or bool(_OFFICE_TAG_RE.match(name))
 
 
 def _is_entity(match: re.Match[str]) -> bool:

@@ -10,12 +10,13 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 from rapidfuzz import fuzz, process
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from app.areas import service as areas_service
 from app.audit import service as audit
+from app.audit.models import AuditEvent
 from app.companies import service as companies
 from app.companies.models import Company
 from app.companies.schemas import CompanyCreate
@@ -99,6 +100,8 @@ class _Importer:
         self._hosts: dict[str, int] | None = None
         self._titles: dict[str, int] | None = None
         self.current_external_id: str | None = None
+        self.audit_rows: list[dict[str, Any]] = []
+        self.known: dict[str, Solicitation] = {}
         # Files name areas by slug or by label ("Additive Manufacturing", "5G & comms").
         self.area_aliases = {
             parsing.slugify(alias): area.slug
@@ -116,6 +119,34 @@ class _Importer:
             session.add(self.run)
             session.commit()
             self.summary.run_id = self.run.id
+
+    def audit(self, action: str, entity_type: str, entity_id: int, changes: dict[str, Any]) -> None:
+        """Queue an audit event; they are written in bulk with each chunk."""
+        self.audit_rows.append(
+            audit.event_row(
+                principal=self.principal,
+                action=action,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                changes={**changes, "import_run": self.summary.run_id},
+            )
+        )
+
+    def _flush_audit(self) -> None:
+        if self.audit_rows:
+            self.session.execute(insert(AuditEvent), self.audit_rows)
+            self.audit_rows = []
+
+    def prefetch_solicitations(self, chunk: list[parsing.ParsedRow]) -> None:
+        """Load the chunk's existing solicitations in one query."""
+        source = self.summary.source or ""
+        notice_ids = [str(r.data["notice_id"]) for r in chunk if r.data.get("notice_id")]
+        found = self.session.scalars(
+            select(Solicitation).where(
+                Solicitation.source == source, Solicitation.notice_id.in_(notice_ids)
+            )
+        )
+        self.known = {s.notice_id: s for s in found}
 
     def reject(self, line: int, field: str, reason: str) -> None:
         self.summary.rejected += 1
@@ -151,15 +182,19 @@ class _Importer:
         upsert: Callable[[Any, set[str]], str],
         total: int | None,
         progress: bool,
+        prefetch: Callable[[list[parsing.ParsedRow]], None] | None = None,
     ) -> ImportSummary:
         bar = tqdm(
             total=total, unit="row", desc=f"importing {self.summary.kind}", disable=not progress
         )
         try:
             for chunk in _chunks(rows, CHUNK):
+                if prefetch is not None:
+                    prefetch(chunk)
                 for row in chunk:
                     self.summary.rows += 1
                     self._one(row, key_of, validate, upsert)
+                self._flush_audit()
                 if not self.summary.dry_run:
                     self._checkpoint()
                     self.session.commit()
@@ -233,12 +268,16 @@ class _Importer:
     # -- solicitations ---------------------------------------------------------------------
 
     def upsert_solicitation(self, payload: SolicitationCreate, present: set[str]) -> str:
-        existing = solicitations.find_by_notice(
-            self.session, source=payload.source, notice_id=payload.notice_id
-        )
+        existing = self.known.get(payload.notice_id)
         if existing is None:
             created = solicitations.create(
-                self.session, principal=self.principal, data=payload, embed=False
+                self.session, principal=self.principal, data=payload, embed=False, audited=False
+            )
+            self.audit(
+                "import.create",
+                "solicitation",
+                created.id,
+                {"notice_id": created.notice_id, "title": created.title},
             )
             self._flag_similar_solicitation(created)
             return "created"
@@ -256,14 +295,7 @@ class _Importer:
         )
         if not changed:
             return "unchanged"
-        audit.record(
-            self.session,
-            principal=self.principal,
-            action="import.update",
-            entity_type="solicitation",
-            entity_id=existing.id,
-            changes=changed,
-        )
+        self.audit("import.update", "solicitation", existing.id, changed)
         return "updated"
 
     def _flag_similar_solicitation(self, created: Solicitation) -> None:
@@ -314,7 +346,9 @@ class _Importer:
                 source=self.summary.source,
                 external_id=external_id,
                 embed=False,
+                audited=False,
             )
+            self.audit("import.create", "company", created.id, {"name": created.name})
             self._flag_similar_company(created)
             return "created"
         if existing.archived_at is not None:
@@ -330,14 +364,7 @@ class _Importer:
         )
         if not changed:
             return "unchanged"
-        audit.record(
-            self.session,
-            principal=self.principal,
-            action="import.update",
-            entity_type="company",
-            entity_id=existing.id,
-            changes=changed,
-        )
+        self.audit("import.update", "company", existing.id, changed)
         return "updated"
 
     def _flag_similar_company(self, created: Company) -> None:
@@ -398,6 +425,7 @@ def import_solicitations(
         upsert=importer.upsert_solicitation,
         total=total,
         progress=progress,
+        prefetch=importer.prefetch_solicitations,
     )
 
 

@@ -169,6 +169,7 @@ def create(
     data: SolicitationCreate,
     suggested_areas: list[dict[str, Any]] | None = None,
     embed: bool = True,
+    audited: bool = True,
 ) -> Solicitation:
     """Create a solicitation; (source, notice_id) must be new."""
     existing = find_by_notice(session, source=data.source, notice_id=data.notice_id)
@@ -187,14 +188,15 @@ def create(
     )
     session.add(solicitation)
     session.flush()
-    audit.record(
-        session,
-        principal=principal,
-        action="create",
-        entity_type="solicitation",
-        entity_id=solicitation.id,
-        changes=audit.diff({}, snapshot(solicitation)),
-    )
+    if audited:
+        audit.record(
+            session,
+            principal=principal,
+            action="create",
+            entity_type="solicitation",
+            entity_id=solicitation.id,
+            changes=audit.diff({}, snapshot(solicitation)),
+        )
     if embed:
         queue_embedding(session, solicitation)
     return solicitation

@@ -57,7 +57,14 @@ def test_table_cells_are_separated() -> None:
 
 @pytest.mark.parametrize(
     "literal",
-    ["<john.doe@army.mil>", "<Jane Smith jane@agency.gov>", "<mailto:x@y.mil>", "<3", "a < b > c"],
+    [
+        "<john.doe@army.mil>",
+        "<Jane Smith jane@agency.gov>",
+        "<mailto:x@y.mil>",
+        "<urn:notice>",
+        "<3",
+        "a < b > c",
+    ],
 )
 def test_angle_bracket_text_survives_in_html_and_plain_text(literal: str) -> None:
     assert literal in html_to_text(f"<p>Questions to {literal} by 1 Dec.</p>")
@@ -67,6 +74,7 @@ def test_angle_bracket_text_survives_in_html_and_plain_text(literal: str) -> Non
 def test_word_markup_and_scripts_carry_no_text() -> None:
     html = (
         '<p class=MsoNormal><span style="font-family:Arial">Pitch<o:p></o:p></span></p>'
+        '<st1:place w:st="on"></st1:place>'
         "<!--[if gte mso 9]><xml>junk</xml><![endif]--><style>p {color: red}</style>"
         "<script>alert(1)</script><!DOCTYPE html>"
     )

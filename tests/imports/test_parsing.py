@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import io
 import json
@@ -14,6 +15,8 @@ from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.imports.parsing import (
     PREFIX_BYTES,
@@ -718,3 +721,56 @@ def test_parsing_streams_in_bounded_memory(tmp_path: Path) -> None:
     # and the whole parse stays under 8 MiB while the file is over 30 MB.
     assert large_peak < small_peak + (1 << 20)
     assert large_peak < 8 << 20
+
+
+# -- robustness -----------------------------------------------------------------------------
+
+_SAM_KEYS = [
+    "noticeId", "title", "solicitationNumber", "fullParentPathName", "department", "subTier",
+    "office", "postedDate", "type", "baseType", "typeOfSetAsideDescription", "responseDeadLine",
+    "naicsCode", "naicsCodes", "classificationCode", "active", "award", "description",
+    "placeOfPerformance", "uiLink", "additionalInfoLink",
+]  # fmt: skip
+_COMPANY_KEYS = [
+    "role", "country", "name", "name_ja", "website", "narrative", "keywords", "technology_areas",
+    "naics", "uei", "cage", "corporate_number", "certifications", "consortia", "contacts",
+    "contact_name", "contact_email", "external_id",
+]  # fmt: skip
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.dictionaries(st.sampled_from(_SAM_KEYS), _JSON_VALUES), min_size=1, max_size=4),
+    st.lists(st.dictionaries(st.sampled_from(_COMPANY_KEYS), _JSON_VALUES), min_size=1, max_size=4),
+)
+def test_json_records_of_any_shape_never_crash_a_reader(
+    solicitations: list[dict[str, Any]], companies: list[dict[str, Any]]
+) -> None:
+    for reader, records in ((read_solicitations, solicitations), (read_companies, companies)):
+        rows = list(reader(io.BytesIO(json.dumps(records).encode())))
+        assert [row.line for row in rows] == list(range(1, len(records) + 1))
+        for row in rows:
+            assert all(isinstance(error, RowError) for error in row.errors)
+
+
+def test_an_oversized_cell_is_a_row_error_and_reading_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    limit = csv.field_size_limit()
+    monkeypatch.setattr("app.imports.parsing.MAX_FIELD_CHARS", 1_000)
+    csv.field_size_limit(1_000)
+    try:
+        data = f'NoticeId,Title,Description\nn1,One,"{"x" * 2_000}"\nn2,Two,short\n'.encode()
+        rows = list(read_solicitations(io.BytesIO(data)))
+    finally:
+        csv.field_size_limit(limit)
+    assert rows[0].line == 2 and rows[0].errors[0].field == "row"
+    assert "field larger than field limit" in rows[0].errors[0].reason
+    assert rows[-1].data["notice_id"] == "n2" and rows[-1].errors == []

@@ -85,7 +85,11 @@ def test_unvetted_partner_collects_every_reason() -> None:
     sol = solicitation(foreign_participation="prohibited", status="closed")
     result = assess(jp(vetting_status="unvetted"), sol, [], now=NOW)
     assert result.status is INELIGIBLE
-    assert codes(result) == {"solicitation_closed", "not_vetted", "foreign_participation_prohibited"}
+    assert codes(result) == {
+        "solicitation_closed",
+        "not_vetted",
+        "foreign_participation_prohibited",
+    }
 
 
 def test_vetting_past_its_end_date_is_expired() -> None:
@@ -232,9 +236,13 @@ def test_properties_of_assess(
             assert result.status is ELIGIBLE
     if foreign and s.foreign_participation == "prohibited":
         assert result.status is INELIGIBLE
-    needs_auth = foreign and s.foreign_participation != "prohibited" and (
-        s.foreign_participation == "allowed_with_authorization"
-        or s.export_control in {"ear", "itar", "cui"}
+    needs_auth = (
+        foreign
+        and s.foreign_participation != "prohibited"
+        and (
+            s.foreign_participation == "allowed_with_authorization"
+            or s.export_control in {"ear", "itar", "cui"}
+        )
     )
     has_valid = any(_valid_for(a, p, s, TODAY) for a in auths)
     if needs_auth:

@@ -1,0 +1,101 @@
+"""Explanations quote exact passages; team suggestions cover every need and reward
+complementary partners."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from matching.encoder import DocumentEmbedding
+from matching.explain import explain
+from matching.ranker import MatchIndex, Profile, Query, ScoredCandidate
+from matching.teams import suggest_teams
+
+from .conftest import Corpus
+
+
+def test_explanation_passages_are_exact_slices(corpus: Corpus) -> None:
+    index = MatchIndex().fit(list(corpus.profiles.values()))
+    for query in corpus.queries.values():
+        for pid, profile in corpus.profiles.items():
+            found = explain(
+                query, profile, lexical=index.lexical_, profile_index=index.index_of(pid)
+            )
+            assert found.passages
+            sims = [p.similarity for p in found.passages]
+            assert sims == sorted(sims, reverse=True)
+            for p in found.passages:
+                assert p.query_text == query.text[p.query_start : p.query_end]
+                assert p.profile_text == profile.text[p.profile_start : p.profile_end]
+            for term in found.shared_terms:
+                pattern = r"\b" + re.escape(term) + r"\b"
+                assert re.search(pattern, query.text, re.IGNORECASE)
+                assert re.search(pattern, profile.text, re.IGNORECASE)
+            assert set(found.shared_areas) == set(query.areas & profile.areas)
+
+
+def test_explanation_without_a_lexical_index(corpus: Corpus) -> None:
+    query, profile = corpus.queries["sol-cyber"], corpus.profiles["us-cyber"]
+    found = explain(query, profile, top_passages=1)
+    assert len(found.passages) == 1
+    lowered = {t.lower() for t in found.shared_terms}
+    assert {"firmware", "intrusion"} <= lowered
+    assert found.shared_naics == ["541512"]
+    sat = explain(corpus.queries["sol-sat"], corpus.profiles["jp-thruster"])
+    assert sat.shared_naics == ["33641"]  # prefix shared by 336414 and 336415
+
+
+def _doc(vectors: list[list[float]], text_parts: list[str]) -> tuple[str, DocumentEmbedding]:
+    text, spans = "", []
+    for part in text_parts:
+        start = len(text)
+        text += part + " "
+        spans.append((start, start + len(part)))
+    units = np.array(vectors, dtype=np.float32)
+    units /= np.linalg.norm(units, axis=1, keepdims=True)
+    pooled = units.mean(axis=0)
+    pooled /= np.linalg.norm(pooled)
+    return text.rstrip(), DocumentEmbedding(pooled, units.astype(np.float16), spans)
+
+
+def _member(pid: str, vectors: list[list[float]], score: float) -> tuple[Profile, ScoredCandidate]:
+    text, emb = _doc(vectors, [f"part {i}." for i in range(len(vectors))])
+    profile = Profile(pid, text, frozenset(), frozenset(), emb)
+    return profile, ScoredCandidate(pid, score, {})
+
+
+def test_complementary_pair_beats_overlapping_pair() -> None:
+    # Three needs along three axes; members cover them in different ways.
+    text, emb = _doc([[1, 0, 0], [0, 1, 0], [0, 0, 1]], ["Need A.", "Need B.", "Need C."])
+    query = Query("q", text, frozenset(), frozenset(), emb)
+    us = [_member("us-a", [[1, 0, 0]], 0.6), _member("us-ab", [[1, 1, 0]], 0.6)]
+    jp = [_member("jp-a", [[1, 0.05, 0]], 0.6), _member("jp-c", [[0, 0, 1]], 0.6)]
+    teams = suggest_teams(query, us, jp, limit=4)
+    assert len(teams) == 4
+    best = teams[0]
+    assert (best.us_id, best.jp_id) == ("us-ab", "jp-c")
+    ranked = [(t.us_id, t.jp_id) for t in teams]
+    assert ranked.index(("us-a", "jp-c")) < ranked.index(("us-a", "jp-a"))
+    overlap = next(t for t in teams if (t.us_id, t.jp_id) == ("us-a", "jp-a"))
+    assert overlap.complementarity < best.complementarity
+    for team in teams:
+        assert 0.0 <= team.score <= 1.0
+        assert [(c.query_start, c.query_end) for c in team.coverage] == emb.spans
+        for c in team.coverage:
+            assert c.query_text == text[c.query_start : c.query_end]
+    by_need = {c.query_text: c.covered_by for c in best.coverage}
+    assert by_need["Need C."] == "jp"
+
+
+def test_teams_cover_all_units_on_real_text(corpus: Corpus) -> None:
+    query = corpus.queries["sol-sat"]
+    index = MatchIndex().fit(list(corpus.profiles.values()))
+    ranked = {c.id: c for c in index.rank(query)}
+    us = [(p, ranked[p.id]) for p in corpus.profiles.values() if p.id.startswith("us-")]
+    jp = [(p, ranked[p.id]) for p in corpus.profiles.values() if p.id.startswith("jp-")]
+    teams = suggest_teams(query, us, jp, limit=3)
+    assert len(teams) == 3
+    assert (teams[0].us_id, teams[0].jp_id) == ("us-bus", "jp-thruster")
+    assert len(teams[0].coverage) == len(query.embedding.spans)
+    assert suggest_teams(query, us, [], limit=3) == []
