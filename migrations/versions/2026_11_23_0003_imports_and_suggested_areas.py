@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
@@ -78,7 +77,6 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("suggested_areas", sa.JSON(), nullable=False, server_default="[]")
         )
-
 
 
 def downgrade() -> None:
