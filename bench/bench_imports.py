@@ -74,6 +74,7 @@ def main() -> int:
     )
     env = {
         **os.environ,
+        "COLUMNS": "200",
         "KAKEHASHI_DATABASE_URL": os.environ.get(
             "KAKEHASHI_DATABASE_URL", f"sqlite:///{workdir / 'bench.db'}"
         ),

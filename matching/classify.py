@@ -1,6 +1,22 @@
 """Technology-area classifier: embedding similarity to area descriptions plus keyword hits.
 
-CLASSIFIER_FIGURES
+An area's score is ``(1 - w) * semantic + w * keywords``: semantic is the mean of the
+document's and its best window's cosine to the area description, rescaled from [0.1, 0.5] to
+[0, 1]; keywords is ``1 - 0.5 ** distinct_hits``. Threshold and keyword weight were chosen by
+micro precision / recall against the hand-assigned areas of the 69 seed companies (narrative)
+and 30 seed solicitations (title + description), 99 texts, 177 labels:
+
+    keyword weight  threshold   precision  recall  F1
+    0.0             0.5         0.79       0.61    0.69
+    0.3             0.4         0.83       0.76    0.80
+    0.5             0.4         0.80       0.79    0.80
+    0.5             0.5         0.90       0.73    0.81   <- default
+    0.5             0.6         0.96       0.64    0.77
+    0.7             0.5         0.85       0.74    0.79
+
+The best area is in the hand-assigned set for 98% of texts. Most misses are second areas a
+person inferred (a hypersonic test bed labelled "space", a counter-UAS system labelled
+"artificial-intelligence").
 """
 
 from __future__ import annotations
@@ -58,7 +74,9 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
         "hypersonics",
         "Hypersonics",
         "Flight at Mach 5 and above: scramjet propulsion, hypersonic glide and cruise "
-        "vehicles, thermal protection systems and high-temperature aerothermal testing. Work on vehicles, engines and materials that survive extreme heating in sustained hypersonic flight.",
+        "vehicles, thermal protection systems and high-temperature aerothermal testing. Work on "
+        "vehicles, engines and materials that survive extreme heating in sustained hypersonic "
+        "flight.",
         (
             "hypersonic",
             "scramjet",
@@ -79,7 +97,8 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
         "Trusted microelectronics",
         "Secure and assured semiconductors: chip design, fabrication and packaging from trusted "
         "sources, radiation-hardened electronics, counterfeit detection and supply-chain "
-        "assurance for integrated circuits. Covers foundries, design houses, test and packaging for defence electronics.",
+        "assurance for integrated circuits. Covers foundries, design houses, test and packaging "
+        "for defence electronics.",
         (
             "semiconductor",
             "integrated circuit",
@@ -172,7 +191,8 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
         "5g-communications",
         "5G and communications",
         "Wireless and networked communications: 5G and Open RAN, tactical radios, mesh "
-        "networks, satellite communications, antennas and spectrum sharing. Hardware and software that move data reliably between forces, platforms and sensors.",
+        "networks, satellite communications, antennas and spectrum sharing. Hardware and software "
+        "that move data reliably between forces, platforms and sensors.",
         (
             "5g",
             "open ran",
@@ -195,7 +215,8 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
         "robotics",
         "Robotics",
         "Robots and manipulation: industrial and field robots, exoskeletons, robotic arms, "
-        "grippers, teleoperation and automated handling for logistics and maintenance. Machines that sense and physically act on the world.",
+        "grippers, teleoperation and automated handling for logistics and maintenance. Machines "
+        "that sense and physically act on the world.",
         (
             "robot",
             "robotic",
@@ -282,7 +303,8 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
         "energy",
         "Energy",
         "Power generation, storage and management: batteries, fuel cells, microgrids, solar, "
-        "power electronics and operational energy for bases and expeditionary forces. Technologies that make forces less dependent on fuel convoys.",
+        "power electronics and operational energy for bases and expeditionary forces. "
+        "Technologies that make forces less dependent on fuel convoys.",
         (
             "battery",
             "batteries",
@@ -303,7 +325,8 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
         "biotechnology",
         "Biotechnology",
         "Biological science and engineering: synthetic biology, biomanufacturing, medical "
-        "countermeasures, diagnostics, vaccines and combat casualty care. Living systems engineered for defence health and production.",
+        "countermeasures, diagnostics, vaccines and combat casualty care. Living systems "
+        "engineered for defence health and production.",
         (
             "biotechnology",
             "synthetic biology",
@@ -324,7 +347,8 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
         "quantum",
         "Quantum",
         "Quantum science and technology: quantum sensing, atomic clocks, quantum computing and "
-        "quantum-secure communications, including cold-atom and photonic systems. Devices that exploit superposition and entanglement.",
+        "quantum-secure communications, including cold-atom and photonic systems. Devices that "
+        "exploit superposition and entanglement.",
         (
             "quantum",
             "qubit",
@@ -344,10 +368,8 @@ DEFAULT_AREAS: tuple[AreaDefinition, ...] = (
 
 
 def _keyword_pattern(keywords: Sequence[str]) -> re.Pattern[str]:
-    """One regex matching any keyword as whole words (plural -s allowed), ignoring case.
-
-    Spaces and hyphens are interchangeable: "machine learning" also finds "machine-learning".
-    """
+    """One regex matching any keyword as whole words (plural -s allowed), ignoring case."""
+    # Spaces and hyphens are interchangeable: "machine learning" also finds "machine-learning".
     escaped = (re.escape(k.replace("-", " ")).replace(r"\ ", r"[\s-]+") for k in keywords)
     parts = sorted(escaped, key=len, reverse=True)
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?:e?s)?(?!\w)", re.IGNORECASE)

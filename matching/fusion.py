@@ -1,6 +1,47 @@
 """Score fusion: normalise each signal to [0, 1] and take a weighted average.
 
-FUSION_FIGURES
+Normalisation. Semantic similarity is put on a fixed scale, ``clip((cos - 0.1) / 0.6, 0, 1)``,
+so a score means the same thing for every query (relevant pairs sit around cos 0.5, the best
+candidate of a query between 0.55 and 0.75). Lexical scores have no fixed scale (TF-IDF
+cosines shrink as queries get longer), so they are standardised per query and passed through
+a logistic: ``1 / (1 + exp(-(z - 2)))``. Unlike min-max, the best lexical candidate of a weak
+query does not get 1.0. Area and NAICS overlaps are already in [0, 1]. A query without areas
+(or NAICS codes) drops that component and the remaining weights are renormalised.
+
+Weights. Semantic and lexical get equal weight. eval-real favours dense (0.6/0.4 gives 0.2436
+there), but the README of that set reports lexical ahead of dense over all 223 topics (BM25
+0.25, dense 0.19), so the held-out topics lean the other way; equal weights are the robust
+choice, and differences under 0.05 on 59 queries are noise. Areas and NAICS, measurable only on
+the demo set, add about 0.01 over a flat range (areas 0.1 to 0.3, NAICS 0.1 to 0.3 relative to
+semantic + lexical = 1), so each gets 0.1.
+
+Final figures (nDCG@10 / Recall@10 / MRR@10; queries = title + text, corpus = text):
+
+eval-real (1,284 firms, 59 SBIR topics, 63 judgements; no areas or NAICS)
+
+    ranker                                        nDCG@10  Recall@10  MRR@10
+    lexical only (TF-IDF 1-2 grams)               0.1906   0.3814     0.1421
+    dense only (mean-pooled + best passage)       0.2340   0.4237     0.1803
+    RRF(lexical, dense), k=60                     0.2348   0.3814     0.1987
+    min-max sum 0.5/0.5                           0.2132   0.3814     0.1696
+    absolute semantic + min-max lexical 0.5/0.5   0.2192   0.3983     0.1725
+    fused, DEFAULT_WEIGHTS (this module)          0.2367   0.3814     0.2007
+    (README baselines: BM25 0.1606, TF-IDF 0.1744, dense 0.1895, RRF 0.1987, min-max 0.2083)
+
+demo set (69 companies, 30 solicitations, 108 graded judgements; with areas and NAICS)
+
+    ranker                                        nDCG@10  Recall@10  MRR@10
+    lexical only                                  0.9077   0.8917     1.0000
+    dense only                                    0.8794   0.8767     0.9611
+    RRF(lexical, dense), k=60                     0.9258   0.9236     1.0000
+    min-max sum 0.5/0.5                           0.9151   0.9111     1.0000
+    fused without areas/NAICS (0.5/0.5)           0.9189   0.9250     1.0000
+    min-max sum + areas/NAICS (same weights)      0.9290   0.9264     1.0000
+    fused, DEFAULT_WEIGHTS (this module)          0.9341   0.9403     1.0000
+    areas only / NAICS only                       0.6751 / 0.5086
+
+The fused ranker beats lexical-only and dense-only on both sets; on eval-real its lead over
+dense (0.003) is well inside the noise, on the demo set it leads by 0.026 over lexical.
 """
 
 from __future__ import annotations
@@ -84,14 +125,18 @@ def standardise(x: np.ndarray) -> np.ndarray:
 
 
 def normalise_lexical(scores: np.ndarray) -> np.ndarray:
-    """Map raw lexical scores to [0, 1]: logistic of the per-query z-score minus LEXICAL_SHIFT.
-
-    Raw TF-IDF cosines shrink as queries grow longer, so they are standardised per query over
-    all profiles; a profile LEXICAL_SHIFT standard deviations above the mean scores 0.5. Unlike
-    min-max, the best candidate of a weak query does not get 1.0.
-    """
-    z = standardise(scores)
-    return (1.0 / (1.0 + np.exp(-(z - LEXICAL_SHIFT)))).astype(np.float32)
+    """Map raw lexical scores to [0, 1]: logistic of the per-query z-score minus LEXICAL_SHIFT."""
+    # Raw TF-IDF cosines shrink as queries grow longer, so they are standardised per query over
+    # all profiles; a profile LEXICAL_SHIFT standard deviations above the mean scores 0.5.
+    # Unlike min-max, the best candidate of a weak query does not get 1.0.
+    raw = np.asarray(scores, dtype=np.float32)
+    if raw.size == 0:
+        return raw
+    z = standardise(raw)
+    out = 1.0 / (1.0 + np.exp(-(z - LEXICAL_SHIFT)))
+    # No shared term, or nothing to tell profiles apart, is no lexical evidence at all.
+    varies = raw.max(axis=-1, keepdims=True) > raw.min(axis=-1, keepdims=True)
+    return np.where((raw > 0) & varies, out, 0.0).astype(np.float32)
 
 
 def fuse(components: Mapping[str, np.ndarray], weights: FusionWeights) -> np.ndarray:

@@ -1,6 +1,14 @@
 """Lexical relevance: TF-IDF cosine or Okapi BM25 over word n-grams, with term attributions.
 
-LEXICAL_FIGURES
+TF-IDF is the default, by measurement (nDCG@10, lexical only, queries = title + text):
+
+    method                                            eval-real   demo set
+    TF-IDF, words + bigrams, sublinear tf, stop words   0.1906      0.9077
+    TF-IDF, same without stop-word removal               0.1744      0.8865
+    TF-IDF, words only                                   0.1837      0.9044
+    BM25 (k1 1.2, b 0.75), words                         0.1543      0.8953
+    BM25, words + bigrams                                0.1412      0.8971
+    (bm25s baseline from the eval-real README)           0.1606      -
 """
 
 from __future__ import annotations
@@ -69,7 +77,8 @@ class LexicalScorer:
         if not docs or not any(d.strip() for d in docs):
             # An empty index scores everything zero rather than failing on an empty vocabulary.
             self.vectorizer_: CountVectorizer | None = None
-            self.matrix_: sp.csr_matrix = sp.csr_matrix((len(docs), 0), dtype=np.float64)
+            self.matrix_: sp.csr_matrix = sp.csr_matrix((len(docs), 0), dtype=np.float32)
+            self.matrix_t_: sp.csr_matrix = sp.csr_matrix((0, len(docs)), dtype=np.float32)
             self.terms_: np.ndarray = np.array([], dtype=object)
             return self
         vectorizer: CountVectorizer
@@ -96,6 +105,8 @@ class LexicalScorer:
             raise ValueError(f"unknown lexical method {self.method!r}")
         self.vectorizer_ = vectorizer
         self.matrix_ = sp.csr_matrix(matrix, dtype=np.float32)
+        # Term-major copy: a query row times this is a CSR-CSR product with no conversion.
+        self.matrix_t_ = sp.csr_matrix(self.matrix_.T)
         self.terms_ = vectorizer.get_feature_names_out()
         return self
 
@@ -129,7 +140,7 @@ class LexicalScorer:
         q = self._query_matrix(queries)
         if q.shape[1] == 0:
             return np.zeros((len(queries), self.n_documents_), dtype=np.float32)
-        return np.asarray((q @ self.matrix_.T).toarray(), dtype=np.float32)
+        return np.asarray((q @ self.matrix_t_).toarray(), dtype=np.float32)
 
     def score(self, query: str) -> np.ndarray:
         """One score per fitted document."""

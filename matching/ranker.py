@@ -57,12 +57,11 @@ class ScoredCandidate:
 
 
 def semantic_blend(whole: np.ndarray, best_unit: np.ndarray) -> np.ndarray:
-    """Average of whole-document cosine and the best query passage's cosine to the profile.
-
-    The whole-document term measures overall fit; the best-passage term lets a profile that
-    answers one need of a long solicitation very well rise. Measured (nDCG@10, dense only):
-    eval-real 0.2228 whole / 0.2329 best passage / 0.2340 blend; demo set 0.850 / 0.870 / 0.873.
-    """
+    """Average of whole-document cosine and the best query passage's cosine to the profile."""
+    # The whole-document term measures overall fit; the best-passage term lets a profile that
+    # answers one need of a long solicitation very well rise. Measured (nDCG@10, dense only):
+    # eval-real 0.2228 whole / 0.2329 best passage / 0.2340 blend; demo set 0.8383 / 0.8667 /
+    # 0.8794.
     return (0.5 * (whole + best_unit)).astype(np.float32)
 
 

@@ -120,7 +120,9 @@ class StructuredIndex:
         idx = [self.area_vocab_[a] for a in q if a in self.area_vocab_]
         if not q or not idx:
             return np.zeros(self.n_profiles_, dtype=np.float32)
-        shared = np.asarray(self.areas_[:, idx].sum(axis=1)).ravel()
+        shared = np.zeros(self.n_profiles_)
+        for col in idx:
+            shared[_column_rows(self.areas_, col)] += 1.0
         denom = np.sqrt(self.area_counts_ * len(q))
         return np.divide(shared, denom, out=np.zeros_like(shared), where=denom > 0).astype(
             np.float32
@@ -141,14 +143,19 @@ class StructuredIndex:
                 col = index.get(code[:length]) if len(code) >= length else None
                 if col is None:
                     continue
-                hit = self.profile_prefix_[length][:, col].toarray().ravel() > 0
-                best_q[:, j] = np.maximum(best_q[:, j], credit * hit)
-                code_hit = self.code_prefix_[length][:, col].toarray().ravel() > 0
-                best_code = np.maximum(best_code, credit * code_hit)
+                rows = _column_rows(self.profile_prefix_[length], col)
+                best_q[rows, j] = np.maximum(best_q[rows, j], credit)
+                codes = _column_rows(self.code_prefix_[length], col)
+                best_code[codes] = np.maximum(best_code[codes], credit)
         query_side = best_q.mean(axis=1)
         profile_side = self.code_mean_ @ best_code
         score = 0.5 * (query_side + profile_side)
         return np.where(self.code_counts_ > 0, score, 0.0).astype(np.float32)
+
+
+def _column_rows(matrix: sp.csc_matrix, col: int) -> np.ndarray:
+    """Row indices of the stored entries of one CSC column, without copying the matrix."""
+    return np.asarray(matrix.indices[matrix.indptr[col] : matrix.indptr[col + 1]])
 
 
 def _indicator(

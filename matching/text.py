@@ -8,7 +8,17 @@ import math
 import re
 from dataclasses import dataclass
 
-__all__ = ["TextUnit", "content_hash", "sentence_spans", "split_units", "word_count"]
+__all__ = [
+    "SPLIT_VERSION",
+    "TextUnit",
+    "content_hash",
+    "sentence_spans",
+    "split_units",
+    "word_count",
+]
+
+# Bumped whenever split_units may cut a text differently, so cached windows are recomputed.
+SPLIT_VERSION = 1
 
 # Tokens that end in a period without ending a sentence. Compared lower-cased, without the dot.
 # "etc" is deliberately absent: it ends sentences more often than not.
@@ -101,16 +111,20 @@ def word_count(text: str) -> int:
 
 def _is_abbreviation(text: str, dot: int) -> bool:
     """Tell whether the period at ``dot`` closes an abbreviation or an initial."""
-    match = _WORD_BEFORE.search(text, 0, dot)
+    # Look back a bounded distance: scanning from the start of the text would be quadratic.
+    match = _WORD_BEFORE.search(text, max(0, dot - 40), dot)
     if match is None:
         return False
     token = match.group(1).lstrip("(\"'“‘[").lower()
     if token in _ABBREVIATIONS:
         return True
     # "1." opening a line is a list marker, not the end of a sentence.
-    line_start = text.rfind("\n", 0, match.start()) + 1
-    if token.isdigit() and len(token) <= 3 and not text[line_start : match.start()].strip():
-        return True
+    if token.isdigit() and len(token) <= 3:
+        before = match.start() - 1
+        while before >= 0 and text[before] in " \t":
+            before -= 1
+        if before < 0 or text[before] == "\n":
+            return True
     # A single letter ("J. Smith") or dotted initials ("U.S.A", "e.g") are not sentence ends.
     return bool(re.fullmatch(r"[a-z]|(?:[a-z]\.)+[a-z]", token))
 
@@ -121,14 +135,15 @@ def _cut_positions(text: str) -> list[int]:
     for match in _TERMINAL.finditer(text):
         if match.group(0)[0] == "." and _is_abbreviation(text, match.start()):
             continue
-        rest = text[match.end() :]
-        stripped = rest.lstrip()
+        nxt = match.end()
+        while nxt < len(text) and text[nxt].isspace():
+            nxt += 1
         # Require something that can open a sentence; "approx. 5 units" still cuts, which is
         # harmless because cuts only decide where windows may break.
-        if stripped and (
-            stripped[0].isupper() or stripped[0].isdigit() or not stripped[0].isalnum()
+        if nxt < len(text) and (
+            text[nxt].isupper() or text[nxt].isdigit() or not text[nxt].isalnum()
         ):
-            cuts.add(match.end() + len(rest) - len(stripped))
+            cuts.add(nxt)
     for pattern in (_BULLET_LINE, _BLANK_LINE, _LINE_AFTER_PUNCT):
         for match in pattern.finditer(text):
             # The bullet marker belongs to the new sentence: cut just after the newline.
@@ -181,7 +196,9 @@ def split_units(text: str, *, max_words: int = 120) -> list[TextUnit]:
     if not sentences:
         return []
     total = sum(n for _, _, n in sentences)
-    # Aim for windows of equal size so that the last one is not a stub of a few words.
+    # Aim for windows of equal size so that the last one is not a stub of a few words. Packing
+    # instead into the fewest windows of balanced size measured worse (dense nDCG@10 eval-real
+    # 0.2114 vs 0.2340, demo 0.8554 vs 0.8794 with this packing).
     target = math.ceil(total / math.ceil(total / max_words))
     units: list[TextUnit] = []
     first, last, words = sentences[0]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from matching.encoder import Encoder
 from matching.evaluation import evaluate, load_beir, render_table
 
-CORPUS = [
+CORPUS: list[dict[str, Any]] = [
     {
         "_id": "d-thruster",
         "title": "Thruster Co",
@@ -30,7 +31,7 @@ CORPUS = [
     },
     {"_id": "d-battery", "title": "Cells", "text": "Lithium-ion battery packs for vehicles."},
 ]
-QUERIES = [
+QUERIES: list[dict[str, Any]] = [
     {
         "_id": "q-prop",
         "title": "Satellite propulsion",

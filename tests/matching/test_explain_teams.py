@@ -6,11 +6,14 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching.encoder import DocumentEmbedding
 from matching.explain import explain
 from matching.ranker import MatchIndex, Profile, Query, ScoredCandidate
 from matching.teams import suggest_teams
+from matching.text import split_units
 
 from .conftest import Corpus
 
@@ -99,3 +102,34 @@ def test_teams_cover_all_units_on_real_text(corpus: Corpus) -> None:
     assert (teams[0].us_id, teams[0].jp_id) == ("us-bus", "jp-thruster")
     assert len(teams[0].coverage) == len(query.embedding.spans)
     assert suggest_teams(query, us, [], limit=3) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.text(min_size=1, max_size=300),
+    st.text(min_size=1, max_size=300),
+    st.integers(min_value=1, max_value=20),
+    st.integers(min_value=0, max_value=2**31),
+)
+def test_passages_are_exact_slices_for_any_text(
+    query_text: str, profile_text: str, max_words: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+
+    def embed(text: str) -> DocumentEmbedding:
+        spans = [(u.start, u.end) for u in split_units(text, max_words=max_words)]
+        units = rng.normal(size=(len(spans), 8)).astype(np.float32)
+        units /= np.linalg.norm(units, axis=1, keepdims=True) + 1e-9
+        pooled = units.mean(axis=0) if len(spans) else np.zeros(8, np.float32)
+        return DocumentEmbedding(pooled.astype(np.float32), units.astype(np.float16), spans)
+
+    query = Query("q", query_text, frozenset(), frozenset(), embed(query_text))
+    profile = Profile("p", profile_text, frozenset(), frozenset(), embed(profile_text))
+    found = explain(query, profile, top_passages=3)
+    expected = min(3, len(query.embedding.spans)) if profile.embedding.spans else 0
+    assert len(found.passages) == expected
+    for p in found.passages:
+        assert p.query_text == query_text[p.query_start : p.query_end]
+        assert p.profile_text == profile_text[p.profile_start : p.profile_end]
+    for term in found.shared_terms:
+        assert term.lower() in query_text.lower() and term.lower() in profile_text.lower()
