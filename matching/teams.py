@@ -9,6 +9,8 @@ score blends three things, all in [0, 1]:
 - fit: the mean of the two members' fused ranking scores;
 - complementarity: the share of what the stronger member leaves uncovered that the partner
   closes. Two members who cover the same needs score 0 here, even if each is strong.
+
+The weights (0.5, 0.3, 0.2) are set by hand: no judged teams exist yet to tune them on.
 """
 
 from __future__ import annotations
