@@ -11,6 +11,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from matching.lexical import LexicalScorer
 from matching.ranker import Profile, Query
 from matching.structured import normalise_naics
+from matching.text import sentence_spans
 
 __all__ = ["Explanation", "PassageMatch", "explain", "passage_similarities"]
 
@@ -28,6 +29,10 @@ class PassageMatch:
     profile_end: int
     profile_text: str
     similarity: float
+    # The sentence of each passage that shares the most words with the other passage: what a
+    # reader should look at first. Absolute spans inside the passage spans.
+    query_focus: tuple[int, int] = (0, 0)
+    profile_focus: tuple[int, int] = (0, 0)
 
 
 @dataclass
@@ -77,6 +82,18 @@ def _shared_words(query: str, profile: str, limit: int) -> list[str]:
     return sorted(out, key=lambda w: (-len(w), w.lower()))[:limit]
 
 
+def focus_sentence(text: str, start: int, end: int, other: str) -> tuple[int, int]:
+    """The sentence of ``text[start:end]`` sharing the most content words with ``other``."""
+    other_words = {w.lower() for w in _WORD.findall(other)} - ENGLISH_STOP_WORDS
+    best, best_overlap = (start, end), -1
+    for s, e in sentence_spans(text[start:end]):
+        words = {w.lower() for w in _WORD.findall(text[start + s : start + e])}
+        overlap = len(words & other_words)
+        if overlap > best_overlap:
+            best, best_overlap = (start + s, start + e), overlap
+    return best
+
+
 def _occurs(term: str, text: str) -> bool:
     """Whether ``term`` occurs in ``text`` as whole words, ignoring case."""
     return re.search(r"\b" + re.escape(term) + r"\b", text, re.IGNORECASE) is not None
@@ -124,6 +141,8 @@ def explain(
                     profile_end=pe,
                     profile_text=profile.text[ps:pe],
                     similarity=float(sim[qi, pi]),
+                    query_focus=focus_sentence(query.text, qs, qe, profile.text[ps:pe]),
+                    profile_focus=focus_sentence(profile.text, ps, pe, query.text[qs:qe]),
                 )
             )
     if lexical is not None and profile_index is not None:

@@ -7,12 +7,17 @@ from app.solicitations.schemas import SolicitationSummary
 
 
 class Passage(BaseModel):
-    """A sentence window of the solicitation and of the profile that say the same thing."""
+    """A window of the solicitation and a window of the profile that say the same thing, and in
+    each the sentence sharing the most words with the other (read those first)."""
 
     need: str
     need_span: tuple[int, int]
+    need_sentence: str
+    need_sentence_span: tuple[int, int]
     capability: str
     capability_span: tuple[int, int]
+    capability_sentence: str
+    capability_sentence_span: tuple[int, int]
     similarity: float
 
 

@@ -85,19 +85,26 @@ def _eligibility_read(result: gates.Eligibility) -> EligibilityRead:
     )
 
 
-def _explanation_read(explanation: Explanation, *, query_is_need: bool) -> ExplanationRead:
+def _explanation_read(
+    explanation: Explanation, *, query: Query, profile: Profile, query_is_need: bool
+) -> ExplanationRead:
     passages = []
     for p in explanation.passages:
-        need = (p.query_text, (p.query_start, p.query_end))
-        capability = (p.profile_text, (p.profile_start, p.profile_end))
-        if not query_is_need:
-            need, capability = capability, need
+        sides = [
+            (p.query_text, (p.query_start, p.query_end), query.text, p.query_focus),
+            (p.profile_text, (p.profile_start, p.profile_end), profile.text, p.profile_focus),
+        ]
+        need, capability = sides if query_is_need else sides[::-1]
         passages.append(
             Passage(
                 need=need[0],
                 need_span=need[1],
+                need_sentence=need[2][slice(*need[3])],
+                need_sentence_span=need[3],
                 capability=capability[0],
                 capability_span=capability[1],
+                capability_sentence=capability[2][slice(*capability[3])],
+                capability_sentence_span=capability[3],
                 similarity=round(p.similarity, 4),
             )
         )
@@ -198,7 +205,9 @@ def match_solicitation(
                     components={k: round(v, 4) for k, v in hit.components.items()},
                     eligibility=_eligibility_read(verdicts[hit.id]),
                     held_back=held_back,
-                    explanation=_explanation_read(explanation, query_is_need=True),
+                    explanation=_explanation_read(
+                        explanation, query=query, profile=profile, query_is_need=True
+                    ),
                     company=companies.to_summary(by_id[hit.id], now=now),
                 )
             )
@@ -253,11 +262,9 @@ def match_company(
     def items(ranked: list[ScoredCandidate], held_back: bool) -> list[SolicitationMatch]:
         out = []
         for rank, hit in enumerate(ranked, start=1):
+            profile = index.profile(hit.id)
             explanation = explain(
-                query,
-                index.profile(hit.id),
-                lexical=index.lexical_,
-                profile_index=index.index_of(hit.id),
+                query, profile, lexical=index.lexical_, profile_index=index.index_of(hit.id)
             )
             out.append(
                 SolicitationMatch(
@@ -266,7 +273,9 @@ def match_company(
                     components={k: round(v, 4) for k, v in hit.components.items()},
                     eligibility=_eligibility_read(verdicts[hit.id]),
                     held_back=held_back,
-                    explanation=_explanation_read(explanation, query_is_need=False),
+                    explanation=_explanation_read(
+                        explanation, query=query, profile=profile, query_is_need=False
+                    ),
                     solicitation=solicitations.to_summary(by_id[hit.id]),
                 )
             )

@@ -121,6 +121,13 @@ def test_explanations_quote_the_records(client: TestClient, keys: Keys, world: d
         assert need_text[start:end] == passage["need"]
         start, end = passage["capability_span"]
         assert profile_text[start:end] == passage["capability"]
+        # The focus sentences lie inside their windows and quote the records exactly.
+        start, end = passage["need_sentence_span"]
+        assert need_text[start:end] == passage["need_sentence"]
+        assert passage["need_sentence"] in passage["need"]
+        start, end = passage["capability_sentence_span"]
+        assert profile_text[start:end] == passage["capability_sentence"]
+        assert passage["capability_sentence"] in passage["capability"]
     assert explanation["shared_terms"]
     for term in explanation["shared_terms"]:
         assert term.lower() in need_text.lower() and term.lower() in profile_text.lower()

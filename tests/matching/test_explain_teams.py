@@ -31,6 +31,8 @@ def test_explanation_passages_are_exact_slices(corpus: Corpus) -> None:
             for p in found.passages:
                 assert p.query_text == query.text[p.query_start : p.query_end]
                 assert p.profile_text == profile.text[p.profile_start : p.profile_end]
+                focus = query.text[p.query_focus[0] : p.query_focus[1]]
+                assert focus.strip() and focus in p.query_text
             for term in found.shared_terms:
                 pattern = r"\b" + re.escape(term) + r"\b"
                 assert re.search(pattern, query.text, re.IGNORECASE)
@@ -131,5 +133,8 @@ def test_passages_are_exact_slices_for_any_text(
     for p in found.passages:
         assert p.query_text == query_text[p.query_start : p.query_end]
         assert p.profile_text == profile_text[p.profile_start : p.profile_end]
+        # Focus sentences stay inside their passages.
+        assert p.query_start <= p.query_focus[0] <= p.query_focus[1] <= p.query_end
+        assert p.profile_start <= p.profile_focus[0] <= p.profile_focus[1] <= p.profile_end
     for term in found.shared_terms:
         assert term.lower() in query_text.lower() and term.lower() in profile_text.lower()
