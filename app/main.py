@@ -1,6 +1,7 @@
 """The FastAPI application."""
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +13,7 @@ from app.authorizations.router import router as authorizations_router
 from app.common.body_limit import BodySizeLimit
 from app.companies.router import router as companies_router
 from app.config import get_settings
+from app.embeddings.service import get_encoder
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.imports.router import router as imports_router
@@ -27,6 +29,8 @@ log = logging.getLogger("kakehashi")
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """Start the in-process job worker (if enabled) and stop it on shutdown."""
     settings = get_settings()
+    # Load the model off the event loop so the first match request does not wait for it.
+    threading.Thread(target=get_encoder, name="kakehashi-model", daemon=True).start()
     worker = None
     if settings.run_worker:
         from app.jobs.worker import BackgroundWorker

@@ -2,6 +2,7 @@
 while the text and the model stay the same."""
 
 import logging
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,11 +27,24 @@ log = logging.getLogger(__name__)
 Entity = Literal["company", "solicitation"]
 
 
+_encoder_lock = threading.Lock()
+
+
 @lru_cache
-def get_encoder() -> Encoder:
-    """The process-wide encoder: the model is loaded once."""
+def _load_encoder() -> Encoder:
     settings = get_settings()
     return Encoder(settings.model_path or None, batch_size=settings.embedding_batch_size)
+
+
+def get_encoder() -> Encoder:
+    """The process-wide encoder: the model is loaded once, even when threads race for it."""
+    with _encoder_lock:
+        return _load_encoder()
+
+
+def encoder_loaded() -> bool:
+    """Whether the model is in memory yet."""
+    return _load_encoder.cache_info().currsize > 0
 
 
 def space_id(encoder: Encoder) -> str:

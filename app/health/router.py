@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import text
 
 from app.deps import SessionDep
+from app.embeddings.service import encoder_loaded, get_encoder, space_id
 from app.jobs import service as jobs
 
 router = APIRouter(tags=["health"])
@@ -24,4 +25,9 @@ def health(session: SessionDep, response: Response) -> dict[str, Any]:
             "status": "unavailable",
             "database": {"status": "error", "error": type(exc).__name__},
         }
-    return {"status": "ok", "database": database, "jobs": job_counts}
+    model = (
+        {"status": "loaded", "id": space_id(get_encoder())}
+        if encoder_loaded()
+        else {"status": "loading"}
+    )
+    return {"status": "ok", "database": database, "model": model, "jobs": job_counts}

@@ -70,3 +70,5 @@ def test_health_needs_no_key(client: TestClient) -> None:
     body = response.json()
     assert body["status"] == "ok"
     assert body["database"]["status"] == "ok"
+    assert body["model"]["status"] in ("loading", "loaded")
+    assert body["jobs"] == {}
