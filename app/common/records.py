@@ -1,6 +1,7 @@
 """Behaviour shared by the versioned, archivable, organization-owned records."""
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel
@@ -11,12 +12,18 @@ from app.areas.models import TechnologyArea
 from app.audit import service as audit
 from app.db import utcnow
 from app.errors import InvalidField, PreconditionFailed
+from app.organizations.service import Principal
 
 
 class VersionedRecord(Protocol):
     id: int
     version: int
     technology_areas: list[TechnologyArea]
+
+
+class OwnedRecord(VersionedRecord, Protocol):
+    created_by_id: int
+    archived_at: datetime | None
 
 
 def check_version(record: VersionedRecord, expected_version: int | None, label: str) -> None:
@@ -58,3 +65,42 @@ def apply_field_changes(
             record.locked_fields = sorted(set(record.locked_fields) | changed.keys())
         session.flush()
     return changed
+
+
+def update_owned(
+    session: Session,
+    *,
+    principal: Principal,
+    record: OwnedRecord,
+    entity_type: str,
+    expected_version: int | None,
+    changes: dict[str, Any],
+    apply: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    """A hand edit of a shared record: owner only, If-Match honoured, audited."""
+    principal.require_owner(record.created_by_id, entity_type)
+    check_version(record, expected_version, entity_type)
+    changed = apply(changes)
+    if changed:
+        audit.record(
+            session,
+            principal=principal,
+            action="update",
+            entity_type=entity_type,
+            entity_id=record.id,
+            changes=changed,
+        )
+    return changed
+
+
+def archive_owned(
+    session: Session, *, principal: Principal, record: OwnedRecord, entity_type: str
+) -> None:
+    """Archive a shared record (owner only): gone from reads, lists and matching; history
+    stays."""
+    principal.require_owner(record.created_by_id, entity_type)
+    record.archived_at = utcnow()
+    session.flush()
+    audit.record(
+        session, principal=principal, action="archive", entity_type=entity_type, entity_id=record.id
+    )

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from app.areas import service as areas_service
 from app.areas.models import TechnologyArea
 from app.audit import service as audit
-from app.common.records import apply_field_changes, check_version
+from app.common.records import apply_field_changes, archive_owned, update_owned
 from app.companies.models import Company, CompanyRole, company_technology_areas
 from app.companies.schemas import (
     CompanyCreate,
@@ -261,30 +261,25 @@ def update(
 ) -> Company:
     """Change the fields sent; the caller's organization must own the record."""
     company = get(session, company_id=company_id)
-    principal.require_owner(company.created_by_id, "company")
-    check_version(company, expected_version, "company")
-    changes = {k: getattr(data, k) for k in data.model_fields_set}
-    changed = apply_changes(session, company=company, changes=changes, lock=True)
-    if changed:
-        audit.record(
-            session,
-            principal=principal,
-            action="update",
-            entity_type="company",
-            entity_id=company.id,
-            changes=changed,
-        )
+    update_owned(
+        session,
+        principal=principal,
+        record=company,
+        entity_type="company",
+        expected_version=expected_version,
+        changes={k: getattr(data, k) for k in data.model_fields_set},
+        apply=lambda changes: apply_changes(session, company=company, changes=changes, lock=True),
+    )
     return company
 
 
 def archive(session: Session, *, principal: Principal, company_id: int) -> None:
     """Archive a company: it disappears from lists and matching; history stays."""
-    company = get(session, company_id=company_id)
-    principal.require_owner(company.created_by_id, "company")
-    company.archived_at = utcnow()
-    session.flush()
-    audit.record(
-        session, principal=principal, action="archive", entity_type="company", entity_id=company.id
+    archive_owned(
+        session,
+        principal=principal,
+        record=get(session, company_id=company_id),
+        entity_type="company",
     )
 
 

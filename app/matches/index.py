@@ -4,6 +4,7 @@ rebuilt only when the records or their vectors change."""
 import threading
 from collections.abc import Callable, Hashable
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -79,51 +80,42 @@ class RankerState:
             self._indexes[name] = (signature, index)
             return index
 
-    def companies(self, session: Session) -> MatchIndex:
-        """Index over every live company that has a current vector."""
+    def _index(
+        self,
+        session: Session,
+        *,
+        entity: embeddings.Entity,
+        model: Any,
+        to_profile: Callable[[Any, DocumentEmbedding], Profile],
+    ) -> MatchIndex:
+        """Index over every live record of `model` that has a current vector; rebuilt when a
+        vector, a record or the set of live records changes."""
         model_id = self.model_id
         live = session.execute(
-            select(func.count(), func.max(Company.updated_at)).where(Company.archived_at.is_(None))
+            select(func.count(), func.max(model.updated_at)).where(model.archived_at.is_(None))
         ).one()
-        signature = (
-            embeddings.signature(session, entity="company", model_id=model_id),
-            tuple(live),
-        )
+        signature = (embeddings.signature(session, entity=entity, model_id=model_id), tuple(live))
 
         def build() -> MatchIndex:
-            vectors = embeddings.load(session, entity="company", model_id=model_id)
+            vectors = embeddings.load(session, entity=entity, model_id=model_id)
             rows = session.scalars(
-                select(Company)
-                .where(Company.archived_at.is_(None), Company.id.in_(list(vectors)))
-                .order_by(Company.id)
+                select(model)
+                .where(model.archived_at.is_(None), model.id.in_(list(vectors)))
+                .order_by(model.id)
             )
-            return MatchIndex().fit([company_profile(c, vectors[c.id]) for c in rows])
+            return MatchIndex().fit([to_profile(r, vectors[r.id]) for r in rows])
 
-        return self._cached("companies", signature, build)
+        return self._cached(entity, signature, build)
+
+    def companies(self, session: Session) -> MatchIndex:
+        """Index over the companies."""
+        return self._index(session, entity="company", model=Company, to_profile=company_profile)
 
     def solicitations(self, session: Session) -> MatchIndex:
-        """Index over every live solicitation that has a current vector."""
-        model_id = self.model_id
-        live = session.execute(
-            select(func.count(), func.max(Solicitation.updated_at)).where(
-                Solicitation.archived_at.is_(None)
-            )
-        ).one()
-        signature = (
-            embeddings.signature(session, entity="solicitation", model_id=model_id),
-            tuple(live),
+        """Index over the solicitations."""
+        return self._index(
+            session, entity="solicitation", model=Solicitation, to_profile=solicitation_profile
         )
-
-        def build() -> MatchIndex:
-            vectors = embeddings.load(session, entity="solicitation", model_id=model_id)
-            rows = session.scalars(
-                select(Solicitation)
-                .where(Solicitation.archived_at.is_(None), Solicitation.id.in_(list(vectors)))
-                .order_by(Solicitation.id)
-            )
-            return MatchIndex().fit([solicitation_profile(s, vectors[s.id]) for s in rows])
-
-        return self._cached("solicitations", signature, build)
 
 
 @lru_cache

@@ -3,6 +3,7 @@ eligibility gates, with explanations, and suggesting US-Japan teams."""
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -166,6 +167,40 @@ def _ranked(index: MatchIndex, query: Query, ids: set[str], limit: int) -> list[
     return index.rank(query, limit=limit, allowed_ids=ids) if ids else []
 
 
+def _explained(
+    index: MatchIndex,
+    query: Query,
+    ranked: list[ScoredCandidate],
+    verdicts: dict[str, gates.Eligibility],
+    *,
+    held_back: bool,
+    query_is_need: bool,
+) -> list[tuple[str, dict[str, Any]]]:
+    """The fields every ranked item shares: rank, score, components, eligibility, explanation."""
+    out = []
+    for rank, hit in enumerate(ranked, start=1):
+        profile = index.profile(hit.id)
+        explanation = explain(
+            query, profile, lexical=index.lexical_, profile_index=index.index_of(hit.id)
+        )
+        out.append(
+            (
+                hit.id,
+                {
+                    "rank": rank,
+                    "score": round(hit.score, 4),
+                    "components": {k: round(v, 4) for k, v in hit.components.items()},
+                    "eligibility": _eligibility_read(verdicts[hit.id]),
+                    "held_back": held_back,
+                    "explanation": _explanation_read(
+                        explanation, query=query, profile=profile, query_is_need=query_is_need
+                    ),
+                },
+            )
+        )
+    return out
+
+
 def match_solicitation(
     session: Session,
     *,
@@ -191,35 +226,26 @@ def match_solicitation(
     by_id = {str(c.id): c for c in candidates}
     eligible = {i for i, v in verdicts.items() if v.status is gates.EligibilityStatus.ELIGIBLE}
 
-    def items(ranked: list[ScoredCandidate], held_back: bool) -> list[CompanyMatch]:
-        out = []
-        for rank, hit in enumerate(ranked, start=1):
-            profile = index.profile(hit.id)
-            explanation = explain(
-                query, profile, lexical=index.lexical_, profile_index=index.index_of(hit.id)
+    def items(ids: set[str], held_back: bool) -> list[CompanyMatch]:
+        return [
+            CompanyMatch(**fields, company=companies.to_summary(by_id[hit_id], now=now))
+            for hit_id, fields in _explained(
+                index,
+                query,
+                _ranked(index, query, ids, limit),
+                verdicts,
+                held_back=held_back,
+                query_is_need=True,
             )
-            out.append(
-                CompanyMatch(
-                    rank=rank,
-                    score=round(hit.score, 4),
-                    components={k: round(v, 4) for k, v in hit.components.items()},
-                    eligibility=_eligibility_read(verdicts[hit.id]),
-                    held_back=held_back,
-                    explanation=_explanation_read(
-                        explanation, query=query, profile=profile, query_is_need=True
-                    ),
-                    company=companies.to_summary(by_id[hit.id], now=now),
-                )
-            )
-        return out
+        ]
 
     held = set(verdicts) - eligible
     return SolicitationMatches(
         solicitation=solicitations.to_summary(solicitation),
         role=role.value,
         model_id=ranker.model_id,
-        items=items(_ranked(index, query, eligible, limit), False),
-        held_back=items(_ranked(index, query, held, limit), True) if include_held_back else [],
+        items=items(eligible, False),
+        held_back=items(held, True) if include_held_back else [],
         candidates=len(candidates),
         pending_embeddings=pending,
     )
@@ -259,34 +285,25 @@ def match_company(
     by_id = {str(s.id): s for s in open_needs}
     eligible = {i for i, v in verdicts.items() if v.status is gates.EligibilityStatus.ELIGIBLE}
 
-    def items(ranked: list[ScoredCandidate], held_back: bool) -> list[SolicitationMatch]:
-        out = []
-        for rank, hit in enumerate(ranked, start=1):
-            profile = index.profile(hit.id)
-            explanation = explain(
-                query, profile, lexical=index.lexical_, profile_index=index.index_of(hit.id)
+    def items(ids: set[str], held_back: bool) -> list[SolicitationMatch]:
+        return [
+            SolicitationMatch(**fields, solicitation=solicitations.to_summary(by_id[hit_id]))
+            for hit_id, fields in _explained(
+                index,
+                query,
+                _ranked(index, query, ids, limit),
+                verdicts,
+                held_back=held_back,
+                query_is_need=False,
             )
-            out.append(
-                SolicitationMatch(
-                    rank=rank,
-                    score=round(hit.score, 4),
-                    components={k: round(v, 4) for k, v in hit.components.items()},
-                    eligibility=_eligibility_read(verdicts[hit.id]),
-                    held_back=held_back,
-                    explanation=_explanation_read(
-                        explanation, query=query, profile=profile, query_is_need=False
-                    ),
-                    solicitation=solicitations.to_summary(by_id[hit.id]),
-                )
-            )
-        return out
+        ]
 
     held = set(verdicts) - eligible
     return CompanyMatches(
         company=companies.to_summary(company, now=now),
         model_id=ranker.model_id,
-        items=items(_ranked(index, query, eligible, limit), False),
-        held_back=items(_ranked(index, query, held, limit), True) if include_held_back else [],
+        items=items(eligible, False),
+        held_back=items(held, True) if include_held_back else [],
         candidates=len(open_needs),
         pending_embeddings=pending,
     )

@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 from app.areas import service as areas_service
 from app.areas.models import TechnologyArea
 from app.audit import service as audit
-from app.common.records import apply_field_changes, check_version
-from app.db import utcnow
+from app.common.records import apply_field_changes, archive_owned, update_owned
 from app.errors import Conflict, InvalidField, NotFound
 from app.jobs import service as jobs
 from app.organizations.service import Principal
@@ -236,36 +235,29 @@ def update(
     data: SolicitationUpdate,
     expected_version: int | None,
 ) -> Solicitation:
-    """Change the fields sent; only the owning organization (or a platform admin) may."""
+    """Change the fields sent; the caller's organization must own the record."""
     solicitation = get(session, solicitation_id=solicitation_id)
-    principal.require_owner(solicitation.created_by_id, "solicitation")
-    check_version(solicitation, expected_version, "solicitation")
-    changes = {k: getattr(data, k) for k in data.model_fields_set}
-    changed = apply_changes(session, solicitation=solicitation, changes=changes, lock=True)
-    if changed:
-        audit.record(
-            session,
-            principal=principal,
-            action="update",
-            entity_type="solicitation",
-            entity_id=solicitation.id,
-            changes=changed,
-        )
+    update_owned(
+        session,
+        principal=principal,
+        record=solicitation,
+        entity_type="solicitation",
+        expected_version=expected_version,
+        changes={k: getattr(data, k) for k in data.model_fields_set},
+        apply=lambda changes: apply_changes(
+            session, solicitation=solicitation, changes=changes, lock=True
+        ),
+    )
     return solicitation
 
 
 def archive(session: Session, *, principal: Principal, solicitation_id: int) -> None:
-    """Archive a solicitation: gone from lists and matching; history stays."""
-    solicitation = get(session, solicitation_id=solicitation_id)
-    principal.require_owner(solicitation.created_by_id, "solicitation")
-    solicitation.archived_at = utcnow()
-    session.flush()
-    audit.record(
+    """Archive a solicitation: it disappears from lists and matching; history stays."""
+    archive_owned(
         session,
         principal=principal,
-        action="archive",
+        record=get(session, solicitation_id=solicitation_id),
         entity_type="solicitation",
-        entity_id=solicitation.id,
     )
 
 
