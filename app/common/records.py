@@ -12,6 +12,7 @@ from app.areas.models import TechnologyArea
 from app.audit import service as audit
 from app.db import utcnow
 from app.errors import InvalidField, PreconditionFailed
+from app.jobs import service as jobs
 from app.organizations.service import Principal
 
 
@@ -34,6 +35,42 @@ def check_version(record: VersionedRecord, expected_version: int | None, label: 
         )
 
 
+def queue_embedding(session: Session, *, entity_type: str, entity_id: int) -> None:
+    """Ask the worker to (re)embed one record; repeated saves queue one job."""
+    jobs.enqueue(
+        session,
+        kind="embed",
+        payload={"entity": entity_type, "id": entity_id},
+        dedupe_key=f"embed:{entity_type}:{entity_id}",
+    )
+
+
+def add_created(
+    session: Session,
+    *,
+    principal: Principal,
+    record: Any,
+    entity_type: str,
+    snapshot: Callable[[Any], dict[str, Any]],
+    audited: bool,
+    embed: bool,
+) -> None:
+    """Insert a new record, audit it (unless the caller audits in bulk), queue its embedding."""
+    session.add(record)
+    session.flush()
+    if audited:
+        audit.record(
+            session,
+            principal=principal,
+            action="create",
+            entity_type=entity_type,
+            entity_id=record.id,
+            changes=audit.diff({}, snapshot(record)),
+        )
+    if embed:
+        queue_embedding(session, entity_type=entity_type, entity_id=record.id)
+
+
 def apply_field_changes(
     session: Session,
     *,
@@ -42,28 +79,42 @@ def apply_field_changes(
     snapshot: Callable[[Any], dict[str, Any]],
     not_nullable: set[str],
     lock: bool = False,
+    reembed: tuple[str, set[str]] | None = None,
 ) -> dict[str, Any]:
     """Write validated changes onto a record and return the audited diff.
 
-    With `lock`, the changed fields are remembered as set by hand so imports keep them.
+    With `lock`, the changed fields are remembered as set by hand so imports keep them; with
+    `reembed` (entity type, text fields), a change to those fields queues a new embedding.
     """
     for key, value in changes.items():
         if value is None and key in not_nullable:
             raise InvalidField(key, "may not be null")
+    # Resolve areas first: its query would otherwise flush half-applied changes, bumping the
+    # version twice for one edit.
+    areas = (
+        areas_service.resolve(session, slugs=changes["technology_areas"], field="technology_areas")
+        if "technology_areas" in changes
+        else None
+    )
     before = snapshot(record)
-    for key, value in changes.items():
-        if key == "technology_areas":
-            record.technology_areas = areas_service.resolve(session, slugs=value, field=key)
-        elif isinstance(value, list):
-            setattr(record, key, [v.model_dump() if isinstance(v, BaseModel) else v for v in value])
-        else:
-            setattr(record, key, value)
-    changed = audit.diff(before, snapshot(record))
+    with session.no_autoflush:
+        for key, value in changes.items():
+            if key == "technology_areas":
+                record.technology_areas = areas
+            elif isinstance(value, list):
+                setattr(
+                    record, key, [v.model_dump() if isinstance(v, BaseModel) else v for v in value]
+                )
+            else:
+                setattr(record, key, value)
+        changed = audit.diff(before, snapshot(record))
     if changed:
         record.updated_at = utcnow()
         if lock:
             record.locked_fields = sorted(set(record.locked_fields) | changed.keys())
         session.flush()
+        if reembed is not None and reembed[1] & changed.keys():
+            queue_embedding(session, entity_type=reembed[0], entity_id=record.id)
     return changed
 
 

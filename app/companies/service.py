@@ -8,8 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.areas import service as areas_service
 from app.areas.models import TechnologyArea
-from app.audit import service as audit
-from app.common.records import apply_field_changes, archive_owned, update_owned
+from app.common.records import add_created, apply_field_changes, archive_owned, update_owned
 from app.companies.models import Company, CompanyRole, company_technology_areas
 from app.companies.schemas import (
     CompanyCreate,
@@ -20,7 +19,6 @@ from app.companies.schemas import (
 )
 from app.db import utcnow
 from app.errors import Conflict, InvalidField, NotFound
-from app.jobs import service as jobs
 from app.organizations.service import Principal
 
 NATURAL_KEYS = ("uei", "cage", "corporate_number")
@@ -181,15 +179,6 @@ def _check_natural_keys(session: Session, values: dict[str, Any], exclude_id: in
             raise Conflict(f"company {other} already has {key} {value}")
 
 
-def _queue_embedding(session: Session, company: Company) -> None:
-    jobs.enqueue(
-        session,
-        kind="embed",
-        payload={"entity": "company", "id": company.id},
-        dedupe_key=f"embed:company:{company.id}",
-    )
-
-
 def create(
     session: Session,
     *,
@@ -212,19 +201,15 @@ def create(
         external_source=source,
         external_id=external_id,
     )
-    session.add(company)
-    session.flush()
-    if audited:
-        audit.record(
-            session,
-            principal=principal,
-            action="create",
-            entity_type="company",
-            entity_id=company.id,
-            changes=audit.diff({}, snapshot(company)),
-        )
-    if embed:
-        _queue_embedding(session, company)
+    add_created(
+        session,
+        principal=principal,
+        record=company,
+        entity_type="company",
+        snapshot=snapshot,
+        audited=audited,
+        embed=embed,
+    )
     return company
 
 
@@ -238,17 +223,15 @@ def apply_changes(
 ) -> dict[str, Any]:
     """Write validated field changes onto a company; returns the audited diff."""
     _check_natural_keys(session, changes, exclude_id=company.id)
-    changed = apply_field_changes(
+    return apply_field_changes(
         session,
         record=company,
         changes=changes,
         snapshot=snapshot,
         not_nullable=NOT_NULLABLE,
         lock=lock,
+        reembed=("company", TEXT_FIELDS) if embed else None,
     )
-    if embed and TEXT_FIELDS & changed.keys():
-        _queue_embedding(session, company)
-    return changed
 
 
 def update(

@@ -8,10 +8,8 @@ from sqlalchemy.orm import Session
 
 from app.areas import service as areas_service
 from app.areas.models import TechnologyArea
-from app.audit import service as audit
-from app.common.records import apply_field_changes, archive_owned, update_owned
+from app.common.records import add_created, apply_field_changes, archive_owned, update_owned
 from app.errors import Conflict, InvalidField, NotFound
-from app.jobs import service as jobs
 from app.organizations.service import Principal
 from app.solicitations.models import (
     Solicitation,
@@ -151,16 +149,6 @@ def get_all(
     return list(session.scalars(ordered.limit(limit).offset(offset))), total
 
 
-def queue_embedding(session: Session, solicitation: Solicitation) -> None:
-    """Ask the worker to (re)embed this solicitation's text."""
-    jobs.enqueue(
-        session,
-        kind="embed",
-        payload={"entity": "solicitation", "id": solicitation.id},
-        dedupe_key=f"embed:solicitation:{solicitation.id}",
-    )
-
-
 def create(
     session: Session,
     *,
@@ -185,19 +173,15 @@ def create(
         suggested_areas=suggested_areas or [],
         created_by_id=principal.organization_id,
     )
-    session.add(solicitation)
-    session.flush()
-    if audited:
-        audit.record(
-            session,
-            principal=principal,
-            action="create",
-            entity_type="solicitation",
-            entity_id=solicitation.id,
-            changes=audit.diff({}, snapshot(solicitation)),
-        )
-    if embed:
-        queue_embedding(session, solicitation)
+    add_created(
+        session,
+        principal=principal,
+        record=solicitation,
+        entity_type="solicitation",
+        snapshot=snapshot,
+        audited=audited,
+        embed=embed,
+    )
     return solicitation
 
 
@@ -214,17 +198,15 @@ def apply_changes(
     deadline = changes.get("response_deadline", solicitation.response_deadline)
     if posted is not None and deadline is not None and deadline.date() < posted:
         raise InvalidField("response_deadline", "is before posted_date")
-    changed = apply_field_changes(
+    return apply_field_changes(
         session,
         record=solicitation,
         changes=changes,
         snapshot=snapshot,
         not_nullable=NOT_NULLABLE,
         lock=lock,
+        reembed=("solicitation", TEXT_FIELDS) if embed else None,
     )
-    if embed and TEXT_FIELDS & changed.keys():
-        queue_embedding(session, solicitation)
-    return changed
 
 
 def update(

@@ -130,3 +130,19 @@ def test_patch_delete_and_ownership(client: TestClient, keys: Keys) -> None:
     assert client.delete(url, headers=mine).status_code == 204
     assert client.get(url, headers=mine).status_code == 404
     assert client.patch(url, json={"status": "open"}, headers=mine).status_code == 404
+
+
+def test_one_edit_is_one_version_whatever_the_field_order(client: TestClient, keys: Keys) -> None:
+    from app.db import session_scope
+    from app.solicitations import service
+
+    body = create(client, keys)
+    for changes in (
+        {"title": "First title", "technology_areas": ["quantum"]},
+        {"technology_areas": ["space"], "title": "Second title"},
+    ):
+        with session_scope() as session:
+            record = service.get(session, solicitation_id=body["id"])
+            before = record.version
+            service.apply_changes(session, solicitation=record, changes=changes, lock=True)
+            assert record.version == before + 1
