@@ -70,18 +70,13 @@ def get_all(
     return list(rows), total
 
 
-def for_companies(session: Session, *, company_ids: list[int]) -> list[ExportAuthorization]:
-    """Unrevoked authorizations held by these companies (for eligibility checks)."""
-    if not company_ids:
-        return []
-    return list(
-        session.scalars(
-            select(ExportAuthorization).where(
-                ExportAuthorization.company_id.in_(company_ids),
-                ExportAuthorization.revoked_at.is_(None),
-            )
-        )
-    )
+def for_companies(session: Session, *, company_ids: list[int] | None) -> list[ExportAuthorization]:
+    """Unrevoked authorizations held by these companies (all companies with None), for the
+    eligibility checks."""
+    query = select(ExportAuthorization).where(ExportAuthorization.revoked_at.is_(None))
+    if company_ids is not None:
+        query = query.where(ExportAuthorization.company_id.in_(company_ids))
+    return list(session.scalars(query))
 
 
 def create(

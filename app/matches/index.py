@@ -99,11 +99,9 @@ class RankerState:
         def build() -> MatchIndex:
             vectors = embeddings.load(session, entity=entity, model_id=model_id)
             rows = session.scalars(
-                select(model)
-                .where(model.archived_at.is_(None), model.id.in_(list(vectors)))
-                .order_by(model.id)
+                select(model).where(model.archived_at.is_(None)).order_by(model.id)
             )
-            return MatchIndex().fit([to_profile(r, vectors[r.id]) for r in rows])
+            return MatchIndex().fit([to_profile(r, vectors[r.id]) for r in rows if r.id in vectors])
 
         return self._cached(entity, signature, build)
 

@@ -121,8 +121,7 @@ def _ensure_vectors(
     session: Session, *, entity: embeddings.Entity, ids: Sequence[int], ranker: RankerState
 ) -> int:
     """Embed missing or stale records inline when few; returns how many still wait."""
-    model_id = ranker.model_id
-    stored = embeddings._stored_hashes(session, entity, model_id, list(ids))
+    stored = embeddings.embedded_ids(session, entity=entity, model_id=ranker.model_id)
     missing = [i for i in ids if i not in stored]
     if not missing:
         return 0
@@ -155,7 +154,8 @@ def _assess_all(
 ) -> dict[str, gates.Eligibility]:
     facts = solicitation_facts(solicitation)
     auths: dict[str, list[gates.AuthorizationFacts]] = {}
-    for auth in authorizations.for_companies(session, company_ids=[c.id for c in candidates]):
+    # All unrevoked authorizations: few in number, and an IN list of every candidate would not be.
+    for auth in authorizations.for_companies(session, company_ids=None):
         auths.setdefault(str(auth.company_id), []).append(authorization_facts(auth))
     return {
         str(c.id): gates.assess(partner_facts(c, now), facts, auths.get(str(c.id), []), now=now)
