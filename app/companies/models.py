@@ -75,14 +75,18 @@ class Company(Base):
 
     def effective_vetting(self, now: datetime) -> str:
         """vetted/pending/rejected/suspended/expired/unvetted; US performers are not_required."""
-        if self.role is CompanyRole.US_PERFORMER:
-            return "not_required"
-        if self.vetting_status is None:
-            return "unvetted"
-        if (
-            self.vetting_status == "vetted"
-            and self.vetting_expires_at is not None
-            and self.vetting_expires_at <= now
-        ):
-            return "expired"
-        return self.vetting_status
+        return effective_vetting(self.role, self.vetting_status, self.vetting_expires_at, now)
+
+
+def effective_vetting(
+    role: CompanyRole, status: str | None, expires_at: datetime | None, now: datetime
+) -> str:
+    """A partner's vetting as it stands at `now`: the latest decision, expired once past its
+    expiry; US performers need none."""
+    if role is CompanyRole.US_PERFORMER:
+        return "not_required"
+    if status is None:
+        return "unvetted"
+    if status == "vetted" and expires_at is not None and expires_at <= now:
+        return "expired"
+    return status

@@ -192,17 +192,6 @@ def embed_one(session: Session, *, entity: str, entity_id: int) -> None:
     embed_records(session, entity=entity, ids=[entity_id])  # type: ignore[arg-type]
 
 
-def embedded_ids(session: Session, *, entity: Entity, model_id: str) -> set[int]:
-    """Ids of the records of one type that have a vector for this model."""
-    return set(
-        session.scalars(
-            select(Embedding.entity_id).where(
-                Embedding.entity_type == entity, Embedding.model_id == model_id
-            )
-        )
-    )
-
-
 def load(
     session: Session, *, entity: Entity, model_id: str, ids: Iterable[int] | None = None
 ) -> dict[int, DocumentEmbedding]:

@@ -1,7 +1,8 @@
 """Ranking partners for a solicitation (and solicitations for a partner) under the
 eligibility gates, with explanations, and suggesting US-Japan teams."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.authorizations import service as authorizations
 from app.authorizations.models import ExportAuthorization
 from app.companies import service as companies
-from app.companies.models import Company, CompanyRole
+from app.companies.models import Company, CompanyRole, effective_vetting
 from app.db import utcnow
 from app.embeddings import service as embeddings
 from app.matches.index import RankerState, as_query, company_profile, solicitation_profile
@@ -41,13 +42,40 @@ INLINE_EMBED_LIMIT = 32
 TEAM_POOL = 15
 
 
-def partner_facts(company: Company, now: datetime) -> gates.PartnerFacts:
+@dataclass(frozen=True)
+class Candidate:
+    """The few columns of a company that eligibility needs (not the whole profile)."""
+
+    id: int
+    role: CompanyRole
+    country: str
+    vetting_status: str | None
+    vetting_expires_at: datetime | None
+
+
+def candidates(session: Session, *, role: CompanyRole | None = None) -> list[Candidate]:
+    """Every live company as eligibility facts, in one light query."""
+    query = select(
+        Company.id,
+        Company.role,
+        Company.country,
+        Company.vetting_status,
+        Company.vetting_expires_at,
+    ).where(Company.archived_at.is_(None))
+    if role is not None:
+        query = query.where(Company.role == role)
+    return [Candidate(*row) for row in session.execute(query)]
+
+
+def partner_facts(company: Company | Candidate, now: datetime) -> gates.PartnerFacts:
     """What the eligibility rules need to know about a company."""
     return gates.PartnerFacts(
         id=str(company.id),
         role=company.role.value,
         country=company.country,
-        vetting_status=company.effective_vetting(now),
+        vetting_status=effective_vetting(
+            company.role, company.vetting_status, company.vetting_expires_at, now
+        ),
     )
 
 
@@ -117,18 +145,21 @@ def _explanation_read(
     )
 
 
-def _ensure_vectors(
+def _indexed(
     session: Session, *, entity: embeddings.Entity, ids: Sequence[int], ranker: RankerState
-) -> int:
-    """Embed missing or stale records inline when few; returns how many still wait."""
-    stored = embeddings.embedded_ids(session, entity=entity, model_id=ranker.model_id)
-    missing = [i for i in ids if i not in stored]
-    if not missing:
-        return 0
-    if len(missing) <= INLINE_EMBED_LIMIT:
+) -> tuple[MatchIndex, int]:
+    """The current index over `entity`, after embedding inline the few records that have no
+    vector yet; also how many still wait for the worker."""
+
+    def current() -> MatchIndex:
+        return ranker.companies(session) if entity == "company" else ranker.solicitations(session)
+
+    index = current()
+    missing = [i for i in ids if str(i) not in index.positions_]
+    if missing and len(missing) <= INLINE_EMBED_LIMIT:
         embeddings.embed_records(session, entity=entity, ids=missing, encoder=ranker.encoder)
-        return 0
-    return len(missing)
+        return current(), 0
+    return index, len(missing)
 
 
 def _solicitation_query(session: Session, solicitation: Solicitation, ranker: RankerState) -> Query:
@@ -150,17 +181,36 @@ def _company_query(session: Session, company: Company, ranker: RankerState) -> Q
 
 
 def _assess_all(
-    session: Session, solicitation: Solicitation, candidates: Sequence[Company], now: datetime
+    session: Session, solicitation: Solicitation, pool: Sequence[Candidate], now: datetime
 ) -> dict[str, gates.Eligibility]:
     facts = solicitation_facts(solicitation)
     auths: dict[str, list[gates.AuthorizationFacts]] = {}
     # All unrevoked authorizations: few in number, and an IN list of every candidate would not be.
     for auth in authorizations.for_companies(session, company_ids=None):
         auths.setdefault(str(auth.company_id), []).append(authorization_facts(auth))
-    return {
-        str(c.id): gates.assess(partner_facts(c, now), facts, auths.get(str(c.id), []), now=now)
-        for c in candidates
-    }
+    verdicts: dict[str, gates.Eligibility] = {}
+    # Partners without authorizations get the same verdict when their facts are the same: assess
+    # each distinct (role, country, vetting) once instead of once per partner.
+    shared: dict[tuple[str, str, str], gates.Eligibility] = {}
+    for candidate in pool:
+        partner = partner_facts(candidate, now)
+        own = auths.get(partner.id)
+        if own:
+            verdicts[partner.id] = gates.assess(partner, facts, own, now=now)
+            continue
+        key = (partner.role, partner.country, partner.vetting_status)
+        if key not in shared:
+            shared[key] = gates.assess(partner, facts, [], now=now)
+        verdicts[partner.id] = shared[key]
+    return verdicts
+
+
+def _companies_by_id(session: Session, ids: Collection[str]) -> dict[str, Company]:
+    """Full profiles of the few companies a response shows."""
+    if not ids:
+        return {}
+    rows = session.scalars(select(Company).where(Company.id.in_([int(i) for i in ids])))
+    return {str(c.id): c for c in rows}
 
 
 def _ranked(index: MatchIndex, query: Query, ids: set[str], limit: int) -> list[ScoredCandidate]:
@@ -214,28 +264,19 @@ def match_solicitation(
     partners only on request, in their own list."""
     now = utcnow()
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
-    candidates = list(
-        session.scalars(select(Company).where(Company.archived_at.is_(None), Company.role == role))
-    )
-    pending = _ensure_vectors(
-        session, entity="company", ids=[c.id for c in candidates], ranker=ranker
-    )
+    pool = candidates(session, role=role)
     query = _solicitation_query(session, solicitation, ranker)
-    index = ranker.companies(session)
-    verdicts = _assess_all(session, solicitation, candidates, now)
-    by_id = {str(c.id): c for c in candidates}
+    index, pending = _indexed(session, entity="company", ids=[c.id for c in pool], ranker=ranker)
+    verdicts = _assess_all(session, solicitation, pool, now)
     eligible = {i for i, v in verdicts.items() if v.status is gates.EligibilityStatus.ELIGIBLE}
 
     def items(ids: set[str], held_back: bool) -> list[CompanyMatch]:
+        ranked = _ranked(index, query, ids, limit)
+        by_id = _companies_by_id(session, [hit.id for hit in ranked])
         return [
             CompanyMatch(**fields, company=companies.to_summary(by_id[hit_id], now=now))
             for hit_id, fields in _explained(
-                index,
-                query,
-                _ranked(index, query, ids, limit),
-                verdicts,
-                held_back=held_back,
-                query_is_need=True,
+                index, query, ranked, verdicts, held_back=held_back, query_is_need=True
             )
         ]
 
@@ -246,7 +287,7 @@ def match_solicitation(
         model_id=ranker.model_id,
         items=items(eligible, False),
         held_back=items(held, True) if include_held_back else [],
-        candidates=len(candidates),
+        candidates=len(pool),
         pending_embeddings=pending,
     )
 
@@ -269,11 +310,10 @@ def match_company(
             )
         )
     )
-    pending = _ensure_vectors(
+    query = _company_query(session, company, ranker)
+    index, pending = _indexed(
         session, entity="solicitation", ids=[s.id for s in open_needs], ranker=ranker
     )
-    query = _company_query(session, company, ranker)
-    index = ranker.solicitations(session)
     partner = partner_facts(company, now)
     auths = [
         authorization_facts(a)
@@ -316,24 +356,26 @@ def teams(
     the solicitation's needs."""
     now = utcnow()
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
-    candidates = list(session.scalars(select(Company).where(Company.archived_at.is_(None))))
-    _ensure_vectors(session, entity="company", ids=[c.id for c in candidates], ranker=ranker)
+    everyone = candidates(session)
     query = _solicitation_query(session, solicitation, ranker)
-    index = ranker.companies(session)
-    verdicts = _assess_all(session, solicitation, candidates, now)
-    by_id = {str(c.id): c for c in candidates}
+    index, _pending = _indexed(
+        session, entity="company", ids=[c.id for c in everyone], ranker=ranker
+    )
+    verdicts = _assess_all(session, solicitation, everyone, now)
+    roles = {str(c.id): c.role for c in everyone}
 
     def pool(role: CompanyRole) -> list[tuple[Profile, ScoredCandidate]]:
         ids = {
             i
             for i, v in verdicts.items()
-            if v.status is gates.EligibilityStatus.ELIGIBLE and by_id[i].role is role
+            if v.status is gates.EligibilityStatus.ELIGIBLE and roles[i] is role
         }
         return [(index.profile(hit.id), hit) for hit in _ranked(index, query, ids, TEAM_POOL)]
 
     us_pool, jp_pool = pool(CompanyRole.US_PERFORMER), pool(CompanyRole.JP_PARTNER)
     scores = {hit.id: hit.score for _, hit in us_pool + jp_pool}
     suggestions = suggest_teams(query, us_pool, jp_pool, limit=limit)
+    by_id = _companies_by_id(session, scores)
     return TeamSuggestions(
         solicitation=solicitations.to_summary(solicitation),
         items=[
