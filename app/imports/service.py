@@ -32,6 +32,10 @@ from app.solicitations.models import Solicitation
 from app.solicitations.schemas import SolicitationCreate
 
 Kind = Literal["solicitations", "companies"]
+# (validated row, external id) -> the key that makes two rows of one file the same record
+KeyOf = Callable[[Any, str | None], str]
+# (validated row, fields the file gave, external id) -> "created" | "updated" | "unchanged"
+Upsert = Callable[[Any, set[str], str | None], str]
 CHUNK = 500
 ERRORS_STORED = 1000
 NAME_SIMILARITY = 92
@@ -99,7 +103,6 @@ class _Importer:
         self._names: dict[str, int] | None = None
         self._hosts: dict[str, int] | None = None
         self._titles: dict[str, int] | None = None
-        self.current_external_id: str | None = None
         self.audit_rows: list[dict[str, Any]] = []
         self.known: dict[str, Solicitation] = {}
         # Files name areas by slug or by label ("Additive Manufacturing", "5G & comms").
@@ -177,9 +180,9 @@ class _Importer:
     def process(
         self,
         rows: Iterable[parsing.ParsedRow],
-        key_of: Callable[[Any], str],
+        key_of: KeyOf,
         validate: type[BaseModel],
-        upsert: Callable[[Any, set[str]], str],
+        upsert: Upsert,
         total: int | None,
         progress: bool,
         prefetch: Callable[[list[parsing.ParsedRow]], None] | None = None,
@@ -217,9 +220,9 @@ class _Importer:
     def _one(
         self,
         row: parsing.ParsedRow,
-        key_of: Callable[[Any], str],
+        key_of: KeyOf,
         validate: type[BaseModel],
-        upsert: Callable[[Any, set[str]], str],
+        upsert: Upsert,
     ) -> None:
         if row.errors:
             self.summary.rejected += 1
@@ -227,20 +230,23 @@ class _Importer:
                 RowErrorRead(line=e.line, field=e.field, reason=e.reason) for e in row.errors
             )
             return
-        if "technology_areas" in row.data:
-            row.data["technology_areas"] = [
-                self.area_aliases.get(parsing.slugify(v), v) for v in row.data["technology_areas"]
+        data = dict(row.data)
+        external = data.pop("external_id", None)
+        external_id = str(external) if external else None
+        if "technology_areas" in data:
+            data["technology_areas"] = [
+                self.area_aliases.get(parsing.slugify(v), v) for v in data["technology_areas"]
             ]
         try:
-            payload = _validate(validate, row.data)
-            key = key_of(payload)
+            payload = _validate(validate, data)
+            key = key_of(payload, external_id)
             if key in self.seen:
                 raise RowRejected(
                     "row", f"duplicate of line {self.seen[key]} in this file; skipped"
                 )
             self.seen[key] = row.line
             with self.session.begin_nested():
-                outcome = upsert(payload, set(row.data))
+                outcome = upsert(payload, set(data), external_id)
         except RowRejected as exc:
             self.reject(row.line, exc.field, exc.reason)
             return
@@ -267,7 +273,9 @@ class _Importer:
 
     # -- solicitations ---------------------------------------------------------------------
 
-    def upsert_solicitation(self, payload: SolicitationCreate, present: set[str]) -> str:
+    def upsert_solicitation(
+        self, payload: SolicitationCreate, present: set[str], _external_id: str | None
+    ) -> str:
         existing = self.known.get(payload.notice_id)
         if existing is None:
             created = solicitations.create(
@@ -420,7 +428,7 @@ def import_solicitations(
     )
     return importer.process(
         _prepend([first] if first is not None else [], rows),
-        key_of=lambda p: f"{p.source}|{p.notice_id}",
+        key_of=lambda p, _external_id: f"{p.source}|{p.notice_id}",
         validate=SolicitationCreate,
         upsert=importer.upsert_solicitation,
         total=total,
@@ -452,29 +460,20 @@ def import_companies(
         dry_run=dry_run,
     )
 
-    def upsert(payload: CompanyCreate, present: set[str]) -> str:
-        return importer.upsert_company(payload, present, importer.current_external_id)
-
-    def key_of(payload: CompanyCreate) -> str:
+    def key_of(payload: CompanyCreate, external_id: str | None) -> str:
         return (
             payload.corporate_number
             or payload.uei
             or payload.cage
-            or importer.current_external_id
+            or external_id
             or _normalise_name(payload.name)
         )
 
-    def with_external_ids(stream_rows: Iterable[parsing.ParsedRow]) -> Iterator[parsing.ParsedRow]:
-        for row in stream_rows:
-            external = row.data.pop("external_id", None)
-            importer.current_external_id = str(external) if external else None
-            yield row
-
     return importer.process(
-        with_external_ids(_prepend([first] if first is not None else [], rows)),
+        _prepend([first] if first is not None else [], rows),
         key_of=key_of,
         validate=CompanyCreate,
-        upsert=upsert,
+        upsert=importer.upsert_company,
         total=total,
         progress=progress,
     )
