@@ -20,9 +20,6 @@ from app.solicitations.schemas import SolicitationCreate
 from app.vetting import service as vetting
 from app.vetting.schemas import VettingDecisionCreate
 
-# The demo files are written as of this day; dates move with the calendar so the
-# demo always has open solicitations and live vetting.
-REFERENCE_DATE = date(2026, 11, 23)
 SEED_SOURCE = "seed"
 
 
@@ -41,7 +38,10 @@ def _read(directory: Path, name: str) -> list[dict[str, Any]]:
 
 def load(session: Session, *, directory: Path, today: date | None = None) -> dict[str, int]:
     """Create what is missing from the demo files; running it twice creates nothing new."""
-    delta = (today or datetime.now(UTC).date()) - REFERENCE_DATE
+    # The files are written as of the manifest's reference date; dates move with the calendar
+    # so the demo always has open solicitations and live vetting.
+    manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    delta = (today or datetime.now(UTC).date()) - date.fromisoformat(manifest["reference_date"])
     counts = {
         "organizations": 0,
         "companies": 0,

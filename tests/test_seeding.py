@@ -1,0 +1,55 @@
+"""The bundled demo data loads through the services, twice without duplicates, with dates
+that move with the calendar."""
+
+import json
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from app import seeding
+from app.cli import cli
+from app.companies.models import Company
+from app.db import session_scope, utcnow
+from app.solicitations.models import Solicitation
+
+SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
+runner = CliRunner()
+
+
+def test_seed_twice_creates_once(database_url: str) -> None:
+    first = runner.invoke(cli, ["seed"])
+    assert first.exit_code == 0, first.output
+    assert "69 companies" in first.stdout and "30 solicitations" in first.stdout
+    again = runner.invoke(cli, ["seed"])
+    assert again.exit_code == 0 and "0 companies" in again.stdout
+    with session_scope() as session:
+        now = utcnow()
+        vetting = Counter(c.effective_vetting(now) for c in session.scalars(select(Company)))
+    assert vetting == {
+        "vetted": 30,
+        "not_required": 25,
+        "pending": 4,
+        "expired": 3,
+        "unvetted": 3,
+        "rejected": 2,
+        "suspended": 2,
+    }
+
+
+def test_dates_move_with_the_calendar(database_url: str) -> None:
+    manifest = json.loads((SEED_DIR / "manifest.json").read_text())
+    reference = date.fromisoformat(manifest["reference_date"])
+    rows = json.loads((SEED_DIR / "solicitations.json").read_text())
+    written = next(r for r in rows if r["response_deadline"])
+    with session_scope() as session:
+        seeding.load(session, directory=SEED_DIR, today=reference - timedelta(days=100))
+    with session_scope() as session:
+        stored = session.scalar(
+            select(Solicitation).where(Solicitation.notice_id == written["notice_id"])
+        )
+        assert stored is not None and stored.response_deadline is not None
+        expected = date.fromisoformat(written["response_deadline"][:10]) - timedelta(days=100)
+        assert abs((stored.response_deadline.date() - expected).days) <= 1
