@@ -6,8 +6,8 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(BaseException):
+    """Raised from `receive`; not an Exception, so body parsers cannot turn it into a 400."""
 
 
 class BodySizeLimit:

@@ -1,5 +1,7 @@
 """Company endpoints: happy paths and every error path."""
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -97,6 +99,19 @@ def test_oversized_body_is_413(client: TestClient, keys: Keys) -> None:
     payload = company_payload(narrative="x" * 1_100_000)
     response = client.post(URL, json=payload, headers=keys.headers("jetro_analyst"))
     assert response.status_code == 413
+
+
+def test_oversized_streamed_body_is_413(client: TestClient, keys: Keys) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"role": "jp_partner", "country": "JP", "name": "'
+        for _ in range(1100):
+            yield b"x" * 1024
+        yield b'"}'
+
+    headers = {**keys.headers("jetro_analyst"), "Content-Type": "application/json"}
+    response = client.post(URL, content=chunks(), headers=headers)
+    assert response.status_code == 413
+    assert client.get(URL, headers=keys.headers("jetro_viewer")).json()["total"] == 0
 
 
 def test_overlong_narrative_is_422(client: TestClient, keys: Keys) -> None:
