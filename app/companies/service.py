@@ -49,11 +49,16 @@ VETTING_STATES = {
 
 def profile_text(company: Company) -> str:
     """The text the ranker reads for a company."""
-    parts = [company.name + "."]
-    if company.narrative:
-        parts.append(company.narrative)
-    if company.keywords:
-        parts.append("Capabilities: " + "; ".join(company.keywords) + ".")
+    return compose_profile_text(company.name, company.narrative, company.keywords)
+
+
+def compose_profile_text(name: str, narrative: str, keywords: list[str]) -> str:
+    """Name, narrative and capability keywords as one text (also for column-only queries)."""
+    parts = [name + "."]
+    if narrative:
+        parts.append(narrative)
+    if keywords:
+        parts.append("Capabilities: " + "; ".join(keywords) + ".")
     return " ".join(parts)
 
 

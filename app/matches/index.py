@@ -2,18 +2,19 @@
 rebuilt only when the records or their vectors change."""
 
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.companies.models import Company
-from app.companies.service import profile_text
+from app.areas.models import TechnologyArea
+from app.companies.models import Company, company_technology_areas
+from app.companies.service import compose_profile_text, profile_text
 from app.embeddings import service as embeddings
-from app.solicitations.models import Solicitation
-from app.solicitations.service import need_text
+from app.solicitations.models import Solicitation, solicitation_technology_areas
+from app.solicitations.service import compose_need_text, need_text
 from matching.encoder import DocumentEmbedding, Encoder
 from matching.ranker import MatchIndex, Profile, Query
 
@@ -51,6 +52,40 @@ def as_query(profile: Profile) -> Query:
     )
 
 
+def _profile_rows(
+    session: Session, entity: embeddings.Entity
+) -> Iterator[tuple[int, str, frozenset[str], frozenset[str]]]:
+    """(id, text, areas, NAICS) of every live record, read column by column: building an index
+    over 10,000 profiles must not load 10,000 full ORM objects."""
+    if entity == "company":
+        link, owner = company_technology_areas, company_technology_areas.c.company_id
+        company_rows = session.execute(
+            select(Company.id, Company.name, Company.narrative, Company.keywords, Company.naics)
+            .where(Company.archived_at.is_(None))
+            .order_by(Company.id)
+        )
+        texts = ((i, compose_profile_text(n, d, k), c) for i, n, d, k, c in company_rows)
+    else:
+        link, owner = solicitation_technology_areas, solicitation_technology_areas.c.solicitation_id
+        need_rows = session.execute(
+            select(
+                Solicitation.id, Solicitation.title, Solicitation.description, Solicitation.naics
+            )
+            .where(Solicitation.archived_at.is_(None))
+            .order_by(Solicitation.id)
+        )
+        texts = ((i, compose_need_text(t, d), c) for i, t, d, c in need_rows)
+    areas: dict[int, set[str]] = {}
+    for record_id, slug in session.execute(
+        select(owner, TechnologyArea.slug)
+        .select_from(link)
+        .join(TechnologyArea, TechnologyArea.id == link.c.technology_area_id)
+    ):
+        areas.setdefault(record_id, set()).add(slug)
+    for record_id, text, naics in texts:
+        yield record_id, text, frozenset(areas.get(record_id, ())), frozenset(naics)
+
+
 class RankerState:
     """Holds the encoder and one index per direction; safe to share between threads."""
 
@@ -80,16 +115,10 @@ class RankerState:
             self._indexes[name] = (signature, index)
             return index
 
-    def _index(
-        self,
-        session: Session,
-        *,
-        entity: embeddings.Entity,
-        model: Any,
-        to_profile: Callable[[Any, DocumentEmbedding], Profile],
-    ) -> MatchIndex:
-        """Index over every live record of `model` that has a current vector; rebuilt when a
+    def _index(self, session: Session, *, entity: embeddings.Entity) -> MatchIndex:
+        """Index over every live record of `entity` that has a current vector; rebuilt when a
         vector, a record or the set of live records changes."""
+        model: Any = Company if entity == "company" else Solicitation
         model_id = self.model_id
         live = session.execute(
             select(func.count(), func.max(model.updated_at)).where(model.archived_at.is_(None))
@@ -98,22 +127,23 @@ class RankerState:
 
         def build() -> MatchIndex:
             vectors = embeddings.load(session, entity=entity, model_id=model_id)
-            rows = session.scalars(
-                select(model).where(model.archived_at.is_(None)).order_by(model.id)
+            return MatchIndex().fit(
+                [
+                    Profile(id=str(i), text=text, areas=areas, naics=naics, embedding=vectors[i])
+                    for i, text, areas, naics in _profile_rows(session, entity)
+                    if i in vectors
+                ]
             )
-            return MatchIndex().fit([to_profile(r, vectors[r.id]) for r in rows if r.id in vectors])
 
         return self._cached(entity, signature, build)
 
     def companies(self, session: Session) -> MatchIndex:
         """Index over the companies."""
-        return self._index(session, entity="company", model=Company, to_profile=company_profile)
+        return self._index(session, entity="company")
 
     def solicitations(self, session: Session) -> MatchIndex:
         """Index over the solicitations."""
-        return self._index(
-            session, entity="solicitation", model=Solicitation, to_profile=solicitation_profile
-        )
+        return self._index(session, entity="solicitation")
 
 
 @lru_cache

@@ -37,7 +37,12 @@ TEXT_FIELDS = {"title", "description", "technology_areas", "naics"}
 
 def need_text(solicitation: Solicitation) -> str:
     """The text the ranker reads for a solicitation."""
-    return f"{solicitation.title}. {solicitation.description}".strip()
+    return compose_need_text(solicitation.title, solicitation.description)
+
+
+def compose_need_text(title: str, description: str) -> str:
+    """Title and description as one text (also for column-only queries)."""
+    return f"{title}. {description}".strip()
 
 
 def snapshot(solicitation: Solicitation) -> dict[str, Any]:
