@@ -83,6 +83,15 @@ def snapshot(company: Company) -> dict[str, Any]:
     }
 
 
+def vetting_summary(company: Company, *, now: datetime) -> VettingSummary:
+    """The company's vetting as it stands at `now`."""
+    return VettingSummary(
+        status=company.effective_vetting(now),
+        decided_at=company.vetting_decided_at,
+        expires_at=company.vetting_expires_at,
+    )
+
+
 def to_read(company: Company, *, now: datetime | None = None) -> CompanyRead:
     """The API view of a company, with its effective vetting status."""
     now = now or utcnow()
@@ -94,11 +103,7 @@ def to_read(company: Company, *, now: datetime | None = None) -> CompanyRead:
         created_at=company.created_at,
         updated_at=company.updated_at,
         version=company.version,
-        vetting=VettingSummary(
-            status=company.effective_vetting(now),
-            decided_at=company.vetting_decided_at,
-            expires_at=company.vetting_expires_at,
-        ),
+        vetting=vetting_summary(company, now=now),
     )
 
 
@@ -280,9 +285,5 @@ def to_summary(company: Company, *, now: datetime) -> CompanySummary:
         name=company.name,
         name_ja=company.name_ja,
         technology_areas=company.area_slugs,
-        vetting=VettingSummary(
-            status=company.effective_vetting(now),
-            decided_at=company.vetting_decided_at,
-            expires_at=company.vetting_expires_at,
-        ),
+        vetting=vetting_summary(company, now=now),
     )
