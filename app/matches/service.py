@@ -162,22 +162,15 @@ def _indexed(
     return index, len(missing)
 
 
-def _solicitation_query(session: Session, solicitation: Solicitation, ranker: RankerState) -> Query:
-    embeddings.embed_records(
-        session, entity="solicitation", ids=[solicitation.id], encoder=ranker.encoder
-    )
-    vector = embeddings.load(
-        session, entity="solicitation", model_id=ranker.model_id, ids=[solicitation.id]
-    )[solicitation.id]
-    return as_query(solicitation_profile(solicitation, vector))
-
-
-def _company_query(session: Session, company: Company, ranker: RankerState) -> Query:
-    embeddings.embed_records(session, entity="company", ids=[company.id], encoder=ranker.encoder)
-    vector = embeddings.load(session, entity="company", model_id=ranker.model_id, ids=[company.id])[
-        company.id
-    ]
-    return as_query(company_profile(company, vector))
+def _query_for(session: Session, record: Company | Solicitation, ranker: RankerState) -> Query:
+    """The record as the query side, its vector brought up to date first (a no-op when its
+    text has not changed)."""
+    entity: embeddings.Entity = "company" if isinstance(record, Company) else "solicitation"
+    embeddings.embed_records(session, entity=entity, ids=[record.id], encoder=ranker.encoder)
+    vector = embeddings.load(session, entity=entity, model_id=ranker.model_id, ids=[record.id])
+    if isinstance(record, Company):
+        return as_query(company_profile(record, vector[record.id]))
+    return as_query(solicitation_profile(record, vector[record.id]))
 
 
 def _assess_all(
@@ -265,7 +258,7 @@ def match_solicitation(
     now = utcnow()
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
     pool = candidates(session, role=role)
-    query = _solicitation_query(session, solicitation, ranker)
+    query = _query_for(session, solicitation, ranker)
     index, pending = _indexed(session, entity="company", ids=[c.id for c in pool], ranker=ranker)
     verdicts = _assess_all(session, solicitation, pool, now)
     eligible = {i for i, v in verdicts.items() if v.status is gates.EligibilityStatus.ELIGIBLE}
@@ -310,7 +303,7 @@ def match_company(
             )
         )
     )
-    query = _company_query(session, company, ranker)
+    query = _query_for(session, company, ranker)
     index, pending = _indexed(
         session, entity="solicitation", ids=[s.id for s in open_needs], ranker=ranker
     )
@@ -357,7 +350,7 @@ def teams(
     now = utcnow()
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
     everyone = candidates(session)
-    query = _solicitation_query(session, solicitation, ranker)
+    query = _query_for(session, solicitation, ranker)
     index, _pending = _indexed(
         session, entity="company", ids=[c.id for c in everyone], ranker=ranker
     )
