@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo serve test lint typecheck bench-matching bench-imports clean
+.PHONY: install browser-deps demo serve test lint typecheck bench-matching bench-imports clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,24 @@ demo: install
 	$(BIN)/kakehashi seed
 	$(BIN)/kakehashi embed
 	@test -s .demo-key || $(BIN)/kakehashi keys create --org pichtr --role admin --label demo > .demo-key
+	@test -s .demo-login || $(BIN)/kakehashi users create demo --org pichtr --role admin --display-name "Demo analyst" --generate-password > .demo-login
 	@echo
 	@echo "Kakehashi is starting on http://$(HOST):$(PORT)"
 	@echo "  API docs:  http://$(HOST):$(PORT)/docs"
 	@echo "  API key:   $$(cat .demo-key)   (PICHTR admin; also in .demo-key)"
+	@echo "  Admin:     http://$(HOST):$(PORT)/admin   user demo, password $$(cat .demo-login)   (also in .demo-login)"
 	@echo "  try:       curl -H \"Authorization: Bearer $$(cat .demo-key)\" http://$(HOST):$(PORT)/api/v1/solicitations?limit=3"
 	@echo
 	$(BIN)/kakehashi serve --host $(HOST) --port $(PORT)
+
+# Debian's Chromium for the browser tests (never a downloaded browser), and CJK fonts so
+# Japanese names render in their screenshots. Without it those tests skip.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ]; then \
+		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium chromium-driver fonts-noto-cjk; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .
@@ -49,4 +60,4 @@ bench-imports: install
 	$(BIN)/python bench/bench_imports.py
 
 clean:
-	rm -rf $(VENV) .cache .mypy_cache .pytest_cache .ruff_cache kakehashi.db* .demo-key
+	rm -rf $(VENV) .cache .mypy_cache .pytest_cache .ruff_cache kakehashi.db* .demo-key .demo-login var test-artifacts

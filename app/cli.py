@@ -167,6 +167,132 @@ def keys_list(org: Annotated[str | None, typer.Option(help="organization slug")]
     console.print(table)
 
 
+users_cli = typer.Typer(help="People who sign in to the admin pages.", no_args_is_help=True)
+cli.add_typer(users_cli, name="users")
+
+
+PasswordStdin = Annotated[bool, typer.Option(help="read the password from the first line of stdin")]
+GeneratePassword = Annotated[bool, typer.Option(help="make up a password and print it once")]
+
+
+def _read_password(password_stdin: bool, generate: bool) -> str:
+    """A new password from stdin, generated, or typed twice at a prompt."""
+    import secrets
+
+    if generate:
+        return secrets.token_urlsafe(15)
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@users_cli.command("create")
+def users_create(
+    username: str,
+    org: Annotated[str, typer.Option(help="organization slug")],
+    role: Annotated[str, typer.Option(help="admin, analyst or viewer")] = "analyst",
+    display_name: Annotated[str | None, typer.Option(help="name shown in the pages")] = None,
+    password_stdin: PasswordStdin = False,
+    generate_password: GeneratePassword = False,
+) -> None:
+    """Create an admin-pages user; only an argon2 hash of the password is stored."""
+    from app.db import session_scope
+    from app.organizations import service as organizations
+    from app.organizations.models import Role
+    from app.users import service
+
+    if role not in {r.value for r in Role}:
+        fail(f"--role must be admin, analyst or viewer, not {role!r}")
+    with readable_errors():
+        name = service.validate_username(username)
+        password = _read_password(password_stdin, generate_password)
+        service.validate_password(password)
+        with session_scope() as session:
+            organization = organizations.get_by_slug(session, slug=org)
+            service.create_user(
+                session,
+                organization=organization,
+                username=name,
+                password=password,
+                role=Role(role),
+                display_name=display_name,
+            )
+    err.print(f"created {role} user {name} for {org}")
+    if generate_password:
+        err.print("password (shown once):")
+        print(password)
+
+
+@users_cli.command("list")
+def users_list(org: Annotated[str | None, typer.Option(help="organization slug")] = None) -> None:
+    """List users (never their passwords)."""
+    from sqlalchemy import select
+
+    from app.db import session_scope
+    from app.organizations.models import Organization
+    from app.users.models import User
+
+    table = Table("user", "organization", "role", "last sign-in", "state")
+    with readable_errors(), session_scope() as session:
+        query = select(User).join(Organization).order_by(Organization.slug, User.username)
+        if org:
+            query = query.where(Organization.slug == org)
+        for user in session.scalars(query):
+            state = "disabled" if user.disabled_at else "active"
+            if user.locked_until and not user.disabled_at:
+                state = f"locked until {user.locked_until:%H:%M} UTC"
+            table.add_row(
+                user.username,
+                user.organization.slug,
+                user.role.value,
+                f"{user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "",
+                state,
+            )
+    console.print(table)
+
+
+@users_cli.command("set-password")
+def users_set_password(
+    username: str,
+    password_stdin: PasswordStdin = False,
+    generate_password: GeneratePassword = False,
+) -> None:
+    """Set a new password; it also lifts a lock-out and signs the user out everywhere."""
+    from app.db import session_scope
+    from app.users import service
+
+    with readable_errors():
+        password = _read_password(password_stdin, generate_password)
+        with session_scope() as session:
+            user = service.get_by_username(session, username)
+            service.set_password(session, user=user, password=password)
+    err.print(f"password of {username} changed")
+    if generate_password:
+        print(password)
+
+
+@users_cli.command("disable")
+def users_disable(username: str) -> None:
+    """Stop a user signing in and end their sessions."""
+    from app.db import session_scope
+    from app.users import service
+
+    with readable_errors(), session_scope() as session:
+        service.disable_user(session, user=service.get_by_username(session, username))
+    console.print(f"disabled {username}")
+
+
+@users_cli.command("enable")
+def users_enable(username: str) -> None:
+    """Let a disabled or locked-out user sign in again."""
+    from app.db import session_scope
+    from app.users import service
+
+    with readable_errors(), session_scope() as session:
+        service.enable_user(session, user=service.get_by_username(session, username))
+    console.print(f"enabled {username}")
+
+
 @cli.command("seed")
 def seed(
     directory: Annotated[Path | None, typer.Option("--dir", help="seed directory")] = None,

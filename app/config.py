@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_upload_bytes: int = Field(default=200 * 1_048_576, ge=1024)
     cache_dir: Path = Path(".cache")
+    # Files uploaded through the admin pages wait here for the import job; with workers on
+    # several hosts it must be a shared volume.
+    upload_dir: Path = Path("var/uploads")
+    admin_session_hours: float = Field(default=12, gt=0)
+    admin_idle_minutes: float = Field(default=120, gt=0)
+    # Consecutive failed sign-ins that lock an account, and for how long.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_minutes: float = Field(default=15, gt=0)
     seed_dir: Path = Path(__file__).resolve().parent.parent / "seed_data"
 
     @model_validator(mode="after")

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from app.admin.web import install as install_admin_pages
 from app.areas.router import router as areas_router
 from app.audit.router import router as audit_router
 from app.authorizations.router import router as authorizations_router
@@ -78,4 +79,5 @@ def create_app() -> FastAPI:
     ):
         api.include_router(router)
     app.include_router(api)
+    install_admin_pages(app)
     return app

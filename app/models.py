@@ -10,9 +10,11 @@ from app.imports.models import DuplicateFlag, ImportRun
 from app.jobs.models import Job
 from app.organizations.models import ApiKey, Organization
 from app.solicitations.models import Solicitation
+from app.users.models import AdminSession, User
 from app.vetting.models import VettingDecision
 
 __all__ = [
+    "AdminSession",
     "ApiKey",
     "AuditEvent",
     "Base",
@@ -25,5 +27,6 @@ __all__ = [
     "Organization",
     "Solicitation",
     "TechnologyArea",
+    "User",
     "VettingDecision",
 ]

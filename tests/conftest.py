@@ -2,6 +2,7 @@
 built by the migrations, isolated per test, and API clients holding real keys."""
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -140,3 +141,83 @@ def client(database_url: str) -> Iterator[TestClient]:
 
     with TestClient(create_app()) as test_client:
         yield test_client
+
+
+# -- admin pages ---------------------------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class People:
+    """User names by what they are for."""
+
+    analyst: str = "alice"
+    viewer: str = "val"
+    other_org_analyst: str = "kenji"
+
+
+@pytest.fixture
+def upload_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Uploads go to a per-test directory."""
+    from app.config import get_settings
+
+    directory = tmp_path / "uploads"
+    monkeypatch.setenv("KAKEHASHI_UPLOAD_DIR", str(directory))
+    get_settings.cache_clear()
+    yield directory
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def people(database_url: str) -> People:
+    """PICHTR (platform, US) with an analyst and a viewer; JETRO with an analyst."""
+    from app.db import session_scope
+    from app.organizations import service as organizations
+    from app.organizations.models import Role, Side
+    from app.users import service as users
+
+    with session_scope() as session:
+        pichtr = organizations.create_organization(
+            session, slug="pichtr", name="PICHTR", side=Side.US, is_platform=True
+        )
+        jetro = organizations.create_organization(
+            session, slug="jetro", name="JETRO 日本貿易振興機構", side=Side.JP
+        )
+        for org, name, role in (
+            (pichtr, "alice", Role.ANALYST),
+            (pichtr, "val", Role.VIEWER),
+            (jetro, "kenji", Role.ANALYST),
+        ):
+            users.create_user(
+                session, organization=org, username=name, password=PASSWORD, role=role
+            )
+    return People()
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = CSRF_RE.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Sign in through the form; returns the CSRF token of the signed-in session."""
+    page = client.get("/admin/login")
+    response = client.post(
+        "/admin/login",
+        data={"csrf_token": csrf_of(page.text), "username": username, "password": password},
+    )
+    assert response.status_code == 303, response.text
+    return csrf_of(client.get("/admin/imports").text)
+
+
+@pytest.fixture
+def admin_client(database_url: str, upload_dir: Path) -> Iterator[TestClient]:
+    """A client that does not follow redirects, so each step can be checked."""
+    from app.main import create_app
+
+    with TestClient(create_app(), follow_redirects=False) as client:
+        yield client

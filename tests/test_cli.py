@@ -36,3 +36,50 @@ def test_failures_are_one_line_and_nonzero(database_url: str) -> None:
         result = runner.invoke(cli, args)
         assert result.exit_code == 1, result.output
         assert message in result.stderr
+
+
+def test_users(database_url: str) -> None:
+    from sqlalchemy import select
+
+    from app.db import session_scope
+    from app.users import service
+    from app.users.models import User
+
+    org = runner.invoke(cli, ["orgs", "create", "jetro", "--name", "JETRO", "--side", "jp"])
+    assert org.exit_code == 0
+    created = runner.invoke(
+        cli,
+        ["users", "create", "Kenji", "--org", "jetro", "--password-stdin"],
+        input="a long enough passphrase\n",
+    )
+    assert created.exit_code == 0, created.output
+    generated = runner.invoke(
+        cli,
+        ["users", "create", "aiko", "--org", "jetro", "--role", "viewer", "--generate-password"],
+    )
+    password = generated.stdout.strip().splitlines()[-1]
+    assert generated.exit_code == 0 and len(password) >= 12
+    with session_scope() as session:
+        assert service.authenticate(session, username="aiko", password=password)
+        hashes = session.scalars(select(User.password_hash)).all()
+        assert password not in "".join(hashes)
+    listed = runner.invoke(cli, ["users", "list", "--org", "jetro"])
+    assert "kenji" in listed.stdout and "viewer" in listed.stdout
+    assert password not in listed.stdout
+    for args, message in [
+        (["users", "create", "bo", "--org", "jetro", "--password-stdin"], "at least 12"),
+        (["users", "create", "kenji", "--org", "jetro", "--generate-password"], "already"),
+        (["users", "create", "x y", "--org", "jetro", "--generate-password"], "username"),
+        (["users", "disable", "nobody"], "no user"),
+    ]:
+        result = runner.invoke(cli, args, input="short\n")
+        assert result.exit_code == 1, result.output
+        assert message in result.stderr and result.stderr.strip().count("\n") == 0
+    assert runner.invoke(cli, ["users", "disable", "aiko"]).exit_code == 0
+    assert "disabled" in runner.invoke(cli, ["users", "list"]).stdout
+    reset = runner.invoke(cli, ["users", "set-password", "kenji", "--generate-password"])
+    assert reset.exit_code == 0
+    assert runner.invoke(cli, ["users", "enable", "aiko"]).exit_code == 0
+    with session_scope() as session:
+        new = reset.stdout.strip().splitlines()[-1]
+        assert service.authenticate(session, username="kenji", password=new)

@@ -26,7 +26,7 @@ class BodySizeLimit:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, limit)
+            await self._refuse(send, limit, scope["path"])
             return
         received = 0
         response_started = False
@@ -50,21 +50,33 @@ class BodySizeLimit:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not response_started:
-                await self._refuse(send, limit)
+                await self._refuse(send, limit, scope["path"])
 
     @staticmethod
-    async def _refuse(send: Send, limit: int) -> None:
-        body: dict[str, Any] = {
-            "detail": f"request body is larger than {limit} bytes",
-            "code": "payload_too_large",
-        }
-        payload = json.dumps(body).encode()
+    async def _refuse(send: Send, limit: int, path: str) -> None:
+        if path.startswith("/admin"):
+            # A person at a browser gets a page, not JSON.
+            content_type = b"text/html; charset=utf-8"
+            size = f"{limit // 1_048_576} MiB" if limit >= 1_048_576 else f"{limit // 1024} KiB"
+            payload = (
+                "<!doctype html><html lang='en'><meta charset='utf-8'><title>File too large"
+                "</title><h1>File too large</h1><p>Kakehashi accepts files of up to "
+                f"{size}. Split the file and upload the parts.</p>"
+                "<p><a href='/admin/imports'>Back to imports</a></p></html>"
+            ).encode()
+        else:
+            content_type = b"application/json"
+            body: dict[str, Any] = {
+                "detail": f"request body is larger than {limit} bytes",
+                "code": "payload_too_large",
+            }
+            payload = json.dumps(body).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", content_type),
                     (b"content-length", str(len(payload)).encode()),
                 ],
             }

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -12,6 +12,8 @@ from app.organizations.models import enum_column
 
 
 class ImportStatus(StrEnum):
+    # Uploaded through the admin pages and waiting for the job worker.
+    QUEUED = "queued"
     RUNNING = "running"
     FINISHED = "finished"
     FAILED = "failed"
@@ -33,6 +35,12 @@ class ImportRun(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The first errors only; the full list is returned to the caller.
     errors: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    # Why a run failed as a whole (a file that is not a table, a crash), for the person who ran it.
+    failure: Mapped[str | None] = mapped_column(String(1000))
+    # An uploaded file waiting for (or being read by) its import job; removed when it is done.
+    upload_path: Mapped[str | None] = mapped_column(String(500))
+    bytes_total: Mapped[int | None] = mapped_column(BigInteger)
+    bytes_done: Mapped[int | None] = mapped_column(BigInteger)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
 

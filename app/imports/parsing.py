@@ -1171,6 +1171,60 @@ def _company_csv_row(record: _CsvRecord, table: _CsvTable) -> ParsedRow:
     return _company_row(values, _hash_text(record.raw), row)
 
 
+COMPANY_TEMPLATE_COLUMNS = (
+    "role",
+    "country",
+    "name",
+    "name_ja",
+    "website",
+    "narrative",
+    "keywords",
+    "technology_areas",
+    "naics",
+    "uei",
+    "cage",
+    "corporate_number",
+    "certifications",
+    "consortia",
+    "contact_name",
+    "contact_title",
+    "contact_email",
+    "contact_phone",
+    "external_id",
+)
+_COMPANY_TEMPLATE_EXAMPLE = (
+    "jp_partner",
+    "JP",
+    "Hoshizora Orbital Systems K.K.",
+    "星空オービタルシステムズ株式会社",
+    "https://www.hoshizora-orbital.example.jp",
+    "Builds 50 kg smallsat buses and optical inter-satellite terminals.",
+    "smallsat bus; optical terminal; debris tracking",
+    "Space; Sensors",
+    "336414; 541715",
+    "",
+    "",
+    "4010001234567",
+    "JIS Q 9100; ISO/IEC 27001",
+    "Space Enterprise Consortium (SpEC)",
+    "Sato Haruka; Mori Aya",
+    "Director, Defense Programs; Export Compliance Manager",
+    "h.sato@hoshizora-orbital.example.jp; a.mori@hoshizora-orbital.example.jp",
+    "+81-3-5555-0101; +81-3-5555-0102",
+    "JETRO-2026-0042",
+)
+
+
+def company_template_csv() -> str:
+    """The company CSV template: every column in order, and one example row (with a BOM so
+    spreadsheet programs read the Japanese name as UTF-8)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COMPANY_TEMPLATE_COLUMNS)
+    writer.writerow(_COMPANY_TEMPLATE_EXAMPLE)
+    return "\ufeff" + buffer.getvalue()
+
+
 def read_companies(stream: BinaryIO, *, filename: str | None = None) -> Iterator[ParsedRow]:
     """Read companies from the company CSV template, JSON lines or a JSON array of objects."""
     opened = _open(stream, filename)

@@ -65,7 +65,9 @@ def _validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
     except ValidationError as exc:
         error = exc.errors()[0]
         field = ".".join(str(part) for part in error["loc"]) or "row"
-        raise RowRejected(field, error["msg"]) from exc
+        # Pydantic prefixes a validator's own message with "Value error, "; a row report
+        # reads better without it.
+        raise RowRejected(field, error["msg"].removeprefix("Value error, ")) from exc
 
 
 def _normalise_name(name: str) -> str:
@@ -92,13 +94,16 @@ class _Importer:
         source: str | None,
         filename: str | None,
         dry_run: bool,
+        run: ImportRun | None = None,
+        position: Callable[[], int] | None = None,
     ) -> None:
         self.session = session
+        self.position = position
         self.principal = principal
         self.summary = ImportSummary(
             run_id=None, kind=kind, source=source, filename=filename, dry_run=dry_run
         )
-        self.run: ImportRun | None = None
+        self.run: ImportRun | None = run
         self.seen: dict[str, int] = {}
         self._names: dict[str, int] | None = None
         self._hosts: dict[str, int] | None = None
@@ -111,7 +116,14 @@ class _Importer:
             for area in areas_service.get_all(session)
             for alias in (area.slug, area.label_en)
         }
-        if not dry_run:
+        if run is not None:
+            # A queued upload: this run records the outcome, dry run or not.
+            run.status = ImportStatus.RUNNING
+            run.started_at = utcnow()
+            run.failure = None
+            session.commit()
+            self.summary.run_id = run.id
+        elif not dry_run:
             self.run = ImportRun(
                 organization_id=principal.organization_id,
                 actor=principal.actor,
@@ -202,19 +214,28 @@ class _Importer:
                     self._checkpoint()
                     self.session.commit()
                 bar.update(len(chunk))
-        except BaseException:
+        except BaseException as exc:
             self.session.rollback()
-            self._finish(ImportStatus.FAILED)
+            stopped = f"stopped after {self.summary.rows:,} rows ({type(exc).__name__}); "
+            self._finish(
+                ImportStatus.FAILED,
+                failure=stopped
+                + (
+                    "nothing was saved"
+                    if self.summary.dry_run
+                    else "the rows before the last 500 are saved; importing the same file "
+                    "again finishes the rest"
+                ),
+            )
             raise
         finally:
             bar.close()
         if self.summary.dry_run:
             self.session.rollback()
-        else:
-            if self.summary.created or self.summary.updated:
-                # One job embeds (and classifies) everything new or changed, in batches.
-                jobs.enqueue(self.session, kind="embed_all", payload={}, dedupe_key="embed_all")
-            self._finish(ImportStatus.FINISHED)
+        elif self.summary.created or self.summary.updated:
+            # One job embeds (and classifies) everything new or changed, in batches.
+            jobs.enqueue(self.session, kind="embed_all", payload={}, dedupe_key="embed_all")
+        self._finish(ImportStatus.FINISHED)
         return self.summary
 
     def _one(
@@ -258,16 +279,24 @@ class _Importer:
     def _checkpoint(self) -> None:
         if self.run is None:
             return
-        self.run.counts = self.summary.model_dump(
-            include={"rows", "created", "updated", "unchanged", "rejected"}
-        )
+        self.run.counts = {
+            **self.summary.model_dump(
+                include={"rows", "created", "updated", "unchanged", "rejected"}
+            ),
+            "duplicates": len(self.summary.duplicates),
+            "errors": len(self.summary.errors),
+        }
+        if self.position is not None:
+            self.run.bytes_done = self.position()
         self.run.errors = [e.model_dump() for e in self.summary.errors[:ERRORS_STORED]]
 
-    def _finish(self, status: ImportStatus) -> None:
+    def _finish(self, status: ImportStatus, failure: str | None = None) -> None:
         if self.run is None:
             return
         self._checkpoint()
         self.run.status = status
+        self.run.failure = failure
+        self.run.upload_path = None if status is ImportStatus.FINISHED else self.run.upload_path
         self.run.finished_at = utcnow()
         self.session.commit()
 
@@ -413,9 +442,12 @@ def import_solicitations(
     dry_run: bool = False,
     total: int | None = None,
     progress: bool = False,
+    run: ImportRun | None = None,
+    position: Callable[[], int] | None = None,
 ) -> ImportSummary:
     """Import a SAM.gov CSV extract or API JSON; raises ImportFormatError before writing
-    anything when the file is not a readable table."""
+    anything when the file is not a readable table. `run` is a queued upload's record, which
+    then holds the outcome; `position` tells how many bytes were read, for progress."""
     rows = parsing.read_solicitations(stream, source=source, filename=filename)
     first = next(rows, None)  # surfaces a file-level error before any write
     importer = _Importer(
@@ -425,6 +457,8 @@ def import_solicitations(
         source=source,
         filename=filename,
         dry_run=dry_run,
+        run=run,
+        position=position,
     )
     return importer.process(
         _prepend([first] if first is not None else [], rows),
@@ -447,8 +481,11 @@ def import_companies(
     dry_run: bool = False,
     total: int | None = None,
     progress: bool = False,
+    run: ImportRun | None = None,
+    position: Callable[[], int] | None = None,
 ) -> ImportSummary:
-    """Import company profiles from the CSV template or JSON lines."""
+    """Import company profiles from the CSV template or JSON lines (see import_solicitations
+    for `run` and `position`)."""
     rows = parsing.read_companies(stream, filename=filename)
     first = next(rows, None)
     importer = _Importer(
@@ -458,6 +495,8 @@ def import_companies(
         source=source,
         filename=filename,
         dry_run=dry_run,
+        run=run,
+        position=position,
     )
 
     def key_of(payload: CompanyCreate, external_id: str | None) -> str:

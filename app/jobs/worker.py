@@ -12,7 +12,8 @@ log = logging.getLogger(__name__)
 
 def register_handlers() -> None:
     """Import the modules that register job handlers."""
-    import app.embeddings.jobs  # noqa: F401
+    import app.embeddings.jobs
+    import app.imports.jobs  # noqa: F401
 
 
 def drain(*, max_jobs: int | None = None, kinds: list[str] | None = None) -> int:

@@ -1,0 +1,207 @@
+"""What every admin page shares: the session cookie, CSRF tokens, templates and headers.
+
+The session cookie holds a random token whose hash names a server-side session row, so signing
+out or disabling a user takes effect at once. Form posts carry a CSRF token that is an HMAC of
+that session token (or, before sign-in, of a pre-login cookie) under the secret key: a page of
+another site can neither read nor compute it.
+"""
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
+
+from app.config import get_settings
+from app.deps import SessionDep
+from app.organizations.models import ROLE_RANK, Role
+from app.users import service as users
+from app.users.service import SignedIn
+
+SESSION_COOKIE = "kakehashi_session"
+LOGIN_COOKIE = "kakehashi_login"
+CSRF_FIELD = "csrf_token"
+HERE = Path(__file__).resolve().parent
+
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int) else n
+templates.env.filters["when"] = lambda d: f"{d:%Y-%m-%d %H:%M} UTC" if d else ""
+
+
+class LoginRequired(Exception):
+    """No valid session: send the browser to the sign-in page."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+class PageError(Exception):
+    """An error page (403, 404, ...) with a sentence for the person reading it."""
+
+    def __init__(self, status_code: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.title = title
+        self.message = message
+
+
+def csrf_token(binding: str) -> str:
+    """The form token for a session (or pre-login) token."""
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, f"csrf:{binding}".encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(request: Request, form: FormData, binding: str | None) -> None:
+    """Refuse (403) a post from another site or without this session's token."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise PageError(403, "Request refused", "Forms can only be sent from Kakehashi's pages.")
+    sent = form.get(CSRF_FIELD)
+    if (
+        not binding
+        or not isinstance(sent, str)
+        or not hmac.compare_digest(sent, csrf_token(binding))
+    ):
+        raise PageError(
+            403,
+            "Request refused",
+            "This form has expired or did not come from Kakehashi. Go back, reload the page "
+            "and send it again.",
+        )
+
+
+def is_https(request: Request) -> bool:
+    """Whether the browser reached us over HTTPS (uvicorn applies X-Forwarded-Proto)."""
+    return request.url.scheme == "https"
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+    """HttpOnly, SameSite=Lax, Secure over HTTPS, scoped to the admin pages."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/admin",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+    )
+
+
+def signed_in_or_none(request: Request, session: SessionDep) -> SignedIn | None:
+    """The signed-in user of this browser, if any."""
+    token = request.cookies.get(SESSION_COOKIE, "")
+    signed_in = users.resolve_session(session, token=token)
+    session.commit()
+    return signed_in
+
+
+def require_signed_in(
+    request: Request, signed_in: Annotated[SignedIn | None, Depends(signed_in_or_none)]
+) -> SignedIn:
+    """The signed-in user, or a redirect to the sign-in page."""
+    if signed_in is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    return signed_in
+
+
+OptionalUserDep = Annotated[SignedIn | None, Depends(signed_in_or_none)]
+UserDep = Annotated[SignedIn, Depends(require_signed_in)]
+
+
+def require_role(signed_in: SignedIn, role: Role, action: str) -> None:
+    """Refuse (403) a user whose role is below `role`."""
+    if ROLE_RANK[signed_in.user.role] < ROLE_RANK[role]:
+        raise PageError(
+            403,
+            "Not allowed",
+            f"To {action} you need the {role.value} role; you have {signed_in.user.role.value}.",
+        )
+
+
+def safe_next(target: str | None) -> str:
+    """Only redirect within the admin pages after sign-in (no open redirect)."""
+    if target and target.startswith("/admin") and not target.startswith("//"):
+        return target
+    return "/admin"
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    signed_in: SignedIn | None,
+    status_code: int = 200,
+    csrf_binding: str | None = None,
+) -> HTMLResponse:
+    """Render a page with the user, the CSRF token and the security headers."""
+    binding = csrf_binding or (signed_in.session_token if signed_in else None)
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            **context,
+            "user": signed_in.user if signed_in else None,
+            "csrf_field": CSRF_FIELD,
+            "csrf_token": csrf_token(binding) if binding else "",
+        },
+        status_code=status_code,
+    )
+    security_headers(response)
+    return response
+
+
+def security_headers(response: Response) -> None:
+    """No caching, no framing, no scripts: the admin pages need none of them."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Mount the admin pages, their static files and their error pages."""
+    from app.admin.router import router as admin_router
+    from app.imports.pages import router as import_pages
+
+    app.mount("/admin/static", StaticFiles(directory=HERE / "static"), name="admin-static")
+    app.include_router(admin_router)
+    app.include_router(import_pages)
+
+    @app.get("/", include_in_schema=False)
+    def _root() -> RedirectResponse:
+        return RedirectResponse("/admin", status_code=307)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(_request: Request, exc: LoginRequired) -> RedirectResponse:
+        return RedirectResponse(f"/admin/login?next={quote(exc.next_path)}", status_code=303)
+
+    @app.exception_handler(PageError)
+    async def _page_error(request: Request, exc: PageError) -> HTMLResponse:
+        response = templates.TemplateResponse(
+            request,
+            "error.html",
+            {"title": exc.title, "message": exc.message, "user": None},
+            status_code=exc.status_code,
+        )
+        security_headers(response)
+        return response
+
+
+def new_login_binding() -> str:
+    """A random value for the pre-login cookie."""
+    return secrets.token_urlsafe(24)

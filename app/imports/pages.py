@@ -1,0 +1,311 @@
+"""Admin pages for imports: upload a file, watch it import, read its errors and duplicates.
+
+An upload is saved to the upload directory and imported by the job worker, so a 100,000-row
+file does not hold a browser request open; the run page follows its progress.
+"""
+
+import csv
+import io
+import re
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
+
+from app.admin.web import PageError, UserDep, check_csrf, render, require_role, security_headers
+from app.companies.models import Company
+from app.config import get_settings
+from app.db import get_sessionmaker
+from app.deps import SessionDep
+from app.imports import parsing
+from app.imports.models import DuplicateFlag, ImportRun, ImportStatus
+from app.jobs import service as jobs
+from app.organizations.models import Role
+from app.solicitations.models import Solicitation
+from app.users.service import SignedIn
+
+router = APIRouter(prefix="/admin/imports", include_in_schema=False)
+
+KINDS = {
+    "solicitations": "Solicitations: SAM.gov CSV extract or opportunities API JSON",
+    "companies": "Company profiles: Kakehashi CSV template or JSON lines",
+}
+DEFAULT_SOURCE = {"solicitations": "sam.gov", "companies": "upload"}
+SOURCE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+RUNS_PER_PAGE = 25
+ERRORS_PER_PAGE = 100
+DUPLICATES_PER_PAGE = 100
+ACTIVE = (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+
+@dataclass
+class UploadForm:
+    """What the upload form was sent with, and what is wrong with it, field by field."""
+
+    kind: str = "solicitations"
+    source: str = ""
+    dry_run: bool = False
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _runs_page(session: Session, signed_in: SignedIn, offset: int) -> dict[str, Any]:
+    org_id = signed_in.principal.organization_id
+    query = select(ImportRun).where(ImportRun.organization_id == org_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    runs = session.scalars(
+        query.order_by(ImportRun.id.desc()).limit(RUNS_PER_PAGE).offset(offset)
+    ).all()
+    return {"runs": runs, "total": total, "offset": offset, "per_page": RUNS_PER_PAGE}
+
+
+def _render_index(
+    request: Request,
+    session: Session,
+    signed_in: SignedIn,
+    form: UploadForm,
+    *,
+    offset: int = 0,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "imports/index.html",
+        {
+            **_runs_page(session, signed_in, offset),
+            "form": form,
+            "kinds": KINDS,
+            "may_upload": signed_in.user.role is not Role.VIEWER,
+            "max_upload_mib": get_settings().max_upload_bytes // 1_048_576,
+        },
+        signed_in=signed_in,
+        status_code=status_code,
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+def index(
+    request: Request,
+    session: SessionDep,
+    signed_in: UserDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """The upload form and the organization's import history."""
+    return _render_index(request, session, signed_in, UploadForm(), offset=offset)
+
+
+@router.post("", response_class=HTMLResponse)
+async def upload(request: Request, signed_in: UserDep) -> Response:
+    """Check the form and the file's first row, then queue the import and show its page."""
+    require_role(signed_in, Role.ANALYST, "import files")
+    form_data = await request.form(max_files=1, max_fields=10)
+    try:
+        check_csrf(request, form_data, signed_in.session_token)
+        return await run_in_threadpool(_queue_upload, request, signed_in, form_data)
+    finally:
+        await form_data.close()
+
+
+def _queue_upload(request: Request, signed_in: SignedIn, form_data: FormData) -> Response:
+    kind = str(form_data.get("kind") or "")
+    form = UploadForm(
+        kind=kind,
+        source=str(form_data.get("source") or "").strip(),
+        dry_run=form_data.get("dry_run") in {"on", "true", "1"},
+    )
+    if kind not in KINDS:
+        form.errors["kind"] = "choose what the file holds: solicitations or companies"
+    if form.source and not SOURCE.match(form.source):
+        form.errors["source"] = "use up to 64 letters, digits, '.', '_' or '-'"
+    upload = form_data.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        form.errors["file"] = "choose a file to upload"
+    session = get_sessionmaker()()
+    try:
+        if form.errors or not isinstance(upload, UploadFile):
+            return _render_index(request, session, signed_in, form, status_code=422)
+        path, size = _save(upload)
+        problem = "the file is empty" if size == 0 else _unreadable(path, form, upload.filename)
+        if problem:
+            path.unlink(missing_ok=True)
+            form.errors["file"] = problem
+            return _render_index(request, session, signed_in, form, status_code=422)
+        run = ImportRun(
+            organization_id=signed_in.principal.organization_id,
+            actor=signed_in.principal.actor,
+            kind=form.kind,
+            source=form.source or DEFAULT_SOURCE[form.kind],
+            filename=PurePath(upload.filename or "upload").name[:300],
+            dry_run=form.dry_run,
+            status=ImportStatus.QUEUED,
+            upload_path=str(path),
+            bytes_total=size,
+            bytes_done=0,
+        )
+        session.add(run)
+        session.flush()
+        jobs.enqueue(
+            session,
+            kind="import",
+            payload={"run_id": run.id, "role": signed_in.user.role.value},
+        )
+        session.commit()
+        return RedirectResponse(f"/admin/imports/{run.id}", status_code=303)
+    finally:
+        session.rollback()
+        session.close()
+
+
+def _save(upload: UploadFile) -> tuple[Path, int]:
+    """Copy the upload where the job worker will find it."""
+    directory = get_settings().upload_dir
+    directory.mkdir(parents=True, exist_ok=True)
+    path = (directory / f"{uuid.uuid4().hex}.upload").resolve()
+    upload.file.seek(0)
+    with path.open("wb") as out:
+        shutil.copyfileobj(upload.file, out, length=1 << 20)
+    return path, path.stat().st_size
+
+
+def _unreadable(path: Path, form: UploadForm, filename: str | None) -> str | None:
+    """Why the file is not a table of this kind, judged from its head; None when it is."""
+    with path.open("rb") as stream:
+        try:
+            if form.kind == "solicitations":
+                rows = parsing.read_solicitations(
+                    stream, source=form.source or DEFAULT_SOURCE[form.kind], filename=filename
+                )
+            else:
+                rows = parsing.read_companies(stream, filename=filename)
+            next(rows, None)
+        except parsing.ImportFormatError as exc:
+            return str(exc)
+    return None
+
+
+@router.get("/template.csv")
+def company_template(_signed_in: UserDep) -> Response:
+    """The company CSV template: every column, and one example row."""
+    response = Response(
+        parsing.company_template_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="kakehashi-companies.csv"'},
+    )
+    security_headers(response)
+    return response
+
+
+def _own_run(session: Session, signed_in: SignedIn, run_id: int) -> ImportRun:
+    """The run, if it belongs to the user's organization; another's is not found (404)."""
+    run = session.get(ImportRun, run_id)
+    if run is None or run.organization_id != signed_in.principal.organization_id:
+        raise PageError(404, "Import not found", f"There is no import {run_id} for you to see.")
+    return run
+
+
+def _duplicates(session: Session, run: ImportRun, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of the run's duplicate flags, with the names of both records, and the total."""
+    query = select(DuplicateFlag).where(DuplicateFlag.import_run_id == run.id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    flags = session.scalars(
+        query.order_by(DuplicateFlag.id).limit(DUPLICATES_PER_PAGE).offset(offset)
+    ).all()
+    names: dict[tuple[str, int], str] = {}
+    for entity, model, label in (
+        ("company", Company, Company.name),
+        ("solicitation", Solicitation, Solicitation.title),
+    ):
+        ids = {i for f in flags if f.entity_type == entity for i in (f.entity_id, f.other_id)}
+        if ids:
+            found = session.execute(select(model.id, label).where(model.id.in_(ids)))
+            names.update({(entity, i): n for i, n in found})
+    rows = [
+        {
+            "flag": f,
+            "name": names.get((f.entity_type, f.entity_id), f"#{f.entity_id}"),
+            "other": names.get((f.entity_type, f.other_id), f"#{f.other_id}"),
+        }
+        for f in flags
+    ]
+    return rows, total
+
+
+@router.get("/{run_id}", response_class=HTMLResponse)
+def run_page(
+    request: Request,
+    session: SessionDep,
+    signed_in: UserDep,
+    run_id: int,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    duplicates_offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """One import: progress while it runs, then counts, row errors and flagged duplicates."""
+    run = _own_run(session, signed_in, run_id)
+    duplicates, duplicates_total = _duplicates(session, run, duplicates_offset)
+    errors = run.errors[offset : offset + ERRORS_PER_PAGE]
+    progress = None
+    if run.bytes_total:
+        progress = min(100, round(100 * (run.bytes_done or 0) / run.bytes_total))
+    return render(
+        request,
+        "imports/run.html",
+        {
+            "run": run,
+            "active": run.status in ACTIVE,
+            "progress": progress,
+            "errors": errors,
+            "errors_offset": offset,
+            "errors_per_page": ERRORS_PER_PAGE,
+            "duplicates": duplicates,
+            "duplicates_total": duplicates_total,
+            "duplicates_offset": duplicates_offset,
+            "duplicates_per_page": DUPLICATES_PER_PAGE,
+            "may_retry": run.status is ImportStatus.FAILED
+            and bool(run.upload_path)
+            and signed_in.user.role is not Role.VIEWER,
+            "queue_waiting": run.status is ImportStatus.QUEUED,
+        },
+        signed_in=signed_in,
+    )
+
+
+@router.get("/{run_id}/errors.csv")
+def errors_csv(session: SessionDep, signed_in: UserDep, run_id: int) -> Response:
+    """The run's row errors as CSV (line, field, reason), to fix the file with."""
+    run = _own_run(session, signed_in, run_id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["line", "field", "reason"])
+    writer.writerows([e["line"], e["field"], e["reason"]] for e in run.errors)
+    response = Response(
+        buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="import-{run.id}-errors.csv"'},
+    )
+    security_headers(response)
+    return response
+
+
+@router.post("/{run_id}/retry")
+async def retry(request: Request, session: SessionDep, signed_in: UserDep, run_id: int) -> Response:
+    """Queue a failed import again; rows it already saved come out unchanged."""
+    require_role(signed_in, Role.ANALYST, "import files")
+    form_data = await request.form(max_files=0, max_fields=5)
+    check_csrf(request, form_data, signed_in.session_token)
+    run = _own_run(session, signed_in, run_id)
+    if run.status is not ImportStatus.FAILED or not run.upload_path:
+        raise PageError(409, "Cannot run again", "Only a failed import whose file is kept can.")
+    run.status = ImportStatus.QUEUED
+    run.failure = None
+    jobs.enqueue(
+        session, kind="import", payload={"run_id": run.id, "role": signed_in.user.role.value}
+    )
+    session.commit()
+    return RedirectResponse(f"/admin/imports/{run.id}", status_code=303)

@@ -1,0 +1,275 @@
+"""Admin users: passwords (argon2id), sign-in with lock-out, and server-side sessions."""
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.config import get_settings
+from app.db import utcnow
+from app.errors import Conflict, InvalidField, NotFound
+from app.organizations.models import Organization, Role
+from app.organizations.service import Principal, operator_principal
+from app.users.models import AdminSession, User
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+MIN_PASSWORD = 12
+MAX_PASSWORD = 256
+# Sessions are touched at most this often, so page views do not all write.
+SEEN_RESOLUTION = timedelta(minutes=1)
+
+_hasher = PasswordHasher()
+# Verified against when the user name is unknown, so both cases take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class LoginFailed(Exception):
+    """Sign-in refused; the message is safe to show."""
+
+    def __init__(self, message: str, *, locked: bool = False) -> None:
+        super().__init__(message)
+        self.locked = locked
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A resolved admin session."""
+
+    user: User
+    session_token: str
+    principal: Principal
+
+
+def validate_username(username: str) -> str:
+    """User names are lower-case; 2-32 letters, digits, dots, dashes or underscores."""
+    name = username.strip().lower()
+    if not USERNAME.match(name):
+        raise InvalidField(
+            "username", "use 2-32 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    return name
+
+
+def validate_password(password: str) -> str:
+    """A password of 12 to 256 characters."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidField("password", f"must be at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise InvalidField("password", f"must be at most {MAX_PASSWORD} characters")
+    return password
+
+
+def principal_for(user: User) -> Principal:
+    """The principal a signed-in user acts as: their organization and role."""
+    org = user.organization
+    return Principal(
+        organization_id=org.id,
+        organization_slug=org.slug,
+        is_platform=org.is_platform,
+        role=user.role,
+        actor=f"{org.slug}:@{user.username}",
+    )
+
+
+def get_by_username(session: Session, username: str) -> User:
+    """The user with this name, or NotFound."""
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    return user
+
+
+def create_user(
+    session: Session,
+    *,
+    organization: Organization,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str | None = None,
+    by: Principal | None = None,
+) -> User:
+    """Create a user; the user name must be new and the password long enough."""
+    name = validate_username(username)
+    validate_password(password)
+    if session.scalar(select(User.id).where(User.username == name)) is not None:
+        raise Conflict(f"a user named {name!r} already exists")
+    user = User(
+        organization_id=organization.id,
+        username=name,
+        display_name=display_name,
+        role=role,
+        password_hash=_hasher.hash(password),
+    )
+    session.add(user)
+    session.flush()
+    _audit(session, user, "user.create", by, {"role": role.value})
+    return user
+
+
+def set_password(
+    session: Session, *, user: User, password: str, by: Principal | None = None
+) -> None:
+    """Replace the password, clear any lock-out and end every session of the user."""
+    validate_password(password)
+    user.password_hash = _hasher.hash(password)
+    user.password_changed_at = utcnow()
+    user.failed_logins = 0
+    user.locked_until = None
+    _end_all_sessions(session, user)
+    session.flush()
+    _audit(session, user, "user.password", by, {})
+
+
+def disable_user(session: Session, *, user: User, by: Principal | None = None) -> None:
+    """Stop the user signing in and end their sessions."""
+    if user.disabled_at is None:
+        user.disabled_at = utcnow()
+    _end_all_sessions(session, user)
+    session.flush()
+    _audit(session, user, "user.disable", by, {})
+
+
+def enable_user(session: Session, *, user: User, by: Principal | None = None) -> None:
+    """Let a disabled or locked-out user sign in again."""
+    user.disabled_at = None
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+    _audit(session, user, "user.enable", by, {})
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User:
+    """Check a user name and password; count failures and lock the account after too many.
+
+    The caller commits, whether this returns or raises: a failure must be recorded.
+    """
+    settings = get_settings()
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    now = utcnow()
+    if user is None or user.disabled_at is not None:
+        _verify(_DUMMY_HASH, password)
+        raise LoginFailed("Wrong user name or password.")
+    if user.locked_until is not None and user.locked_until > now:
+        raise LoginFailed(_locked_message(user.locked_until, now), locked=True)
+    if not _verify(user.password_hash, password):
+        # One UPDATE, so failures counted by concurrent requests are not lost.
+        session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(failed_logins=User.failed_logins + 1)
+            .execution_options(synchronize_session=False)
+        )
+        session.refresh(user, ["failed_logins"])
+        if user.failed_logins >= settings.login_max_failures:
+            user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
+            user.failed_logins = 0
+            _audit(session, user, "user.locked", _system(user, "system:login"), {})
+            session.flush()
+            raise LoginFailed(_locked_message(user.locked_until, now), locked=True)
+        raise LoginFailed("Wrong user name or password.")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    session.flush()
+    return user
+
+
+def start_session(session: Session, *, user: User) -> str:
+    """Open a session and return its token, for the cookie only."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        AdminSession(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            expires_at=utcnow() + timedelta(hours=get_settings().admin_session_hours),
+        )
+    )
+    session.flush()
+    return token
+
+
+def resolve_session(session: Session, *, token: str) -> SignedIn | None:
+    """The signed-in user behind a cookie token, or None when it is unknown, ended, expired,
+    idle too long, or its user was disabled."""
+    if not token:
+        return None
+    row = session.scalar(select(AdminSession).where(AdminSession.token_hash == _token_hash(token)))
+    now = utcnow()
+    if row is None or row.ended_at is not None or row.expires_at <= now:
+        return None
+    idle = timedelta(minutes=get_settings().admin_idle_minutes)
+    if now - row.last_seen_at > idle or row.user.disabled_at is not None:
+        row.ended_at = now
+        session.flush()
+        return None
+    if now - row.last_seen_at > SEEN_RESOLUTION:
+        row.last_seen_at = now
+        session.flush()
+    return SignedIn(user=row.user, session_token=token, principal=principal_for(row.user))
+
+
+def end_session(session: Session, *, token: str) -> None:
+    """Sign out: the token stops working at once."""
+    session.execute(
+        update(AdminSession)
+        .where(AdminSession.token_hash == _token_hash(token), AdminSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+def _end_all_sessions(session: Session, user: User) -> None:
+    session.execute(
+        update(AdminSession)
+        .where(AdminSession.user_id == user.id, AdminSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _locked_message(until: datetime, now: datetime) -> str:
+    minutes = max(1, round((until - now).total_seconds() / 60))
+    return f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''}."
+
+
+def _system(user: User, actor: str) -> Principal:
+    return Principal(
+        organization_id=user.organization_id,
+        organization_slug=user.organization.slug,
+        is_platform=False,
+        role=Role.VIEWER,
+        actor=actor,
+    )
+
+
+def _audit(
+    session: Session, user: User, action: str, by: Principal | None, changes: dict[str, str]
+) -> None:
+    """User events are audited in the user's organization; `by` defaults to the CLI."""
+    audit.record(
+        session,
+        principal=by or operator_principal(user.organization),
+        action=action,
+        entity_type="user",
+        entity_id=user.id,
+        changes={"username": user.username, **changes},
+    )
