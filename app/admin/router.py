@@ -20,7 +20,8 @@ from app.admin.web import (
 from app.companies.models import Company
 from app.config import get_settings
 from app.deps import SessionDep
-from app.imports.models import DuplicateFlag, ImportRun
+from app.imports import service as imports
+from app.imports.models import ImportRun
 from app.solicitations.models import Solicitation
 from app.users import service as users
 
@@ -102,11 +103,9 @@ def home(request: Request, session: SessionDep, signed_in: UserDep) -> Response:
         "solicitations": session.scalar(
             select(func.count()).select_from(Solicitation).where(Solicitation.archived_at.is_(None))
         ),
-        "duplicates": session.scalar(
-            select(func.count())
-            .select_from(DuplicateFlag)
-            .where(DuplicateFlag.resolved_at.is_(None))
-        ),
+        "duplicates": imports.open_flags(session, principal=signed_in.principal, limit=0, offset=0)[
+            1
+        ],
     }
     recent = session.scalars(
         select(ImportRun)

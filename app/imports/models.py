@@ -19,6 +19,13 @@ class ImportStatus(StrEnum):
     FAILED = "failed"
 
 
+class FlagResolution(StrEnum):
+    # Two different things after all: both records stay.
+    KEPT_BOTH = "kept_both"
+    # The same thing: the record the import created is archived; the older one stays.
+    ARCHIVED_IMPORTED = "archived_imported"
+
+
 class ImportRun(Base):
     __tablename__ = "import_runs"
 
@@ -59,3 +66,7 @@ class DuplicateFlag(Base):
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_runs.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolution: Mapped[FlagResolution | None] = mapped_column(
+        enum_column(FlagResolution, "flag_resolution")
+    )

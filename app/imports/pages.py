@@ -20,13 +20,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
-from app.admin.web import PageError, UserDep, check_csrf, render, require_role, security_headers
+from app.admin.web import (
+    PageError,
+    UserDep,
+    check_csrf,
+    render,
+    require_role,
+    safe_next,
+    security_headers,
+)
 from app.companies.models import Company
 from app.config import get_settings
 from app.db import get_sessionmaker
 from app.deps import SessionDep
-from app.imports import parsing
-from app.imports.models import DuplicateFlag, ImportRun, ImportStatus
+from app.errors import AppError
+from app.imports import parsing, service
+from app.imports.models import DuplicateFlag, FlagResolution, ImportRun, ImportStatus
 from app.jobs import service as jobs
 from app.organizations.models import Role
 from app.solicitations.models import Solicitation
@@ -210,13 +219,8 @@ def _own_run(session: Session, signed_in: SignedIn, run_id: int) -> ImportRun:
     return run
 
 
-def _duplicates(session: Session, run: ImportRun, offset: int) -> tuple[list[dict[str, Any]], int]:
-    """One page of the run's duplicate flags, with the names of both records, and the total."""
-    query = select(DuplicateFlag).where(DuplicateFlag.import_run_id == run.id)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    flags = session.scalars(
-        query.order_by(DuplicateFlag.id).limit(DUPLICATES_PER_PAGE).offset(offset)
-    ).all()
+def _named(session: Session, flags: list[DuplicateFlag]) -> list[dict[str, Any]]:
+    """Flags with the names of both records, for people to judge them by."""
     names: dict[tuple[str, int], str] = {}
     for entity, model, label in (
         ("company", Company, Company.name),
@@ -226,7 +230,7 @@ def _duplicates(session: Session, run: ImportRun, offset: int) -> tuple[list[dic
         if ids:
             found = session.execute(select(model.id, label).where(model.id.in_(ids)))
             names.update({(entity, i): n for i, n in found})
-    rows = [
+    return [
         {
             "flag": f,
             "name": names.get((f.entity_type, f.entity_id), f"#{f.entity_id}"),
@@ -234,7 +238,73 @@ def _duplicates(session: Session, run: ImportRun, offset: int) -> tuple[list[dic
         }
         for f in flags
     ]
-    return rows, total
+
+
+def _run_duplicates(
+    session: Session, run: ImportRun, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the run's duplicate flags, named, and how many there are."""
+    query = select(DuplicateFlag).where(DuplicateFlag.import_run_id == run.id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    flags = session.scalars(
+        query.order_by(DuplicateFlag.id).limit(DUPLICATES_PER_PAGE).offset(offset)
+    ).all()
+    return _named(session, list(flags)), total
+
+
+@router.get("/duplicates", response_class=HTMLResponse)
+def duplicates_page(
+    request: Request,
+    session: SessionDep,
+    signed_in: UserDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """Every likely duplicate the organization's imports flagged and nobody has settled."""
+    flags, total = service.open_flags(
+        session, principal=signed_in.principal, limit=DUPLICATES_PER_PAGE, offset=offset
+    )
+    return render(
+        request,
+        "imports/duplicates.html",
+        {
+            "duplicates": _named(session, flags),
+            "duplicates_total": total,
+            "duplicates_offset": offset,
+            "duplicates_per_page": DUPLICATES_PER_PAGE,
+            "may_settle": signed_in.user.role is not Role.VIEWER,
+            "back": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        },
+        signed_in=signed_in,
+    )
+
+
+@router.post("/duplicates/{flag_id}")
+async def settle_duplicate(request: Request, signed_in: UserDep, flag_id: int) -> Response:
+    """Keep both records, or archive the one the import created; then go back."""
+    form = await request.form(max_files=0, max_fields=5)
+    check_csrf(request, form, signed_in.session_token)
+    try:
+        resolution = FlagResolution(str(form.get("resolution") or ""))
+    except ValueError:
+        raise PageError(
+            422, "Choose how to settle it", "Keep both, or archive the imported one."
+        ) from None
+    await run_in_threadpool(_settle, signed_in, flag_id, resolution)
+    return RedirectResponse(safe_next(str(form.get("back") or "")), status_code=303)
+
+
+def _settle(signed_in: SignedIn, flag_id: int, resolution: FlagResolution) -> None:
+    session = get_sessionmaker()()
+    try:
+        service.resolve_flag(
+            session, principal=signed_in.principal, flag_id=flag_id, resolution=resolution
+        )
+        session.commit()
+    except AppError as exc:
+        raise PageError(exc.status_code, "Not settled", exc.message) from exc
+    finally:
+        session.rollback()
+        session.close()
 
 
 @router.get("/{run_id}", response_class=HTMLResponse)
@@ -248,7 +318,7 @@ def run_page(
 ) -> Response:
     """One import: progress while it runs, then counts, row errors and flagged duplicates."""
     run = _own_run(session, signed_in, run_id)
-    duplicates, duplicates_total = _duplicates(session, run, duplicates_offset)
+    duplicates, duplicates_total = _run_duplicates(session, run, duplicates_offset)
     errors = run.errors[offset : offset + ERRORS_PER_PAGE]
     progress = None
     if run.bytes_total:
@@ -267,6 +337,8 @@ def run_page(
             "duplicates_total": duplicates_total,
             "duplicates_offset": duplicates_offset,
             "duplicates_per_page": DUPLICATES_PER_PAGE,
+            "may_settle": signed_in.user.role is not Role.VIEWER,
+            "back": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             "may_retry": run.status is ImportStatus.FAILED
             and bool(run.upload_path)
             and signed_in.user.role is not Role.VIEWER,

@@ -8,7 +8,13 @@ from app.common.schemas import Page
 from app.deps import AnalystDep, PageDep, PrincipalDep, SessionDep
 from app.errors import AppError
 from app.imports import parsing, service
-from app.imports.schemas import DuplicateFlagRead, ImportSummary
+from app.imports.schemas import (
+    DuplicateFlagRead,
+    FlagResolve,
+    ImportRunDetail,
+    ImportRunRead,
+    ImportSummary,
+)
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
@@ -42,15 +48,50 @@ def upload(
         raise UnreadableFile(str(exc)) from exc
 
 
+@router.get("", response_model=Page[ImportRunRead])
+def runs(session: SessionDep, principal: PrincipalDep, page: PageDep) -> Page[ImportRunRead]:
+    """The organization's imports (API, CLI and admin uploads), newest first."""
+    rows, total = service.runs(session, principal=principal, limit=page.limit, offset=page.offset)
+    return Page(
+        items=[ImportRunRead.model_validate(r) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+
+
 @router.get("/duplicates", response_model=Page[DuplicateFlagRead])
 def duplicates(
-    session: SessionDep, _principal: PrincipalDep, page: PageDep
+    session: SessionDep, principal: PrincipalDep, page: PageDep
 ) -> Page[DuplicateFlagRead]:
-    """Likely duplicates flagged by imports and not yet resolved, newest first."""
-    rows, total = service.open_flags(session, limit=page.limit, offset=page.offset)
+    """Likely duplicates flagged by the organization's imports and not yet settled, newest
+    first."""
+    rows, total = service.open_flags(
+        session, principal=principal, limit=page.limit, offset=page.offset
+    )
     return Page(
         items=[DuplicateFlagRead.model_validate(r) for r in rows],
         total=total,
         limit=page.limit,
         offset=page.offset,
+    )
+
+
+@router.post("/duplicates/{flag_id}/resolve", response_model=DuplicateFlagRead)
+def resolve_duplicate(
+    session: SessionDep, principal: AnalystDep, flag_id: int, body: FlagResolve
+) -> DuplicateFlagRead:
+    """Settle a likely duplicate: keep both records, or archive the one the import created."""
+    flag = service.resolve_flag(
+        session, principal=principal, flag_id=flag_id, resolution=body.resolution
+    )
+    session.commit()
+    return DuplicateFlagRead.model_validate(flag)
+
+
+@router.get("/{run_id}", response_model=ImportRunDetail)
+def run(session: SessionDep, principal: PrincipalDep, run_id: int) -> ImportRunDetail:
+    """One import with its status, progress, counts and first 1,000 row errors."""
+    return ImportRunDetail.model_validate(
+        service.get_run(session, principal=principal, run_id=run_id)
     )

@@ -2,7 +2,10 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.common.schemas import StrictModel
+from app.imports.models import FlagResolution, ImportStatus
 
 
 class RowErrorRead(BaseModel):
@@ -21,6 +24,42 @@ class DuplicateFlagRead(BaseModel):
     reason: str
     score: float
     created_at: datetime | None = None
+    resolution: FlagResolution | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+
+
+class FlagResolve(StrictModel):
+    """How a likely duplicate is settled."""
+
+    resolution: FlagResolution = Field(
+        description="kept_both: two different things, both stay; archived_imported: the same "
+        "thing, the record the import created is archived"
+    )
+
+
+class ImportRunRead(BaseModel):
+    """One import: who ran what, its status and progress, counts and the first row errors."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    source: str | None
+    filename: str | None
+    dry_run: bool
+    status: ImportStatus
+    actor: str
+    counts: dict[str, int]
+    failure: str | None
+    bytes_total: int | None
+    bytes_done: int | None
+    started_at: datetime
+    finished_at: datetime | None
+
+
+class ImportRunDetail(ImportRunRead):
+    errors: list[RowErrorRead]
 
 
 class ImportSummary(BaseModel):

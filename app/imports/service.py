@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 from rapidfuzz import fuzz, process
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
@@ -21,11 +21,12 @@ from app.companies import service as companies
 from app.companies.models import Company
 from app.companies.schemas import CompanyCreate
 from app.db import utcnow
-from app.errors import AppError, Conflict
+from app.errors import AppError, Conflict, NotFound
 from app.imports import parsing
-from app.imports.models import DuplicateFlag, ImportRun, ImportStatus
+from app.imports.models import DuplicateFlag, FlagResolution, ImportRun, ImportStatus
 from app.imports.schemas import DuplicateFlagRead, ImportSummary, RowErrorRead
 from app.jobs import service as jobs
+from app.organizations.models import Role
 from app.organizations.service import Principal
 from app.solicitations import service as solicitations
 from app.solicitations.models import Solicitation
@@ -525,9 +526,75 @@ def _prepend(
     yield from rest
 
 
-def open_flags(session: Session, *, limit: int, offset: int) -> tuple[list[DuplicateFlag], int]:
-    """Unresolved duplicate flags, newest first."""
-    query = select(DuplicateFlag).where(DuplicateFlag.resolved_at.is_(None))
+def runs(
+    session: Session, *, principal: Principal, limit: int, offset: int
+) -> tuple[list[ImportRun], int]:
+    """The organization's import runs, newest first."""
+    query = select(ImportRun).where(ImportRun.organization_id == principal.organization_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(ImportRun.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def get_run(session: Session, *, principal: Principal, run_id: int) -> ImportRun:
+    """One of the organization's runs; another organization's is not found."""
+    run = session.get(ImportRun, run_id)
+    if run is None or run.organization_id != principal.organization_id:
+        raise NotFound(f"no import with id {run_id}")
+    return run
+
+
+def _visible_flags(principal: Principal) -> Select[Any]:
+    """Flags raised by the principal's organization's imports."""
+    return (
+        select(DuplicateFlag)
+        .join(ImportRun, ImportRun.id == DuplicateFlag.import_run_id)
+        .where(ImportRun.organization_id == principal.organization_id)
+    )
+
+
+def open_flags(
+    session: Session, *, principal: Principal, limit: int, offset: int
+) -> tuple[list[DuplicateFlag], int]:
+    """The organization's unresolved duplicate flags, newest first."""
+    query = _visible_flags(principal).where(DuplicateFlag.resolved_at.is_(None))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(DuplicateFlag.id.desc()).limit(limit).offset(offset))
     return list(rows), total
+
+
+def resolve_flag(
+    session: Session, *, principal: Principal, flag_id: int, resolution: FlagResolution
+) -> DuplicateFlag:
+    """Settle a likely duplicate: keep both records, or archive the one the import created.
+    Another organization's flag is not found; a settled one cannot be settled again."""
+    principal.require(Role.ANALYST)
+    flag: DuplicateFlag | None = session.scalar(
+        _visible_flags(principal).where(DuplicateFlag.id == flag_id)
+    )
+    if flag is None:
+        raise NotFound(f"no duplicate flag with id {flag_id}")
+    if flag.resolution is not None:
+        raise Conflict(f"duplicate flag {flag_id} was already settled: {flag.resolution.value}")
+    if resolution is FlagResolution.ARCHIVED_IMPORTED:
+        if flag.entity_type == "company":
+            company = session.get(Company, flag.entity_id)
+            if company is not None and company.archived_at is None:
+                companies.archive(session, principal=principal, company_id=company.id)
+        else:
+            solicitation = session.get(Solicitation, flag.entity_id)
+            if solicitation is not None and solicitation.archived_at is None:
+                solicitations.archive(session, principal=principal, solicitation_id=solicitation.id)
+    flag.resolution = resolution
+    flag.resolved_at = utcnow()
+    flag.resolved_by = principal.actor
+    session.flush()
+    audit.record(
+        session,
+        principal=principal,
+        action="duplicate.resolve",
+        entity_type=flag.entity_type,
+        entity_id=flag.entity_id,
+        changes={"other_id": flag.other_id, "resolution": resolution.value},
+    )
+    return flag

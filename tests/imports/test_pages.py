@@ -319,3 +319,61 @@ def test_many_row_errors_come_a_page_at_a_time(admin_client: TestClient, people:
     second = admin_client.get(f"/admin/imports/{run_id}?offset=100").text
     assert second.count("<td><code>title</code></td>") == 20
     assert '<td class="num">121</td>' in second  # header on line 1, last row on 121
+
+
+def test_duplicates_are_settled_from_the_run_page_and_the_review_list(
+    admin_client: TestClient, people: People
+) -> None:
+    token = sign_in(admin_client, people.analyst)
+    imported(admin_client, token, "companies_template.csv", kind="companies")
+    with session_scope() as session:
+        companies = session.scalars(select(Company).order_by(Company.id)).all()
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["role", "country", "name"])
+        writer.writerows([c.role.value, "JP", c.name.upper()] for c in companies[:2])
+        lookalikes = buffer.getvalue()
+    run_id, page = imported(
+        admin_client, token, "lookalikes.csv", kind="companies", content=lookalikes.encode()
+    )
+    assert page.count('value="kept_both"') == 2
+    review = admin_client.get("/admin/imports/duplicates").text
+    assert review.count('value="archived_imported"') == 2
+    with session_scope() as session:
+        from app.imports.models import DuplicateFlag
+
+        flag_ids = session.scalars(select(DuplicateFlag.id).order_by(DuplicateFlag.id)).all()
+        imported_ids = session.scalars(
+            select(DuplicateFlag.entity_id).order_by(DuplicateFlag.id)
+        ).all()
+    back = f"/admin/imports/{run_id}"
+    kept = admin_client.post(
+        f"/admin/imports/duplicates/{flag_ids[0]}",
+        data={"csrf_token": token, "resolution": "kept_both", "back": back},
+    )
+    assert kept.status_code == 303 and kept.headers["location"] == back
+    archived = admin_client.post(
+        f"/admin/imports/duplicates/{flag_ids[1]}",
+        data={
+            "csrf_token": token,
+            "resolution": "archived_imported",
+            "back": "https://evil.example",
+        },
+    )
+    assert archived.headers["location"] == "/admin"
+    page = admin_client.get(back).text
+    assert "kept both" in page and "imported one archived" in page
+    assert "by pichtr:@alice" in page and 'value="kept_both"' not in page
+    assert "Nothing to review." in admin_client.get("/admin/imports/duplicates").text
+    with session_scope() as session:
+        assert session.get(Company, imported_ids[1]).archived_at is not None  # type: ignore[union-attr]
+        assert session.get(Company, imported_ids[0]).archived_at is None  # type: ignore[union-attr]
+    twice = admin_client.post(
+        f"/admin/imports/duplicates/{flag_ids[0]}",
+        data={"csrf_token": token, "resolution": "kept_both"},
+    )
+    assert twice.status_code == 409 and "already settled" in twice.text
+    forged = admin_client.post(
+        f"/admin/imports/duplicates/{flag_ids[0]}", data={"resolution": "kept_both"}
+    )
+    assert forged.status_code == 403

@@ -1,4 +1,4 @@
-"""admin users, sessions and queued imports
+"""admin users, sessions, queued imports and duplicate review
 
 Revision ID: 0004
 Revises: 0003
@@ -69,6 +69,22 @@ def upgrade() -> None:
     with op.batch_alter_table("admin_sessions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_admin_sessions_user_id"), ["user_id"], unique=False)
 
+    with op.batch_alter_table("duplicate_flags", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("resolved_by", sa.String(length=100), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "resolution",
+                sa.Enum(
+                    "kept_both",
+                    "archived_imported",
+                    name="flag_resolution",
+                    native_enum=False,
+                    length=32,
+                ),
+                nullable=True,
+            )
+        )
+
     # import_runs.status also takes "queued" now; it is a plain string column (no native enum
     # and no CHECK constraint), so the new value needs no DDL.
     with op.batch_alter_table("import_runs", schema=None) as batch_op:
@@ -79,6 +95,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("duplicate_flags", schema=None) as batch_op:
+        batch_op.drop_column("resolution")
+        batch_op.drop_column("resolved_by")
+
     with op.batch_alter_table("import_runs", schema=None) as batch_op:
         batch_op.drop_column("bytes_done")
         batch_op.drop_column("bytes_total")
