@@ -5,13 +5,16 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# Paths that take file uploads: the API's, its background variant, and the admin form.
+UPLOAD_PATHS = ("/imports", "/imports/background")
+
 
 class BodyTooLarge(BaseException):
     """Raised from `receive`; not an Exception, so body parsers cannot turn it into a 400."""
 
 
 class BodySizeLimit:
-    """ASGI middleware counting body bytes; uploads (paths ending /imports) get their own limit."""
+    """ASGI middleware counting body bytes; uploads get their own limit."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int, max_upload_bytes: int) -> None:
         self.app = app
@@ -22,7 +25,7 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_upload_bytes if scope["path"].endswith("/imports") else self.max_bytes
+        limit = self.max_upload_bytes if scope["path"].endswith(UPLOAD_PATHS) else self.max_bytes
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:

@@ -7,10 +7,7 @@ file does not hold a browser request open; the run page follows its progress.
 import csv
 import io
 import re
-import shutil
-import uuid
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -36,7 +33,6 @@ from app.deps import SessionDep
 from app.errors import AppError
 from app.imports import parsing, service
 from app.imports.models import DuplicateFlag, FlagResolution, ImportRun, ImportStatus
-from app.jobs import service as jobs
 from app.organizations.models import Role
 from app.solicitations.models import Solicitation
 from app.users.service import SignedIn
@@ -47,7 +43,6 @@ KINDS = {
     "solicitations": "Solicitations: SAM.gov CSV extract or opportunities API JSON",
     "companies": "Company profiles: Kakehashi CSV template or JSON lines",
 }
-DEFAULT_SOURCE = {"solicitations": "sam.gov", "companies": "upload"}
 SOURCE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 RUNS_PER_PAGE = 25
 ERRORS_PER_PAGE = 100
@@ -140,63 +135,25 @@ def _queue_upload(request: Request, signed_in: SignedIn, form_data: FormData) ->
     try:
         if form.errors or not isinstance(upload, UploadFile):
             return _render_index(request, session, signed_in, form, status_code=422)
-        path, size = _save(upload)
-        problem = "the file is empty" if size == 0 else _unreadable(path, form, upload.filename)
-        if problem:
-            path.unlink(missing_ok=True)
-            form.errors["file"] = problem
+        upload.file.seek(0)
+        try:
+            run = service.queue_upload(
+                session,
+                principal=signed_in.principal,
+                kind="companies" if form.kind == "companies" else "solicitations",
+                stream=upload.file,
+                filename=upload.filename,
+                source=form.source or service.DEFAULT_SOURCE[form.kind],
+                dry_run=form.dry_run,
+            )
+        except parsing.ImportFormatError as exc:
+            form.errors["file"] = str(exc)
             return _render_index(request, session, signed_in, form, status_code=422)
-        run = ImportRun(
-            organization_id=signed_in.principal.organization_id,
-            actor=signed_in.principal.actor,
-            kind=form.kind,
-            source=form.source or DEFAULT_SOURCE[form.kind],
-            filename=PurePath(upload.filename or "upload").name[:300],
-            dry_run=form.dry_run,
-            status=ImportStatus.QUEUED,
-            upload_path=str(path),
-            bytes_total=size,
-            bytes_done=0,
-        )
-        session.add(run)
-        session.flush()
-        jobs.enqueue(
-            session,
-            kind="import",
-            payload={"run_id": run.id, "role": signed_in.user.role.value},
-        )
         session.commit()
         return RedirectResponse(f"/admin/imports/{run.id}", status_code=303)
     finally:
         session.rollback()
         session.close()
-
-
-def _save(upload: UploadFile) -> tuple[Path, int]:
-    """Copy the upload where the job worker will find it."""
-    directory = get_settings().upload_dir
-    directory.mkdir(parents=True, exist_ok=True)
-    path = (directory / f"{uuid.uuid4().hex}.upload").resolve()
-    upload.file.seek(0)
-    with path.open("wb") as out:
-        shutil.copyfileobj(upload.file, out, length=1 << 20)
-    return path, path.stat().st_size
-
-
-def _unreadable(path: Path, form: UploadForm, filename: str | None) -> str | None:
-    """Why the file is not a table of this kind, judged from its head; None when it is."""
-    with path.open("rb") as stream:
-        try:
-            if form.kind == "solicitations":
-                rows = parsing.read_solicitations(
-                    stream, source=form.source or DEFAULT_SOURCE[form.kind], filename=filename
-                )
-            else:
-                rows = parsing.read_companies(stream, filename=filename)
-            next(rows, None)
-        except parsing.ImportFormatError as exc:
-            return str(exc)
-    return None
 
 
 @router.get("/template.csv")
@@ -374,10 +331,6 @@ async def retry(request: Request, session: SessionDep, signed_in: UserDep, run_i
     run = _own_run(session, signed_in, run_id)
     if run.status is not ImportStatus.FAILED or not run.upload_path:
         raise PageError(409, "Cannot run again", "Only a failed import whose file is kept can.")
-    run.status = ImportStatus.QUEUED
-    run.failure = None
-    jobs.enqueue(
-        session, kind="import", payload={"run_id": run.id, "role": signed_in.user.role.value}
-    )
+    service.queue_run(session, run=run, principal=signed_in.principal)
     session.commit()
     return RedirectResponse(f"/admin/imports/{run.id}", status_code=303)

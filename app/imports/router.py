@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Response, UploadFile
 
 from app.common.schemas import Page
 from app.deps import AnalystDep, PageDep, PrincipalDep, SessionDep
@@ -40,12 +40,42 @@ def upload(
             session,
             principal=principal,
             stream=file.file,
-            source=source or ("sam.gov" if kind == "solicitations" else "upload"),
+            source=source or service.DEFAULT_SOURCE[kind],
             filename=file.filename,
             dry_run=dry_run,
         )
     except parsing.ImportFormatError as exc:
         raise UnreadableFile(str(exc)) from exc
+
+
+@router.post("/background", response_model=ImportRunRead, status_code=202)
+def upload_in_background(
+    session: SessionDep,
+    principal: AnalystDep,
+    response: Response,
+    file: Annotated[UploadFile, File(description="SAM.gov CSV/JSON, or the company template")],
+    kind: Annotated[Literal["solicitations", "companies"], Form()] = "solicitations",
+    source: Annotated[str | None, Form(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")] = None,
+    dry_run: Annotated[bool, Form()] = False,
+) -> ImportRunRead:
+    """Queue a large file and answer at once (202); follow the run at its Location until its
+    status is finished or failed. The file's head is checked now: a file that is not a table
+    is refused with 400 and nothing is queued."""
+    try:
+        run = service.queue_upload(
+            session,
+            principal=principal,
+            kind=kind,
+            stream=file.file,
+            filename=file.filename,
+            source=source or service.DEFAULT_SOURCE[kind],
+            dry_run=dry_run,
+        )
+    except parsing.ImportFormatError as exc:
+        raise UnreadableFile(str(exc)) from exc
+    session.commit()
+    response.headers["Location"] = f"/api/v1/imports/{run.id}"
+    return ImportRunRead.model_validate(run)
 
 
 @router.get("", response_model=Page[ImportRunRead])

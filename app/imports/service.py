@@ -3,8 +3,11 @@ key, per-row errors, likely duplicates flagged, commits in chunks so an interrup
 simply be run again."""
 
 import re
+import shutil
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
+from pathlib import PurePath
 from typing import Any, BinaryIO, Literal
 from urllib.parse import urlsplit
 
@@ -20,6 +23,7 @@ from app.audit.models import AuditEvent
 from app.companies import service as companies
 from app.companies.models import Company
 from app.companies.schemas import CompanyCreate
+from app.config import get_settings
 from app.db import utcnow
 from app.errors import AppError, Conflict, NotFound
 from app.imports import parsing
@@ -38,6 +42,7 @@ KeyOf = Callable[[Any, str | None], str]
 # (validated row, fields the file gave, external id) -> "created" | "updated" | "unchanged"
 Upsert = Callable[[Any, set[str], str | None], str]
 CHUNK = 500
+DEFAULT_SOURCE = {"solicitations": "sam.gov", "companies": "upload"}
 ERRORS_STORED = 1000
 NAME_SIMILARITY = 92
 LEGAL_SUFFIXES = re.compile(
@@ -524,6 +529,61 @@ def _prepend(
 ) -> Iterator[parsing.ParsedRow]:
     yield from head
     yield from rest
+
+
+def queue_upload(
+    session: Session,
+    *,
+    principal: Principal,
+    kind: Kind,
+    stream: BinaryIO,
+    filename: str | None,
+    source: str,
+    dry_run: bool = False,
+) -> ImportRun:
+    """Save an uploaded file for the import job and queue it, in the caller's transaction.
+
+    The file's head is read first, so a file that is not a table of this kind raises
+    ImportFormatError at once and nothing is kept.
+    """
+    directory = get_settings().upload_dir
+    directory.mkdir(parents=True, exist_ok=True)
+    path = (directory / f"{uuid.uuid4().hex}.upload").resolve()
+    with path.open("wb") as out:
+        shutil.copyfileobj(stream, out, length=1 << 20)
+    try:
+        with path.open("rb") as saved:
+            if kind == "solicitations":
+                rows = parsing.read_solicitations(saved, source=source, filename=filename)
+            else:
+                rows = parsing.read_companies(saved, filename=filename)
+            next(rows, None)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    run = ImportRun(
+        organization_id=principal.organization_id,
+        actor=principal.actor,
+        kind=kind,
+        source=source,
+        filename=PurePath(filename or "upload").name[:300],
+        dry_run=dry_run,
+        status=ImportStatus.QUEUED,
+        upload_path=str(path),
+        bytes_total=path.stat().st_size,
+        bytes_done=0,
+    )
+    session.add(run)
+    session.flush()
+    queue_run(session, run=run, principal=principal)
+    return run
+
+
+def queue_run(session: Session, *, run: ImportRun, principal: Principal) -> None:
+    """Hand a run whose file is kept to the job worker (again, after a failure)."""
+    run.status = ImportStatus.QUEUED
+    run.failure = None
+    jobs.enqueue(session, kind="import", payload={"run_id": run.id, "role": principal.role.value})
 
 
 def runs(

@@ -1,12 +1,14 @@
 """The imports API beyond the upload: run history, and settling likely duplicates."""
 
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.db import session_scope
 from tests.conftest import Keys
-from tests.imports.test_service import upload
+from tests.imports.test_service import FIXTURES, upload
 
 
 def lookalike_of_first_company(client: TestClient, keys: Keys) -> tuple[dict, dict]:
@@ -78,3 +80,39 @@ def test_keeping_both_leaves_both_records(client: TestClient, keys: Keys) -> Non
             f"/api/v1/companies/{company_id}", headers=keys.headers("pichtr_viewer")
         )
         assert response.status_code == 200
+
+
+def test_a_background_upload_answers_at_once_and_is_followed_by_its_run(
+    client: TestClient, keys: Keys, upload_dir: Path
+) -> None:
+    from app.jobs.worker import drain
+
+    data = (FIXTURES / "sam_extract_cp1252.csv").read_bytes()
+    queued = client.post(
+        "/api/v1/imports/background",
+        files={"file": ("extract.csv", data)},
+        data={"kind": "solicitations"},
+        headers=keys.headers("pichtr_analyst"),
+    )
+    assert queued.status_code == 202, queued.text
+    assert queued.json()["status"] == "queued" and queued.json()["bytes_total"] == len(data)
+    location = queued.headers["location"]
+    assert drain(kinds=["import"]) == 1
+    run = client.get(location, headers=keys.headers("pichtr_viewer")).json()
+    assert run["status"] == "finished" and run["bytes_done"] == len(data)
+    assert run["counts"]["created"] == run["counts"]["rows"] > 0
+    assert list(upload_dir.iterdir()) == []
+    # A file that is not a table is refused now, and nothing waits for the worker.
+    refused = client.post(
+        "/api/v1/imports/background",
+        files={"file": ("logo.png", (FIXTURES / "not_a_table.bin").read_bytes())},
+        headers=keys.headers("pichtr_analyst"),
+    )
+    assert refused.status_code == 400 and "not CSV or JSON" in refused.json()["detail"]
+    assert list(upload_dir.iterdir()) == [] and drain(kinds=["import"]) == 0
+    viewer = client.post(
+        "/api/v1/imports/background",
+        files={"file": ("extract.csv", data)},
+        headers=keys.headers("pichtr_viewer"),
+    )
+    assert viewer.status_code == 403
