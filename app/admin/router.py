@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
@@ -19,9 +20,9 @@ from app.admin.web import (
 )
 from app.companies.models import Company
 from app.config import get_settings
+from app.db import session_scope
 from app.deps import SessionDep
 from app.imports import service as imports
-from app.imports.models import ImportRun
 from app.solicitations.models import Solicitation
 from app.users import service as users
 
@@ -51,28 +52,37 @@ def login_page(
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login(request: Request, session: SessionDep) -> Response:
+async def login(request: Request) -> Response:
     """Check the password; on success open a new session (a fresh token, never a reused one)."""
     form = await request.form(max_files=0, max_fields=10)
     binding = request.cookies.get(LOGIN_COOKIE)
     check_csrf(request, form, binding)
-    username = str(form.get("username") or "")
-    password = str(form.get("password") or "")
-    target = safe_next(str(form.get("next") or ""))
-    try:
-        user = users.authenticate(session, username=username, password=password)
-    except users.LoginFailed as exc:
-        session.commit()  # the failure count must stick
-        return render(
-            request,
-            "login.html",
-            {"next": target, "username": username, "error": str(exc)},
-            signed_in=None,
-            csrf_binding=binding,
-            status_code=429 if exc.locked else 401,
-        )
-    token = users.start_session(session, user=user)
-    session.commit()
+    # argon2 is slow on purpose: verify off the event loop.
+    return await run_in_threadpool(
+        _sign_in,
+        request,
+        binding or "",
+        str(form.get("username") or ""),
+        str(form.get("password") or ""),
+        safe_next(str(form.get("next") or "")),
+    )
+
+
+def _sign_in(request: Request, binding: str, username: str, password: str, target: str) -> Response:
+    with session_scope() as session:
+        try:
+            user = users.authenticate(session, username=username, password=password)
+        except users.LoginFailed as exc:
+            # Leaving the block commits: the failure count must stick.
+            return render(
+                request,
+                "login.html",
+                {"next": target, "username": username, "error": str(exc)},
+                signed_in=None,
+                csrf_binding=binding,
+                status_code=429 if exc.locked else 401,
+            )
+        token = users.start_session(session, user=user)
     response = RedirectResponse(target, status_code=303)
     hours = get_settings().admin_session_hours
     set_cookie(response, request, SESSION_COOKIE, token, int(hours * 3600))
@@ -95,7 +105,8 @@ async def logout(request: Request, session: SessionDep, signed_in: UserDep) -> R
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, session: SessionDep, signed_in: UserDep) -> Response:
     """Where analysts start: record counts and their organization's latest imports."""
-    org_id = signed_in.principal.organization_id
+    principal = signed_in.principal
+    _flags, open_duplicates = imports.open_flags(session, principal=principal, limit=0, offset=0)
     counts = {
         "companies": session.scalar(
             select(func.count()).select_from(Company).where(Company.archived_at.is_(None))
@@ -103,14 +114,7 @@ def home(request: Request, session: SessionDep, signed_in: UserDep) -> Response:
         "solicitations": session.scalar(
             select(func.count()).select_from(Solicitation).where(Solicitation.archived_at.is_(None))
         ),
-        "duplicates": imports.open_flags(session, principal=signed_in.principal, limit=0, offset=0)[
-            1
-        ],
+        "duplicates": open_duplicates,
     }
-    recent = session.scalars(
-        select(ImportRun)
-        .where(ImportRun.organization_id == org_id)
-        .order_by(ImportRun.id.desc())
-        .limit(5)
-    ).all()
+    recent, _total = imports.runs(session, principal=principal, limit=5, offset=0)
     return render(request, "home.html", {"counts": counts, "recent": recent}, signed_in=signed_in)

@@ -61,12 +61,9 @@ class UploadForm:
 
 
 def _runs_page(session: Session, signed_in: SignedIn, offset: int) -> dict[str, Any]:
-    org_id = signed_in.principal.organization_id
-    query = select(ImportRun).where(ImportRun.organization_id == org_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    runs = session.scalars(
-        query.order_by(ImportRun.id.desc()).limit(RUNS_PER_PAGE).offset(offset)
-    ).all()
+    runs, total = service.runs(
+        session, principal=signed_in.principal, limit=RUNS_PER_PAGE, offset=offset
+    )
     return {"runs": runs, "total": total, "offset": offset, "per_page": RUNS_PER_PAGE}
 
 
@@ -170,10 +167,12 @@ def company_template(_signed_in: UserDep) -> Response:
 
 def _own_run(session: Session, signed_in: SignedIn, run_id: int) -> ImportRun:
     """The run, if it belongs to the user's organization; another's is not found (404)."""
-    run = session.get(ImportRun, run_id)
-    if run is None or run.organization_id != signed_in.principal.organization_id:
-        raise PageError(404, "Import not found", f"There is no import {run_id} for you to see.")
-    return run
+    try:
+        return service.get_run(session, principal=signed_in.principal, run_id=run_id)
+    except AppError as exc:
+        raise PageError(
+            404, "Import not found", f"There is no import {run_id} for you to see."
+        ) from exc
 
 
 def _named(session: Session, flags: list[DuplicateFlag]) -> list[dict[str, Any]]:
