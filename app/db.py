@@ -57,6 +57,10 @@ class Base(DeclarativeBase):
     }
 
 
+# Execution option marking an engine whose SQLite transactions begin deferred.
+READ_ONLY = "kakehashi_read_only"
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)
@@ -81,7 +85,14 @@ def build_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # A transaction that reads and then writes fails at once ("database is locked")
+            # if another writer committed in between, whatever the busy timeout. So work
+            # that may write takes the write lock up front (waiting for it if need be);
+            # only read-only sessions begin deferred.
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
@@ -95,8 +106,16 @@ def get_engine() -> Engine:
 
 @lru_cache
 def get_sessionmaker() -> sessionmaker[Session]:
-    """The process-wide session factory."""
+    """Sessions for work that may write (on SQLite each transaction takes the write lock)."""
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
+
+
+@lru_cache
+def get_read_sessionmaker() -> sessionmaker[Session]:
+    """Sessions for reading only (GET requests): on SQLite they never wait for a writer."""
+    return sessionmaker(
+        bind=get_engine().execution_options(**{READ_ONLY: True}), expire_on_commit=False
+    )
 
 
 @contextmanager

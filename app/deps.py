@@ -3,20 +3,21 @@
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Query
+from fastapi import Depends, Header, Query, Request
 from sqlalchemy.orm import Session
 
 from app.common.schemas import PageParams
-from app.db import get_sessionmaker
+from app.db import get_read_sessionmaker, get_sessionmaker, session_scope
 from app.errors import InvalidField, NotAuthenticated
 from app.matches.index import RankerState, get_ranker
 from app.organizations.models import Role
-from app.organizations.service import Principal, authenticate
+from app.organizations.service import Principal, authenticate, last_use_is_stale, touch_key
 
 
-def get_session() -> Iterator[Session]:
-    """One session per request; routes commit, errors roll back."""
-    session = get_sessionmaker()()
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request; routes commit, errors roll back. GET requests read only."""
+    factory = get_read_sessionmaker if request.method in SAFE_METHODS else get_sessionmaker
+    session = factory()()
     try:
         yield session
     finally:
@@ -24,6 +25,7 @@ def get_session() -> Iterator[Session]:
         session.close()
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
@@ -36,8 +38,11 @@ def get_principal(
     scheme, _, raw = authorization.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise NotAuthenticated()
-    principal, _key = authenticate(session, raw_key=raw.strip())
-    session.commit()
+    principal, key = authenticate(session, raw_key=raw.strip())
+    session.commit()  # end this transaction before the touch takes the write lock
+    if last_use_is_stale(key):
+        with session_scope() as writer:
+            touch_key(writer, key_id=key.id)
     return principal
 
 

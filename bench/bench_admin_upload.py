@@ -124,8 +124,12 @@ def admin_upload(csv_path: Path, env: dict[str, str]) -> dict[str, object]:
             run_page = answer.headers["location"]
             progress: list[str] = []
             while True:
-                page = client.get(run_page).text
-                status = re.search(r'id="run-status">(\w+)<', page).group(1)
+                response = client.get(run_page)
+                page = response.text
+                found = re.search(r'id="run-status">(\w+)<', page)
+                if found is None:
+                    raise RuntimeError(f"run page answered {response.status_code}: {page[:300]}")
+                status = found.group(1)
                 shown = re.search(r'<progress id="progress" max="100" value="(\d+)"', page)
                 if shown and (not progress or progress[-1] != shown.group(1)):
                     progress.append(shown.group(1))

@@ -26,7 +26,7 @@ KEPT_TABLES = {"alembic_version", "technology_areas"}
 def use_database(url: str) -> None:
     """Point settings, engine and sessions at `url` (clearing the process-wide caches)."""
     from app.config import get_settings
-    from app.db import get_engine, get_sessionmaker
+    from app.db import get_engine, get_read_sessionmaker, get_sessionmaker
 
     if get_engine.cache_info().currsize:
         get_engine().dispose()
@@ -34,6 +34,7 @@ def use_database(url: str) -> None:
     get_settings.cache_clear()
     get_engine.cache_clear()
     get_sessionmaker.cache_clear()
+    get_read_sessionmaker.cache_clear()
 
 
 def migrate(url: str) -> None:

@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
 from app.config import get_settings
+from app.db import session_scope
 from app.deps import SessionDep
 from app.organizations.models import ROLE_RANK, Role
 from app.users import service as users
@@ -100,7 +101,10 @@ def signed_in_or_none(request: Request, session: SessionDep) -> SignedIn | None:
     """The signed-in user of this browser, if any."""
     token = request.cookies.get(SESSION_COOKIE, "")
     signed_in = users.resolve_session(session, token=token)
-    session.commit()
+    session.commit()  # end this transaction before the touch takes the write lock
+    if signed_in is not None and users.seen_is_stale(signed_in):
+        with session_scope() as writer:
+            users.touch_session(writer, signed_in=signed_in)
     return signed_in
 
 

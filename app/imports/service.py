@@ -216,9 +216,13 @@ class _Importer:
                     self.summary.rows += 1
                     self._one(row, key_of, validate, upsert)
                 self._flush_audit()
-                if not self.summary.dry_run:
-                    self._checkpoint()
-                    self.session.commit()
+                if self.summary.dry_run:
+                    # Nothing of a dry run is kept. Ending its transaction with each chunk keeps
+                    # SQLite's write lock short; rows repeated across chunks are caught by
+                    # `seen`, so the counts come out the same.
+                    self.session.rollback()
+                self._checkpoint()
+                self.session.commit()
                 bar.update(len(chunk))
         except BaseException as exc:
             self.session.rollback()
@@ -346,10 +350,13 @@ class _Importer:
             rows = self.session.execute(
                 select(Solicitation.id, Solicitation.title, Solicitation.agency)
             )
-            self._titles = {f"{_normalise_name(t)}|{a or ''}": i for i, t, a in rows}
+            self._titles = {
+                f"{_normalise_name(t)}|{a or ''}": i for i, t, a in rows if i != created.id
+            }
         key = f"{_normalise_name(created.title)}|{created.agency or ''}"
+        # Compared by key, not id: a dry run rolls back each chunk, so ids come round again.
         other = self._titles.get(key)
-        if other is not None and other != created.id:
+        if other is not None:
             self.flag(
                 "solicitation",
                 created.id,

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
@@ -110,7 +110,7 @@ def revoke_api_key(session: Session, *, prefix: str) -> ApiKey:
 
 
 def authenticate(session: Session, *, raw_key: str) -> tuple[Principal, ApiKey]:
-    """Resolve a bearer key to its principal, or raise NotAuthenticated."""
+    """Resolve a bearer key to its principal, or raise NotAuthenticated; reads only."""
     parts = raw_key.split("_")
     if len(parts) < 3 or parts[0] != KEY_SCHEME:
         raise NotAuthenticated()
@@ -119,10 +119,6 @@ def authenticate(session: Session, *, raw_key: str) -> tuple[Principal, ApiKey]:
         raise NotAuthenticated()
     if key.revoked_at is not None:
         raise NotAuthenticated("this API key has been revoked")
-    now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        key.last_used_at = now
-        session.flush()
     org = key.organization
     principal = Principal(
         organization_id=org.id,
@@ -132,6 +128,16 @@ def authenticate(session: Session, *, raw_key: str) -> tuple[Principal, ApiKey]:
         actor=f"{org.slug}:{key.prefix}",
     )
     return principal, key
+
+
+def last_use_is_stale(key: ApiKey) -> bool:
+    """Whether the key's last-used time is old enough to write again."""
+    return key.last_used_at is None or utcnow() - key.last_used_at > LAST_USED_RESOLUTION
+
+
+def touch_key(session: Session, *, key_id: int) -> None:
+    """Record that a key was used now (in a short write transaction of its own)."""
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
 
 
 def operator_principal(organization: Organization) -> Principal:

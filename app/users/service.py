@@ -45,6 +45,8 @@ class SignedIn:
     user: User
     session_token: str
     principal: Principal
+    session_id: int
+    last_seen_at: datetime
 
 
 def validate_username(username: str) -> str:
@@ -200,7 +202,7 @@ def start_session(session: Session, *, user: User) -> str:
 
 def resolve_session(session: Session, *, token: str) -> SignedIn | None:
     """The signed-in user behind a cookie token, or None when it is unknown, ended, expired,
-    idle too long, or its user was disabled."""
+    idle too long, or its user was disabled. Reads only (see touch_session)."""
     if not token:
         return None
     row = session.scalar(select(AdminSession).where(AdminSession.token_hash == _token_hash(token)))
@@ -209,13 +211,28 @@ def resolve_session(session: Session, *, token: str) -> SignedIn | None:
         return None
     idle = timedelta(minutes=get_settings().admin_idle_minutes)
     if now - row.last_seen_at > idle or row.user.disabled_at is not None:
-        row.ended_at = now
-        session.flush()
         return None
-    if now - row.last_seen_at > SEEN_RESOLUTION:
-        row.last_seen_at = now
-        session.flush()
-    return SignedIn(user=row.user, session_token=token, principal=principal_for(row.user))
+    return SignedIn(
+        user=row.user,
+        session_token=token,
+        principal=principal_for(row.user),
+        session_id=row.id,
+        last_seen_at=row.last_seen_at,
+    )
+
+
+def seen_is_stale(signed_in: SignedIn) -> bool:
+    """Whether the session's last-seen time is old enough to write again."""
+    return utcnow() - signed_in.last_seen_at > SEEN_RESOLUTION
+
+
+def touch_session(session: Session, *, signed_in: SignedIn) -> None:
+    """Keep an active session from going idle (in a short write transaction of its own)."""
+    session.execute(
+        update(AdminSession)
+        .where(AdminSession.id == signed_in.session_id)
+        .values(last_seen_at=utcnow())
+    )
 
 
 def end_session(session: Session, *, token: str) -> None:

@@ -239,3 +239,24 @@ def test_imported_records_get_areas_and_a_person_overrides(client: TestClient, k
         f"/api/v1/solicitations/{items[0]['id']}", headers=keys.headers("pichtr_viewer")
     ).json()
     assert after["technology_areas"] == ["biotechnology"]
+
+
+def test_a_dry_run_over_many_chunks_predicts_the_real_import(
+    client: TestClient, keys: Keys
+) -> None:
+    # 1,300 rows span three 500-row chunks; repeats and look-alikes cross chunk borders.
+    lines = ["NoticeId,Title,Department/Ind.Agency,NaicsCode"]
+    for i in range(1300):
+        title = f"Counter-UAS sensor fusion lot {i % 650}"  # row i and i+650 look alike
+        lines.append(f"N{i:05d},{title},DEPT OF DEFENSE,{'541715' if i % 97 else 'abc'}")
+    lines.append("N00010,A repeat of an earlier notice,DEPT OF DEFENSE,541715")
+    content = "\n".join(lines).encode()
+    dry = upload(client, keys, "lots.csv", content=content, dry_run="true")
+    assert count(Solicitation) == 0
+    real = upload(client, keys, "lots.csv", content=content)
+    for field in ("rows", "created", "updated", "unchanged", "rejected"):
+        assert dry[field] == real[field], field
+    # 650 look-alike pairs, less the 14 whose one side is rejected for its NAICS code.
+    assert len(dry["duplicates"]) == len(real["duplicates"]) == 636
+    assert [e["line"] for e in dry["errors"]] == [e["line"] for e in real["errors"]]
+    assert any("duplicate of line 12" in e["reason"] for e in real["errors"])
