@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install browser-deps demo serve test lint typecheck bench-matching bench-imports clean
+.PHONY: install browser-deps demo serve test lint typecheck bench-matching bench-imports bench-admin-upload clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,9 @@ bench-matching: install
 
 bench-imports: install
 	$(BIN)/python bench/bench_imports.py
+
+bench-admin-upload: install
+	$(BIN)/python bench/bench_admin_upload.py
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .pytest_cache .ruff_cache kakehashi.db* .demo-key .demo-login var test-artifacts

@@ -240,9 +240,7 @@ class _Importer:
             raise
         finally:
             bar.close()
-        if self.summary.dry_run:
-            self.session.rollback()
-        elif self.summary.created or self.summary.updated:
+        if not self.summary.dry_run and (self.summary.created or self.summary.updated):
             # One job embeds (and classifies) everything new or changed, in batches.
             jobs.enqueue(self.session, kind="embed_all", payload={}, dedupe_key="embed_all")
         self._finish(ImportStatus.FINISHED)

@@ -48,7 +48,8 @@ class Principal:
 
 
 def hash_key(raw_key: str) -> str:
-    """SHA-256 of a key: keys are 190-bit random, so a fast hash is enough to store them."""
+    """SHA-256 of a key or session token: both are long and random, so a fast hash is enough
+    to store them."""
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 

@@ -1,6 +1,5 @@
 """Admin users: passwords (argon2id), sign-in with lock-out, and server-side sessions."""
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from app.config import get_settings
 from app.db import utcnow
 from app.errors import Conflict, InvalidField, NotFound
 from app.organizations.models import Organization, Role
-from app.organizations.service import Principal, operator_principal
+from app.organizations.service import Principal, hash_key, operator_principal
 from app.users.models import AdminSession, User
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
@@ -192,7 +191,7 @@ def start_session(session: Session, *, user: User) -> str:
     session.add(
         AdminSession(
             user_id=user.id,
-            token_hash=_token_hash(token),
+            token_hash=hash_key(token),
             expires_at=utcnow() + timedelta(hours=get_settings().admin_session_hours),
         )
     )
@@ -205,7 +204,7 @@ def resolve_session(session: Session, *, token: str) -> SignedIn | None:
     idle too long, or its user was disabled. Reads only (see touch_session)."""
     if not token:
         return None
-    row = session.scalar(select(AdminSession).where(AdminSession.token_hash == _token_hash(token)))
+    row = session.scalar(select(AdminSession).where(AdminSession.token_hash == hash_key(token)))
     now = utcnow()
     if row is None or row.ended_at is not None or row.expires_at <= now:
         return None
@@ -239,7 +238,7 @@ def end_session(session: Session, *, token: str) -> None:
     """Sign out: the token stops working at once."""
     session.execute(
         update(AdminSession)
-        .where(AdminSession.token_hash == _token_hash(token), AdminSession.ended_at.is_(None))
+        .where(AdminSession.token_hash == hash_key(token), AdminSession.ended_at.is_(None))
         .values(ended_at=utcnow())
     )
 
@@ -257,10 +256,6 @@ def _verify(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _locked_message(until: datetime, now: datetime) -> str:
