@@ -5,7 +5,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
@@ -349,7 +349,9 @@ import_cli = typer.Typer(help="Import solicitations or companies from files.", n
 cli.add_typer(import_cli, name="import")
 
 
-def _run_import(kind: str, path: Path, org: str, source: str, dry_run: bool) -> None:
+def _run_import(
+    kind: Literal["solicitations", "companies"], path: Path, org: str, source: str, dry_run: bool
+) -> None:
     from app.db import get_sessionmaker
     from app.imports import parsing, service
     from app.organizations import service as organizations
@@ -362,15 +364,11 @@ def _run_import(kind: str, path: Path, org: str, source: str, dry_run: bool) -> 
             principal = organizations.operator_principal(
                 organizations.get_by_slug(session, slug=org)
             )
-            importer = (
-                service.import_solicitations
-                if kind == "solicitations"
-                else service.import_companies
-            )
             with path.open("rb") as stream:
                 try:
-                    summary = importer(
+                    summary = service.import_file(
                         session,
+                        kind=kind,
                         principal=principal,
                         stream=stream,
                         source=source,

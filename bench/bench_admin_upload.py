@@ -12,74 +12,31 @@ import os
 import re
 import socket
 import subprocess
-import sys
-import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
 import psutil
+from import_common import KAKEHASHI, PeakRss, generated_extract, kakehashi, timed
 
-ROOT = Path(__file__).resolve().parent.parent
-KAKEHASHI = str(ROOT / ".venv/bin/kakehashi")
 PASSWORD = "benchmark passphrase"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-class PeakRss:
-    """Sample a process's resident memory until stopped."""
-
-    def __init__(self, process: psutil.Process) -> None:
-        self.process = process
-        self.peak = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.peak = max(self.peak, self.process.memory_info().rss / 2**20)
-            except psutil.NoSuchProcess:
-                return
-            time.sleep(0.05)
-
-    def stop(self) -> float:
-        self._stop.set()
-        self._thread.join()
-        return self.peak
-
-
 def setup(env: dict[str, str]) -> None:
     """Migrate a fresh database and create the organization and a user."""
-    quiet = {"env": env, "check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    subprocess.run([KAKEHASHI, "db", "upgrade"], **quiet)
-    subprocess.run(
-        [KAKEHASHI, "orgs", "create", "bench", "--name", "Bench", "--side", "us"], **quiet
-    )
-    subprocess.run(
-        [KAKEHASHI, "users", "create", "bench", "--org", "bench", "--password-stdin"],
-        input=PASSWORD + "\n",
-        text=True,
-        **quiet,
-    )
-
-
-def cli_import(csv_path: Path, env: dict[str, str]) -> tuple[float, float]:
-    start = time.perf_counter()
-    process = psutil.Popen(
-        [KAKEHASHI, "import", "solicitations", str(csv_path), "--org", "bench"],
+    kakehashi("db", "upgrade", env=env)
+    kakehashi("orgs", "create", "bench", "--name", "Bench", "--side", "us", env=env)
+    kakehashi(
+        "users",
+        "create",
+        "bench",
+        "--org",
+        "bench",
+        "--password-stdin",
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
+        stdin=PASSWORD + "\n",
     )
-    rss = PeakRss(process)
-    out, _ = process.communicate()
-    peak = rss.stop()
-    print("   ", out.strip().splitlines()[-1])
-    return time.perf_counter() - start, peak
 
 
 def admin_upload(csv_path: Path, env: dict[str, str]) -> dict[str, object]:
@@ -155,19 +112,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="kakehashi-bench-"))
-    csv_path = workdir / "sam.csv"
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench/make_import_files.py"),
-            str(csv_path),
-            "--rows",
-            str(args.rows),
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    workdir, csv_path = generated_extract(args.rows)
     size = csv_path.stat().st_size / 2**20
     print(f"file: {args.rows} rows, {size:.1f} MiB (cp1252)")
     base_env = {**os.environ, "COLUMNS": "200", "HF_HUB_OFFLINE": "1"}
@@ -181,7 +126,9 @@ def main() -> int:
     setup(cli_env)
     setup(web_env)
     print("CLI import:")
-    cli_seconds, cli_peak = cli_import(csv_path, cli_env)
+    cli_seconds, cli_peak, _code = timed(
+        ["import", "solicitations", str(csv_path), "--org", "bench"], cli_env
+    )
     print("admin upload, imported by the server's job worker:")
     web = admin_upload(csv_path, web_env)
     job_seconds = float(web["finished"])

@@ -33,16 +33,15 @@ def import_upload(session: Session, payload: dict[str, Any]) -> None:
         role=Role(payload["role"]),
         actor=run.actor,
     )
-    importer = (
-        service.import_solicitations if run.kind == "solicitations" else service.import_companies
-    )
+    kind: service.Kind = "companies" if run.kind == "companies" else "solicitations"
     with path.open("rb") as stream:
         try:
-            importer(
+            service.import_file(
                 session,
+                kind=kind,
                 principal=principal,
                 stream=stream,
-                source=run.source or "",
+                source=run.source or service.DEFAULT_SOURCE[kind],
                 filename=run.filename,
                 dry_run=run.dry_run,
                 run=run,

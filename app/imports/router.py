@@ -34,10 +34,10 @@ def upload(
     dry_run: Annotated[bool, Form()] = False,
 ) -> ImportSummary:
     """Import a file: good rows are saved, bad rows come back with line, field and reason."""
-    importer = service.import_solicitations if kind == "solicitations" else service.import_companies
     try:
-        return importer(
+        return service.import_file(
             session,
+            kind=kind,
             principal=principal,
             stream=file.file,
             source=source or service.DEFAULT_SOURCE[kind],

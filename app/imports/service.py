@@ -443,85 +443,71 @@ class _Importer:
             self._hosts[host] = created.id
 
 
-def import_solicitations(
-    session: Session,
-    *,
-    principal: Principal,
-    stream: BinaryIO,
-    source: str = "sam.gov",
-    filename: str | None = None,
-    dry_run: bool = False,
-    total: int | None = None,
-    progress: bool = False,
-    run: ImportRun | None = None,
-    position: Callable[[], int] | None = None,
-) -> ImportSummary:
-    """Import a SAM.gov CSV extract or API JSON; raises ImportFormatError before writing
-    anything when the file is not a readable table. `run` is a queued upload's record, which
-    then holds the outcome; `position` tells how many bytes were read, for progress."""
-    rows = parsing.read_solicitations(stream, source=source, filename=filename)
-    first = next(rows, None)  # surfaces a file-level error before any write
-    importer = _Importer(
-        session,
-        principal=principal,
-        kind="solicitations",
-        source=source,
-        filename=filename,
-        dry_run=dry_run,
-        run=run,
-        position=position,
-    )
-    return importer.process(
-        _prepend([first] if first is not None else [], rows),
-        key_of=lambda p, _external_id: f"{p.source}|{p.notice_id}",
-        validate=SolicitationCreate,
-        upsert=importer.upsert_solicitation,
-        total=total,
-        progress=progress,
-        prefetch=importer.prefetch_solicitations,
-    )
-
-
-def import_companies(
-    session: Session,
-    *,
-    principal: Principal,
-    stream: BinaryIO,
-    source: str = "file",
-    filename: str | None = None,
-    dry_run: bool = False,
-    total: int | None = None,
-    progress: bool = False,
-    run: ImportRun | None = None,
-    position: Callable[[], int] | None = None,
-) -> ImportSummary:
-    """Import company profiles from the CSV template or JSON lines (see import_solicitations
-    for `run` and `position`)."""
-    rows = parsing.read_companies(stream, filename=filename)
+def read_rows(
+    kind: Kind, stream: BinaryIO, *, source: str, filename: str | None
+) -> Iterator[parsing.ParsedRow]:
+    """The rows of a file of this kind. The first row is read at once, so a file that is not
+    a readable table raises ImportFormatError before anything is written."""
+    if kind == "solicitations":
+        rows = parsing.read_solicitations(stream, source=source, filename=filename)
+    else:
+        rows = parsing.read_companies(stream, filename=filename)
     first = next(rows, None)
+    return _prepend([first] if first is not None else [], rows)
+
+
+def _company_key(payload: CompanyCreate, external_id: str | None) -> str:
+    return (
+        payload.corporate_number
+        or payload.uei
+        or payload.cage
+        or external_id
+        or _normalise_name(payload.name)
+    )
+
+
+def import_file(
+    session: Session,
+    *,
+    kind: Kind,
+    principal: Principal,
+    stream: BinaryIO,
+    source: str,
+    filename: str | None = None,
+    dry_run: bool = False,
+    total: int | None = None,
+    progress: bool = False,
+    run: ImportRun | None = None,
+    position: Callable[[], int] | None = None,
+) -> ImportSummary:
+    """Import solicitations (a SAM.gov CSV extract or API JSON) or company profiles (the CSV
+    template or JSON lines). Raises ImportFormatError before writing anything when the file is
+    not a readable table. `run` is a queued upload's record, which then holds the outcome;
+    `position` tells how many bytes were read, for progress."""
+    rows = read_rows(kind, stream, source=source, filename=filename)
     importer = _Importer(
         session,
         principal=principal,
-        kind="companies",
+        kind=kind,
         source=source,
         filename=filename,
         dry_run=dry_run,
         run=run,
         position=position,
     )
-
-    def key_of(payload: CompanyCreate, external_id: str | None) -> str:
-        return (
-            payload.corporate_number
-            or payload.uei
-            or payload.cage
-            or external_id
-            or _normalise_name(payload.name)
+    if kind == "solicitations":
+        return importer.process(
+            rows,
+            key_of=lambda p, _external_id: f"{p.source}|{p.notice_id}",
+            validate=SolicitationCreate,
+            upsert=importer.upsert_solicitation,
+            total=total,
+            progress=progress,
+            prefetch=importer.prefetch_solicitations,
         )
-
     return importer.process(
-        _prepend([first] if first is not None else [], rows),
-        key_of=key_of,
+        rows,
+        key_of=_company_key,
         validate=CompanyCreate,
         upsert=importer.upsert_company,
         total=total,
@@ -558,11 +544,7 @@ def queue_upload(
         shutil.copyfileobj(stream, out, length=1 << 20)
     try:
         with path.open("rb") as saved:
-            if kind == "solicitations":
-                rows = parsing.read_solicitations(saved, source=source, filename=filename)
-            else:
-                rows = parsing.read_companies(saved, filename=filename)
-            next(rows, None)
+            read_rows(kind, saved, source=source, filename=filename)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
