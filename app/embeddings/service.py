@@ -18,6 +18,7 @@ from app.companies.models import Company
 from app.companies.service import profile_text
 from app.config import get_settings
 from app.embeddings.models import Embedding
+from app.jobs import service as jobs
 from app.solicitations.models import Solicitation
 from app.solicitations.service import need_text
 from matching.encoder import DocumentEmbedding, Encoder
@@ -163,6 +164,7 @@ def embed_records(
                     encoder=encoder,
                 )
             report.encoded += len(stale)
+            jobs.heartbeat(session)
             session.commit()
         bar.update(len(batch))
     bar.close()

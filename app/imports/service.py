@@ -296,6 +296,7 @@ class _Importer:
         }
         if self.position is not None:
             self.run.bytes_done = self.position()
+        jobs.heartbeat(self.session)
         self.run.errors = [e.model_dump() for e in self.summary.errors[:ERRORS_STORED]]
 
     def _finish(self, status: ImportStatus, failure: str | None = None) -> None:

@@ -5,6 +5,7 @@ import os
 import socket
 import traceback
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -18,8 +19,10 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, dict[str, Any]], None]
 HANDLERS: dict[str, Handler] = {}
-# A job held longer than this by a worker that died is handed out again.
+# A job held longer than this by a worker that died is handed out again; long jobs call
+# heartbeat() as they commit so they are not mistaken for dead ones.
 STALE_LOCK = timedelta(minutes=15)
+_current_job: ContextVar[int | None] = ContextVar("kakehashi_current_job", default=None)
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
@@ -89,6 +92,7 @@ def run_one(session: Session, *, worker: str, kinds: list[str] | None = None) ->
     job = claim(session, worker=worker, kinds=kinds)
     if job is None:
         return None
+    running = _current_job.set(job.id)
     try:
         HANDLERS[job.kind](session, job.payload)
         job.status = JobStatus.DONE
@@ -109,7 +113,21 @@ def run_one(session: Session, *, worker: str, kinds: list[str] | None = None) ->
         job.locked_at = None
         session.commit()
         log.warning("job %s (%s) failed, attempt %s", job.id, job.kind, job.attempts)
+    finally:
+        _current_job.reset(running)
     return job
+
+
+def heartbeat(session: Session) -> None:
+    """Renew the running job's lock in the caller's transaction; a no-op outside a job."""
+    job_id = _current_job.get()
+    if job_id is not None:
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(locked_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
 
 def counts(session: Session) -> dict[str, int]:
