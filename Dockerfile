@@ -4,7 +4,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     HF_HUB_OFFLINE=1 \
     KAKEHASHI_ENV=production \
-    KAKEHASHI_DATABASE_URL=sqlite:////data/kakehashi.db
+    KAKEHASHI_DATABASE_URL=sqlite:////data/kakehashi.db \
+    KAKEHASHI_UPLOAD_DIR=/data/uploads
 
 WORKDIR /srv/kakehashi
 # CPU-only torch first, from PyTorch's CPU index, so no CUDA wheels are pulled.
