@@ -113,8 +113,7 @@ def require_signed_in(
 ) -> SignedIn:
     """The signed-in user, or a redirect to the sign-in page."""
     if signed_in is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise LoginRequired(target)
+        raise LoginRequired(current_path(request))
     return signed_in
 
 
@@ -130,6 +129,11 @@ def require_role(signed_in: SignedIn, role: Role, action: str) -> None:
             "Not allowed",
             f"To {action} you need the {role.value} role; you have {signed_in.user.role.value}.",
         )
+
+
+def current_path(request: Request) -> str:
+    """This page's path and query, to come back to after signing in or posting a form."""
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
 def safe_next(target: str | None) -> str:

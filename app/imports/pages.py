@@ -21,6 +21,7 @@ from app.admin.web import (
     PageError,
     UserDep,
     check_csrf,
+    current_path,
     render,
     require_role,
     safe_next,
@@ -43,7 +44,6 @@ KINDS = {
     "solicitations": "Solicitations: SAM.gov CSV extract or opportunities API JSON",
     "companies": "Company profiles: Kakehashi CSV template or JSON lines",
 }
-SOURCE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 RUNS_PER_PAGE = 25
 ERRORS_PER_PAGE = 100
 DUPLICATES_PER_PAGE = 100
@@ -123,7 +123,7 @@ def _queue_upload(request: Request, signed_in: SignedIn, form_data: FormData) ->
     )
     if kind not in KINDS:
         form.errors["kind"] = "choose what the file holds: solicitations or companies"
-    if form.source and not SOURCE.match(form.source):
+    if form.source and not re.fullmatch(service.SOURCE_PATTERN, form.source):
         form.errors["source"] = "use up to 64 letters, digits, '.', '_' or '-'"
     upload = form_data.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -228,7 +228,7 @@ def duplicates_page(
             "duplicates_offset": offset,
             "duplicates_per_page": DUPLICATES_PER_PAGE,
             "may_settle": signed_in.user.role is not Role.VIEWER,
-            "back": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            "back": current_path(request),
         },
         signed_in=signed_in,
     )
@@ -294,7 +294,7 @@ def run_page(
             "duplicates_offset": duplicates_offset,
             "duplicates_per_page": DUPLICATES_PER_PAGE,
             "may_settle": signed_in.user.role is not Role.VIEWER,
-            "back": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            "back": current_path(request),
             "may_retry": run.status is ImportStatus.FAILED
             and bool(run.upload_path)
             and signed_in.user.role is not Role.VIEWER,

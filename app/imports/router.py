@@ -1,6 +1,6 @@
 """File imports over HTTP (multipart upload)."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
@@ -19,6 +19,12 @@ from app.imports.schemas import (
 router = APIRouter(prefix="/imports", tags=["imports"])
 
 
+UploadedFile = Annotated[UploadFile, File(description="SAM.gov CSV/JSON, or the company template")]
+KindField = Annotated[service.Kind, Form()]
+SourceField = Annotated[str | None, Form(pattern=f"^{service.SOURCE_PATTERN}$")]
+DryRunField = Annotated[bool, Form()]
+
+
 class UnreadableFile(AppError):
     status_code = 400
     code = "unreadable_file"
@@ -28,10 +34,10 @@ class UnreadableFile(AppError):
 def upload(
     session: SessionDep,
     principal: AnalystDep,
-    file: Annotated[UploadFile, File(description="SAM.gov CSV/JSON, or the company template")],
-    kind: Annotated[Literal["solicitations", "companies"], Form()] = "solicitations",
-    source: Annotated[str | None, Form(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")] = None,
-    dry_run: Annotated[bool, Form()] = False,
+    file: UploadedFile,
+    kind: KindField = "solicitations",
+    source: SourceField = None,
+    dry_run: DryRunField = False,
 ) -> ImportSummary:
     """Import a file: good rows are saved, bad rows come back with line, field and reason."""
     try:
@@ -53,10 +59,10 @@ def upload_in_background(
     session: SessionDep,
     principal: AnalystDep,
     response: Response,
-    file: Annotated[UploadFile, File(description="SAM.gov CSV/JSON, or the company template")],
-    kind: Annotated[Literal["solicitations", "companies"], Form()] = "solicitations",
-    source: Annotated[str | None, Form(max_length=64, pattern=r"^[A-Za-z0-9._-]+$")] = None,
-    dry_run: Annotated[bool, Form()] = False,
+    file: UploadedFile,
+    kind: KindField = "solicitations",
+    source: SourceField = None,
+    dry_run: DryRunField = False,
 ) -> ImportRunRead:
     """Queue a large file and answer at once (202); follow the run at its Location until its
     status is finished or failed. The file's head is checked now: a file that is not a table

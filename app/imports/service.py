@@ -43,6 +43,8 @@ KeyOf = Callable[[Any, str | None], str]
 Upsert = Callable[[Any, set[str], str | None], str]
 CHUNK = 500
 DEFAULT_SOURCE = {"solicitations": "sam.gov", "companies": "upload"}
+# A source name: notice ids and external ids are unique per source.
+SOURCE_PATTERN = r"[A-Za-z0-9._-]{1,64}"
 ERRORS_STORED = 1000
 NAME_SIMILARITY = 92
 LEGAL_SUFFIXES = re.compile(
