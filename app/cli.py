@@ -457,6 +457,16 @@ def evaluate(
 
 def main() -> None:
     """Entry point of the console script."""
+    from pydantic import ValidationError
+
+    from app.config import describe_error
+
+    try:
+        # Refuse bad settings up front, as one line without their values (no traceback).
+        get_settings()
+    except ValidationError as exc:
+        err.print(f"error: {describe_error(exc)}", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(2)
     try:
         cli()
     except KeyboardInterrupt:

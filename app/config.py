@@ -4,7 +4,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from limits import parse_many
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-secret-change-me"
@@ -13,11 +14,14 @@ DEVELOPMENT_SECRET = "development-secret-change-me"
 class Settings(BaseSettings):
     """Runtime configuration of the service, the CLI and the worker."""
 
-    model_config = SettingsConfigDict(env_prefix="KAKEHASHI_", env_file=".env", extra="ignore")
+    # Errors never echo a value: a refused secret must not reach a log or a terminal.
+    model_config = SettingsConfigDict(
+        env_prefix="KAKEHASHI_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///./kakehashi.db"
-    secret_key: str = DEVELOPMENT_SECRET
+    secret_key: str = Field(default=DEVELOPMENT_SECRET, repr=False)
     log_level: str = "INFO"
     # Directory of a sentence-transformers model; empty means the bundled all-MiniLM-L6-v2.
     model_path: str = ""
@@ -36,7 +40,23 @@ class Settings(BaseSettings):
     # Consecutive failed sign-ins that lock an account, and for how long.
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_minutes: float = Field(default=15, gt=0)
+    # Rate limits, in the `limits` notation ("20/minute", several joined by ";"). Counters live
+    # in rate_limit_storage_url: memory:// is per process (with several workers each one counts
+    # on its own); redis://host:6379/0 shares them (needs the redis package).
+    rate_limit_storage_url: str = "memory://"
+    login_rate_limit: str = "20/minute"  # sign-in attempts per client address
+    api_rate_limit_per_key: str = "1200/minute"
+    api_rate_limit_per_address: str = "2400/minute"
     seed_dir: Path = Path(__file__).resolve().parent.parent / "seed_data"
+
+    @field_validator("login_rate_limit", "api_rate_limit_per_key", "api_rate_limit_per_address")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError('use the form "20/minute" (per second, minute, hour or day)') from None
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":
@@ -53,6 +73,16 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         """Whether the configured database is SQLite."""
         return self.database_url.startswith("sqlite")
+
+
+def describe_error(exc: ValidationError) -> str:
+    """One line naming each refused setting and why, never its value."""
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        field = "_".join(str(part) for part in error["loc"])
+        problems.append(f"KAKEHASHI_{field.upper()}: {reason}" if field else reason)
+    return "invalid settings: " + "; ".join(problems)
 
 
 @lru_cache

@@ -12,6 +12,7 @@ from app.errors import InvalidField, NotAuthenticated
 from app.matches.index import RankerState, get_ranker
 from app.organizations.models import Role
 from app.organizations.service import Principal, authenticate, last_use_is_stale, touch_key
+from app.organizations.throttling import client_address, get_throttle
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -30,15 +31,18 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def get_principal(
-    session: SessionDep, authorization: Annotated[str | None, Header()] = None
+    request: Request, session: SessionDep, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
-    """Authenticate `Authorization: Bearer <key>`."""
+    """Authenticate `Authorization: Bearer <key>`; rate limited per address and per key (429)."""
+    throttle = get_throttle(request.app)
+    throttle.check_api_address(client_address(request))
     if not authorization:
         raise NotAuthenticated()
     scheme, _, raw = authorization.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise NotAuthenticated()
     principal, key = authenticate(session, raw_key=raw.strip())
+    throttle.check_api_key(key.prefix)
     session.commit()  # end this transaction before the touch takes the write lock
     if last_use_is_stale(key):
         with session_scope() as writer:

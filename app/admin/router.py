@@ -20,9 +20,15 @@ from app.admin.web import (
 )
 from app.companies.models import Company
 from app.config import get_settings
-from app.db import session_scope
+from app.db import get_read_sessionmaker, session_scope
 from app.deps import SessionDep
 from app.imports import service as imports
+from app.organizations.throttling import (
+    TooManyRequests,
+    client_address,
+    get_throttle,
+    seconds_until,
+)
 from app.solicitations.models import Solicitation
 from app.users import service as users
 
@@ -69,19 +75,36 @@ async def login(request: Request) -> Response:
 
 
 def _sign_in(request: Request, binding: str, username: str, password: str, target: str) -> Response:
-    with session_scope() as session:
+    def refuse(message: str, status_code: int, retry_after: int | None = None) -> Response:
+        response = render(
+            request,
+            "login.html",
+            {"next": target, "username": username, "error": message},
+            signed_in=None,
+            csrf_binding=binding,
+            status_code=status_code,
+        )
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
+
+    throttle = get_throttle(request.app)
+    try:
+        throttle.check_login(client_address(request))
+    except TooManyRequests as exc:
+        return refuse(exc.message, 429, exc.retry_after)
+    # Read, then hash with no transaction open, then write in a short transaction: on SQLite
+    # the write lock is taken when the writing session begins.
+    with get_read_sessionmaker()() as reader, session_scope() as session:
         try:
-            user = users.authenticate(session, username=username, password=password)
+            user = users.authenticate(
+                session, username=username, password=password, name_locks=throttle, reader=reader
+            )
         except users.LoginFailed as exc:
             # Leaving the block commits: the failure count must stick.
-            return render(
-                request,
-                "login.html",
-                {"next": target, "username": username, "error": str(exc)},
-                signed_in=None,
-                csrf_binding=binding,
-                status_code=429 if exc.locked else 401,
-            )
+            if exc.locked_until is None:
+                return refuse(str(exc), 401)
+            return refuse(str(exc), 429, seconds_until(exc.locked_until.timestamp()))
         token = users.start_session(session, user=user)
     response = RedirectResponse(target, status_code=303)
     hours = get_settings().admin_session_hours

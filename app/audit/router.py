@@ -15,15 +15,17 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 @router.get("", response_model=Page[AuditEventRead])
 def list_events(
     session: SessionDep,
-    _principal: AdminDep,
+    principal: AdminDep,
     page: PageDep,
     entity_type: Annotated[str | None, Query(max_length=64)] = None,
     entity_id: int | None = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[AuditEventRead]:
-    """Who changed what and when, newest first."""
+    """Who changed what and when, newest first: your organization's events (every event for
+    the platform organization's admins)."""
     rows, total = service.get_all(
         session,
+        principal=principal,
         entity_type=entity_type,
         entity_id=entity_id,
         action=action,

@@ -5,12 +5,14 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
+from app.companies.models import Company
 from app.db import utcnow
 from app.organizations.service import Principal
+from app.solicitations.models import Solicitation
 
 
 def _jsonable(value: Any) -> Any:
@@ -79,17 +81,44 @@ def record(
     return event
 
 
+def visible_to(principal: Principal) -> ColumnElement[bool]:
+    """Which events an organization reads: the platform organization all of them; any other
+    its own, and the system's (the area classifier's) on the records it owns."""
+    if principal.is_platform:
+        return true()
+    org = principal.organization_id
+    owned_companies = select(Company.id).where(Company.created_by_id == org)
+    owned_solicitations = select(Solicitation.id).where(Solicitation.created_by_id == org)
+    return or_(
+        AuditEvent.organization_id == org,
+        and_(
+            AuditEvent.organization_id.is_(None),
+            or_(
+                and_(
+                    AuditEvent.entity_type == "company",
+                    AuditEvent.entity_id.in_(owned_companies),
+                ),
+                and_(
+                    AuditEvent.entity_type == "solicitation",
+                    AuditEvent.entity_id.in_(owned_solicitations),
+                ),
+            ),
+        ),
+    )
+
+
 def get_all(
     session: Session,
     *,
+    principal: Principal,
     entity_type: str | None,
     entity_id: int | None,
     action: str | None,
     limit: int,
     offset: int,
 ) -> tuple[list[AuditEvent], int]:
-    """Audit events, newest first, with optional filters."""
-    query = select(AuditEvent)
+    """The audit events the principal's organization may read, newest first, filtered."""
+    query = select(AuditEvent).where(visible_to(principal))
     if entity_type:
         query = query.where(AuditEvent.entity_type == entity_type)
     if entity_id is not None:

@@ -1,7 +1,7 @@
 """Recording, listing and revoking export authorizations."""
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.areas import service as areas_service
 from app.areas.models import TechnologyArea
@@ -9,8 +9,10 @@ from app.audit import service as audit
 from app.authorizations.models import ExportAuthorization
 from app.authorizations.schemas import ExportAuthorizationCreate, ExportAuthorizationRead
 from app.companies import service as companies
+from app.companies.models import Company
 from app.db import utcnow
 from app.errors import InvalidField, NotFound
+from app.organizations.models import Organization
 from app.organizations.service import Principal
 from app.solicitations import service as solicitations
 
@@ -71,9 +73,22 @@ def get_all(
 
 
 def for_companies(session: Session, *, company_ids: list[int] | None) -> list[ExportAuthorization]:
-    """Unrevoked authorizations held by these companies (all companies with None), for the
-    eligibility checks."""
-    query = select(ExportAuthorization).where(ExportAuthorization.revoked_at.is_(None))
+    """Unrevoked authorizations held by these companies (all companies with None) that the
+    eligibility checks trust: those recorded by the company's owner or the platform
+    organization. One recorded by a third organization unlocks nothing."""
+    recorder = aliased(Organization)
+    query = (
+        select(ExportAuthorization)
+        .join(Company, Company.id == ExportAuthorization.company_id)
+        .join(recorder, recorder.id == ExportAuthorization.created_by_id)
+        .where(
+            ExportAuthorization.revoked_at.is_(None),
+            or_(
+                ExportAuthorization.created_by_id == Company.created_by_id,
+                recorder.is_platform.is_(True),
+            ),
+        )
+    )
     if company_ids is not None:
         query = query.where(ExportAuthorization.company_id.in_(company_ids))
     return list(session.scalars(query))
@@ -82,11 +97,13 @@ def for_companies(session: Session, *, company_ids: list[int] | None) -> list[Ex
 def create(
     session: Session, *, principal: Principal, data: ExportAuthorizationCreate
 ) -> ExportAuthorization:
-    """Record an authorization for a company and one solicitation or technology area."""
+    """Record an authorization for a company and one solicitation or technology area (the
+    company's owner or the platform organization only)."""
     try:
-        companies.get(session, company_id=data.company_id)
+        company = companies.get(session, company_id=data.company_id)
     except NotFound as exc:
         raise InvalidField("company_id", exc.message) from exc
+    principal.require_voucher(company.created_by_id, "company")
     area_id = None
     if data.solicitation_id is not None:
         try:

@@ -47,6 +47,20 @@ class Principal:
             raise Forbidden(f"this {what} belongs to another organization")
 
 
+    def may_vouch_for(self, owner_organization_id: int | None) -> bool:
+        """Vetting decisions and export authorizations on a record come from its owner or the
+        platform organization (any role that may write), never from a third organization."""
+        return self.is_platform or owner_organization_id == self.organization_id
+
+    def require_voucher(self, owner_organization_id: int | None, what: str) -> None:
+        """Refuse with 403 unless this principal may vouch for the record (see may_vouch_for)."""
+        if not self.may_vouch_for(owner_organization_id):
+            raise Forbidden(
+                f"this {what} belongs to another organization: only its owner or the platform "
+                "organization records this"
+            )
+
+
 def hash_key(raw_key: str) -> str:
     """SHA-256 of a key or session token: both are long and random, so a fast hash is enough
     to store them."""

@@ -4,6 +4,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -29,12 +30,31 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
-class LoginFailed(Exception):
-    """Sign-in refused; the message is safe to show."""
+WRONG_NAME_OR_PASSWORD = "Wrong user name or password."
 
-    def __init__(self, message: str, *, locked: bool = False) -> None:
+
+class LoginFailed(Exception):
+    """Sign-in refused; the message is safe to show. A lock-out carries when it ends."""
+
+    def __init__(self, message: str, *, locked_until: datetime | None = None) -> None:
         super().__init__(message)
-        self.locked = locked
+        self.locked_until = locked_until
+
+    @property
+    def locked(self) -> bool:
+        """Whether the name is locked out (429) rather than the password wrong (401)."""
+        return self.locked_until is not None
+
+
+class NameLocks(Protocol):
+    """Lock-out of names without an enabled account, kept outside the database, so that
+    unknown names are refused exactly as known ones are."""
+
+    def name_locked_until(self, name: str) -> datetime | None:
+        """When the name's lock-out ends, or None."""
+
+    def name_failed(self, name: str) -> datetime | None:
+        """Count a failure; when this one locks the name, when the lock-out ends."""
 
 
 @dataclass(frozen=True)
@@ -147,42 +167,89 @@ def enable_user(session: Session, *, user: User, by: Principal | None = None) ->
     _audit(session, user, "user.enable", by, {})
 
 
-def authenticate(session: Session, *, username: str, password: str) -> User:
-    """Check a user name and password; count failures and lock the account after too many.
+def authenticate(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    name_locks: NameLocks | None = None,
+    reader: Session | None = None,
+) -> User:
+    """Check a user name and password; count failures and lock the name after too many.
 
-    The caller commits, whether this returns or raises: a failure must be recorded.
+    Known and unknown names get the same answers, in the same time: a wrong password, or a
+    lock-out after `login_max_failures` in a row (unknown names are counted by `name_locks`).
+    Given a `reader`, the user is read with it and its transaction ended, so that no
+    transaction is open while argon2 runs (sign-in passes one; the CLI needs none). The
+    outcome is written with `session`, which the caller commits whether this returns or
+    raises: a failure must be recorded.
     """
-    settings = get_settings()
-    user = session.scalar(select(User).where(User.username == username.strip().lower()))
-    now = utcnow()
-    if user is None or user.disabled_at is not None:
-        _verify(_DUMMY_HASH, password)
-        raise LoginFailed("Wrong user name or password.")
-    if user.locked_until is not None and user.locked_until > now:
-        raise LoginFailed(_locked_message(user.locked_until, now), locked=True)
-    if not _verify(user.password_hash, password):
-        # One UPDATE, so failures counted by concurrent requests are not lost.
-        session.execute(
-            update(User)
-            .where(User.id == user.id)
-            .values(failed_logins=User.failed_logins + 1)
-            .execution_options(synchronize_session=False)
+    name = username.strip().lower()
+    row = (
+        (reader or session)
+        .execute(
+            select(User.id, User.password_hash, User.locked_until, User.disabled_at).where(
+                User.username == name
+            )
         )
-        session.refresh(user, ["failed_logins"])
-        if user.failed_logins >= settings.login_max_failures:
-            user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
-            user.failed_logins = 0
-            _audit(session, user, "user.locked", _system(user, "system:login"), {})
-            session.flush()
-            raise LoginFailed(_locked_message(user.locked_until, now), locked=True)
-        raise LoginFailed("Wrong user name or password.")
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+        .one_or_none()
+    )
+    if reader is not None:
+        # End the read before the slow hash (a write session would hold SQLite's write lock).
+        reader.rollback()
+    now = utcnow()
+    known = row is not None and row.disabled_at is None
+    if row is not None and known:
+        locked_until = row.locked_until if row.locked_until and row.locked_until > now else None
+    else:
+        locked_until = name_locks.name_locked_until(name) if name_locks else None
+    if locked_until is not None:
+        raise LoginFailed(_locked_message(locked_until, now), locked_until=locked_until)
+    password_hash = row.password_hash if row is not None and known else _DUMMY_HASH
+    password_ok = _verify(password_hash, password)
+    if row is None or not known:
+        locked_until = name_locks.name_failed(name) if name_locks else None
+        if locked_until is not None:
+            raise LoginFailed(_locked_message(locked_until, now), locked_until=locked_until)
+        raise LoginFailed(WRONG_NAME_OR_PASSWORD)
+    if not password_ok:
+        _count_failure(session, user_id=row.id, now=now)
+    new_hash = _hasher.hash(password) if _hasher.check_needs_rehash(password_hash) else None
+    # The short write transaction: the user may have changed since the read.
+    user = session.get(User, row.id, populate_existing=True)
+    if user is None or user.disabled_at is not None or user.password_hash != password_hash:
+        raise LoginFailed(WRONG_NAME_OR_PASSWORD)
+    if user.locked_until is not None and user.locked_until > now:
+        raise LoginFailed(_locked_message(user.locked_until, now), locked_until=user.locked_until)
+    if new_hash is not None:
+        user.password_hash = new_hash
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     session.flush()
     return user
+
+
+def _count_failure(session: Session, *, user_id: int, now: datetime) -> NoReturn:
+    """Record a wrong password; lock the account at the limit. Always raises LoginFailed."""
+    settings = get_settings()
+    # One UPDATE, so failures counted by concurrent requests are not lost.
+    session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(failed_logins=User.failed_logins + 1)
+        .execution_options(synchronize_session=False)
+    )
+    user = session.get(User, user_id, populate_existing=True)
+    assert user is not None
+    if user.failed_logins < settings.login_max_failures:
+        raise LoginFailed(WRONG_NAME_OR_PASSWORD)
+    locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
+    user.locked_until = locked_until
+    user.failed_logins = 0
+    _audit(session, user, "user.locked", _system(user, "system:login"), {})
+    session.flush()
+    raise LoginFailed(_locked_message(locked_until, now), locked_until=locked_until)
 
 
 def start_session(session: Session, *, user: User) -> str:

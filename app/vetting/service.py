@@ -42,8 +42,10 @@ def get_history(session: Session, *, company_id: int) -> list[VettingDecision]:
 def decide(
     session: Session, *, principal: Principal, company_id: int, data: VettingDecisionCreate
 ) -> VettingDecision:
-    """Append a decision; the latest by decided_at becomes the company's status."""
+    """Append a decision (the partner's owner or the platform organization only); the latest by
+    decided_at becomes the company's status."""
     company = companies.get(session, company_id=company_id)
+    principal.require_voucher(company.created_by_id, "partner")
     if company.role is not CompanyRole.JP_PARTNER:
         raise InvalidField(
             "company_id", "vetting applies to Japanese partners only", location="path"
