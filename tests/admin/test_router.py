@@ -1,11 +1,16 @@
 """Signing in and out of the admin pages: cookies, lock-out, CSRF, redirects, headers."""
 
+import re
+
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from app.db import session_scope
+from app.config import get_settings
+from app.db import get_engine, session_scope
 from app.main import create_app
+from app.users import service as users
 from app.users.models import AdminSession
 from tests.conftest import PASSWORD, People, csrf_of, sign_in
 
@@ -138,3 +143,84 @@ def test_pages_forbid_framing_caching_and_scripts(admin_client: TestClient, peop
         assert headers["x-frame-options"] == "DENY"
         assert headers["cache-control"] == "no-store"
         assert "script-src 'none'" in headers["content-security-policy"]
+
+
+def failed_sign_ins(client: TestClient, username: str, count: int) -> list[tuple[int, str]]:
+    """Status and error message of `count` sign-ins with wrong passwords."""
+    token = csrf_of(client.get("/admin/login").text)
+    answers = []
+    for attempt in range(count):
+        response = client.post(
+            "/admin/login",
+            data={"csrf_token": token, "username": username, "password": f"guess {attempt}"},
+        )
+        error = ERROR_RE.search(response.text)
+        answers.append((response.status_code, error.group(1) if error else ""))
+        retry_after = response.headers.get("retry-after")
+        if response.status_code == 429:
+            assert retry_after is not None and 890 <= int(retry_after) <= 900
+        else:
+            assert retry_after is None
+    return answers
+
+
+ERROR_RE = re.compile(r'id="login-error">([^<]+)<')
+
+
+def test_unknown_names_are_answered_exactly_like_real_ones(
+    admin_client: TestClient, people: People
+) -> None:
+    real = failed_sign_ins(admin_client, people.analyst, 6)
+    unknown = failed_sign_ins(admin_client, "no.such.user", 6)
+    assert real == unknown
+    assert real[:4] == [(401, "Wrong user name or password.")] * 4
+    assert real[4:] == [(429, "Too many failed sign-ins. Try again in 15 minutes.")] * 2
+    # A disabled account is an unknown name too.
+    with session_scope() as session:
+        users.disable_user(session, user=users.get_by_username(session, people.viewer))
+    assert failed_sign_ins(admin_client, people.viewer, 6) == real
+
+
+def test_sign_in_is_limited_per_address(
+    database_url: str, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KAKEHASHI_LOGIN_RATE_LIMIT", "3/minute")
+    get_settings.cache_clear()
+    try:
+        with TestClient(create_app(), follow_redirects=False) as client:
+            token = csrf_of(client.get("/admin/login").text)
+            statuses = []
+            for name in ("one", "two", "three", people.analyst):
+                response = client.post(
+                    "/admin/login",
+                    data={"csrf_token": token, "username": name, "password": PASSWORD},
+                )
+                statuses.append(response.status_code)
+            assert statuses == [401, 401, 401, 429]
+            assert 1 <= int(response.headers["retry-after"]) <= 60
+            assert "Too many sign-in attempts from your address" in response.text
+    finally:
+        get_settings.cache_clear()
+
+
+def test_no_transaction_is_open_while_the_password_is_hashed(
+    admin_client: TestClient, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """argon2 takes tens of milliseconds: sign-in holds no connection (on SQLite, no write
+    lock) meanwhile."""
+    open_connections: list[int] = []
+    verify = PasswordHasher.verify
+
+    def watched(self: PasswordHasher, hash: str, password: str) -> bool:
+        open_connections.append(get_engine().pool.checkedout())  # type: ignore[attr-defined]
+        return verify(self, hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", watched)
+    token = csrf_of(admin_client.get("/admin/login").text)
+    for name, password in (("alice", "wrong guess"), ("nobody", PASSWORD), ("alice", PASSWORD)):
+        response = admin_client.post(
+            "/admin/login", data={"csrf_token": token, "username": name, "password": password}
+        )
+        assert response.status_code in (303, 401)
+    assert open_connections == [0, 0, 0]
+    assert response.status_code == 303
