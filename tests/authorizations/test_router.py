@@ -111,3 +111,58 @@ def test_errors(client: TestClient, keys: Keys) -> None:
     )
     assert viewer.status_code == 403
     assert client.get(URL, headers=keys.headers("jetro_viewer")).json()["total"] == 0
+
+
+def test_only_the_owner_or_the_platform_authorizes_and_only_theirs_are_trusted(
+    client: TestClient, keys: Keys
+) -> None:
+    from datetime import date
+
+    from app.authorizations import service
+    from app.authorizations.models import Authority, ExportAuthorization
+    from app.db import session_scope
+    from app.organizations import service as organizations
+    from app.organizations.models import Side
+
+    company_id, solicitation_id = setup_records(client, keys)  # JETRO's partner
+    pichtr_partner = client.post(
+        "/api/v1/companies",
+        json=company_payload(name="Hayabusa KK", corporate_number=None),
+        headers=keys.headers("pichtr_analyst"),
+    ).json()["id"]
+    body = {
+        "solicitation_id": solicitation_id,
+        "authority": "ddtc",
+        "reference": "DSP-5 050-000042",
+        "valid_from": "2026-01-01",
+    }
+    refused = client.post(
+        URL, json={**body, "company_id": pichtr_partner}, headers=keys.headers("jetro_admin")
+    )
+    assert refused.status_code == 403 and "another organization" in refused.json()["detail"]
+    assert client.get(URL, headers=keys.headers("pichtr_viewer")).json()["total"] == 0
+    for key in ("jetro_analyst", "pichtr_analyst"):
+        created = client.post(
+            URL, json={**body, "company_id": company_id}, headers=keys.headers(key)
+        )
+        assert created.status_code == 201
+    # One recorded by a third organization before this rule (the API now refuses it) is kept
+    # on the record but unlocks nothing.
+    with session_scope() as session:
+        third = organizations.create_organization(session, slug="kotra", name="KOTRA", side=Side.JP)
+        session.add(
+            ExportAuthorization(
+                company_id=company_id,
+                solicitation_id=solicitation_id,
+                authority=Authority.OTHER,
+                reference="forged",
+                valid_from=date(2026, 1, 1),
+                created_by_id=third.id,
+            )
+        )
+    with session_scope() as session:
+        trusted = service.for_companies(session, company_ids=[company_id])
+        assert sorted(a.created_by.slug for a in trusted) == ["jetro", "pichtr"]
+        assert "forged" not in {
+            a.reference for a in service.for_companies(session, company_ids=None)
+        }

@@ -171,3 +171,29 @@ def test_decision_errors(client: TestClient, keys: Keys) -> None:
     )
     assert us_vetting.status_code == 422
     assert client.get(url, headers=keys.headers("jetro_viewer")).json() == []
+
+
+def test_only_the_partners_owner_or_the_platform_decides(client: TestClient, keys: Keys) -> None:
+    pichtr_partner = client.post(
+        "/api/v1/companies",
+        json=company_payload(name="Hayabusa KK", corporate_number=None),
+        headers=keys.headers("pichtr_analyst"),
+    ).json()["id"]
+    body = {"status": "suspended", "evidence": "A rival's complaint."}
+    refused = client.post(
+        f"/api/v1/companies/{pichtr_partner}/vetting",
+        json=body,
+        headers=keys.headers("jetro_admin"),
+    )
+    assert refused.status_code == 403 and "another organization" in refused.json()["detail"]
+    path = f"/api/v1/companies/{pichtr_partner}"
+    assert client.get(f"{path}/vetting", headers=keys.headers("pichtr_viewer")).json() == []
+    profile = client.get(path, headers=keys.headers("pichtr_viewer")).json()
+    assert profile["vetting"]["status"] == "unvetted"
+    jetro_partner = new_partner(client, keys)
+    for key in ("jetro_analyst", "pichtr_analyst"):
+        decide(client, keys, jetro_partner, key=key, status="vetted", evidence="Site visit.")
+    history = client.get(
+        f"/api/v1/companies/{jetro_partner}/vetting", headers=keys.headers("jetro_viewer")
+    ).json()
+    assert [d["decided_by"] for d in history] == ["pichtr", "jetro"]
