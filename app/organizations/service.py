@@ -46,7 +46,6 @@ class Principal:
         if not self.may_change(owner_organization_id):
             raise Forbidden(f"this {what} belongs to another organization")
 
-
     def may_vouch_for(self, owner_organization_id: int | None) -> bool:
         """Vetting decisions and export authorizations on a record come from its owner or the
         platform organization (any role that may write), never from a third organization."""
