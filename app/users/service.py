@@ -1,7 +1,9 @@
 """Admin users: passwords (argon2id), sign-in with lock-out, and server-side sessions."""
 
+import os
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn, Protocol
@@ -26,6 +28,9 @@ MAX_PASSWORD = 256
 SEEN_RESOLUTION = timedelta(minutes=1)
 
 _hasher = PasswordHasher()
+# argon2 is slow and memory-hard on purpose, and each hash already runs on several threads: a
+# flood of sign-ins hashing at once would starve every other request of CPU. They queue here.
+_hashing = threading.BoundedSemaphore(max(1, (os.cpu_count() or 1) // 4))
 # Verified against when the user name is unknown, so both cases take the same time.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
@@ -214,7 +219,10 @@ def authenticate(
         raise LoginFailed(WRONG_NAME_OR_PASSWORD)
     if not password_ok:
         _count_failure(session, user_id=row.id, now=now)
-    new_hash = _hasher.hash(password) if _hasher.check_needs_rehash(password_hash) else None
+    new_hash = None
+    if _hasher.check_needs_rehash(password_hash):
+        with _hashing:
+            new_hash = _hasher.hash(password)
     # The short write transaction: the user may have changed since the read.
     user = session.get(User, row.id, populate_existing=True)
     if user is None or user.disabled_at is not None or user.password_hash != password_hash:
@@ -320,7 +328,8 @@ def _end_all_sessions(session: Session, user: User) -> None:
 
 def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        with _hashing:
+            return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
