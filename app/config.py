@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Literal
 
 from limits import parse_many
+from limits.storage import SCHEMES
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -56,6 +57,14 @@ class Settings(BaseSettings):
             parse_many(value)
         except ValueError:
             raise ValueError('use the form "20/minute" (per second, minute, hour or day)') from None
+        return value
+
+    @field_validator("rate_limit_storage_url")
+    @classmethod
+    def _rate_limit_storage(cls, value: str) -> str:
+        scheme = value.partition("://")[0]
+        if scheme not in SCHEMES or scheme.startswith("async+"):
+            raise ValueError("use memory:// or a redis://, valkey:// or memcached:// URL")
         return value
 
     @model_validator(mode="after")

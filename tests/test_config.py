@@ -67,5 +67,9 @@ def test_errors_and_the_settings_object_never_show_the_secret() -> None:
     with pytest.raises(ValidationError) as refused:
         Settings(env="production", secret_key=SECRET)
     assert "TAIL" not in str(refused.value) and "TAIL" not in describe_error(refused.value)
+    with pytest.raises(ValidationError) as bad_url:
+        Settings(rate_limit_storage_url="bogus://user:TAIL@cache:6379")
+    assert "TAIL" not in str(bad_url.value)
+    assert "KAKEHASHI_RATE_LIMIT_STORAGE_URL" in describe_error(bad_url.value)
     settings = Settings(env="production", secret_key=SECRET * 2)
     assert "TAIL" not in repr(settings) and "TAIL" not in str(settings)

@@ -18,6 +18,9 @@ from limits.strategies import FixedWindowRateLimiter, SlidingWindowCounterRateLi
 from app.config import Settings, get_settings
 from app.errors import AppError
 
+# Names are counted by their first characters, so a flood of long ones stays small in storage.
+MAX_NAME = 64
+
 
 class TooManyRequests(AppError):
     """A rate limit was reached (429); Retry-After says when to come back."""
@@ -93,6 +96,7 @@ class Throttle:
 
     def name_locked_until(self, name: str) -> datetime | None:
         """When the lock-out of a name without an account ends, or None when it is not locked."""
+        name = name[:MAX_NAME]
         if self._fixed.test(self._lock, "login-lock", name):
             return None
         stats = self._fixed.get_window_stats(self._lock, "login-lock", name)
@@ -101,6 +105,7 @@ class Throttle:
     def name_failed(self, name: str) -> datetime | None:
         """Count a failed sign-in of a name without an account; after as many in a row as lock
         an account, lock the name too and return when that ends."""
+        name = name[:MAX_NAME]
         self._fixed.hit(self._failures, "login-failures", name)
         if self._fixed.test(self._failures, "login-failures", name):
             return None

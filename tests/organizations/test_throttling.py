@@ -47,3 +47,23 @@ def test_an_address_is_limited_whatever_the_key(limited: TestClient, keys: Keys)
 def test_the_default_limits_are_generous(client: TestClient, keys: Keys) -> None:
     statuses = {client.get(ME, headers=keys.headers("jetro_viewer")).status_code for _ in range(50)}
     assert statuses == {200}
+
+
+def test_names_without_an_account_lock_like_accounts() -> None:
+    from datetime import timedelta
+
+    from app.config import Settings
+    from app.db import utcnow
+    from app.organizations.throttling import Throttle
+
+    throttle = Throttle(Settings(login_max_failures=3, login_lockout_minutes=10))
+    assert [throttle.name_failed("nobody") for _ in range(2)] == [None, None]
+    assert throttle.name_locked_until("nobody") is None
+    until = throttle.name_failed("nobody")
+    assert until is not None
+    assert timedelta(minutes=9) < until - utcnow() <= timedelta(minutes=10)
+    assert throttle.name_locked_until("nobody") == until
+    assert throttle.name_locked_until("somebody") is None
+    # Long names are counted by their first 64 characters: storage stays small.
+    assert [throttle.name_failed("x" * 64 + tail) for tail in "ab"] == [None, None]
+    assert throttle.name_failed("x" * 100) is not None
