@@ -4,9 +4,9 @@ Run `python seed_data/samples/build_samples.py` after editing a record. The outp
 on every run, so the README's figures (rows, errors, likely duplicates) stay true.
 
 - sam-extract.csv: a SAM.gov contract-opportunities extract of 7 notices; one row is bad (a
-  deadline before its posting date) and one re-posts a demo solicitation under another notice
-  id, so the import reports one row error and flags one likely duplicate.
-- sam-extract-large.csv: 500 generated notices (3 of them bad) for the background import.
+  seven-digit NAICS code) and one re-posts a demo solicitation under another notice id, so the
+  import reports one row error and flags one likely duplicate.
+- sam-extract-large.csv: 200 generated notices (3 of them bad) for the background import.
 - companies.csv: three Japanese partners in the company template.
 """
 
@@ -145,15 +145,15 @@ SMALL: list[dict[str, str]] = [
         "alloys that reject 50 kW from a high-energy laser's diodes, with lattice cores and "
         "qualification data for airborne vibration.",
     ),
-    # Bad on purpose: the response deadline is before the posting date (one row error).
+    # Bad on purpose: a seven-digit NAICS code (one row error).
     notice(
         ARMY,
         Title="Hyperspectral Mine Detection Payload for Group 2 UAS",
         **{"Sol#": "W15QKN-27-9-0388"},
         Office="W6QK ACC-APG",
         PostedDate="2026-11-25",
-        ResponseDeadLine="2026-10-01T17:00:00-05:00",
-        NaicsCode="334511",
+        ResponseDeadLine="2029-02-06T17:00:00-05:00",
+        NaicsCode="3345110",
         PopCity="Fort Belvoir",
         PopState="VA",
         Description="Airborne hyperspectral imaging to find buried and surface-laid mines.",
@@ -230,9 +230,9 @@ PLATFORMS = [
 
 
 def large_rows() -> list[dict[str, str]]:
-    """500 distinct notices: every capability for every platform, 3 of them made bad."""
+    """200 distinct notices: eight capabilities for every platform, 3 of them made bad."""
     rows = []
-    for i, (capability, naics, purpose) in enumerate(CAPABILITIES):
+    for i, (capability, naics, purpose) in enumerate(CAPABILITIES[:8]):
         for j, (platform, base, office, city, state) in enumerate(PLATFORMS):
             n = i * len(PLATFORMS) + j
             title = f"Prototype {capability} for {platform}"
@@ -258,8 +258,8 @@ def large_rows() -> list[dict[str, str]]:
             )
     rows[41]["NaicsCode"] = "54171"  # five digits are fine; seven are not:
     rows[42]["NaicsCode"] = "5417150"
-    rows[250]["ResponseDeadLine"] = "next Tuesday"
-    rows[377]["Title"] = ""
+    rows[120]["NoticeId"] = ""
+    rows[177]["Title"] = ""
     return rows
 
 
