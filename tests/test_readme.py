@@ -169,7 +169,8 @@ def test_walkthrough_runs_as_written(demo: Demo) -> None:
     )  # fmt: skip
     server_log = (demo.folder / "serve.log").read_text()[-4000:]
     assert done.returncode == 0, (
-        f"{done.stderr[-2000:]}\n--- stdout ---\n{done.stdout[-1500:]}\n--- server ---\n{server_log}"
+        f"{done.stderr[-2000:]}\n--- stdout ---\n{done.stdout[-1500:]}"
+        f"\n--- server ---\n{server_log}"
     )
     out, err = done.stdout, done.stderr
     # A few outputs that show each part did what the README says it does.
