@@ -7,31 +7,51 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install browser-deps demo serve test lint typecheck bench-matching bench-imports bench-admin-upload clean
+.PHONY: install browser-deps demo demo-reset serve test lint typecheck bench-matching bench-imports bench-admin-upload clean
 
 $(STAMP): pyproject.toml
+	@echo "Installing Kakehashi into $(VENV): the CPU build of torch, then the other packages."
+	@echo "A first install fetches about 470 MB of wheels (1.8 GB installed) and takes several minutes;"
+	@echo "pip shows its progress below. Later runs skip this step."
 	$(PYTHON) -m venv $(VENV)
 	# The CPU build of torch first; otherwise sentence-transformers pulls a CUDA build.
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --progress-bar on torch==2.13.0
+	$(BIN)/pip install --progress-bar on -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# The key and the password are kept in files only you can read, and shown on every start.
 demo: install
+	@$(BIN)/kakehashi serve --host $(HOST) --port $(PORT) --check-port >/dev/null
 	$(BIN)/kakehashi db upgrade
 	$(BIN)/kakehashi seed
 	$(BIN)/kakehashi embed
-	@test -s .demo-key || $(BIN)/kakehashi keys create --org pichtr --role admin --label demo > .demo-key
-	@test -s .demo-login || $(BIN)/kakehashi users create demo --org pichtr --role admin --display-name "Demo analyst" --generate-password > .demo-login
+	@umask 077; if [ ! -s .demo-key ]; then \
+		out=$$($(BIN)/kakehashi keys create --org pichtr --role admin --label demo 2>&1 >.demo-key) \
+			|| { echo "$$out" >&2; rm -f .demo-key; exit 1; }; \
+		echo "created an admin API key for PICHTR, kept in .demo-key"; fi
+	@umask 077; if [ ! -s .demo-login ]; then \
+		out=$$($(BIN)/kakehashi users create demo --org pichtr --role admin \
+			--display-name "Demo analyst" --generate-password 2>&1 >.demo-login) \
+			|| { echo "$$out" >&2; rm -f .demo-login; exit 1; }; \
+		echo "created the admin-pages user demo (PICHTR admin), password kept in .demo-login"; fi
+	@chmod 600 .demo-key .demo-login
 	@echo
-	@echo "Kakehashi is starting on http://$(HOST):$(PORT)"
-	@echo "  API docs:  http://$(HOST):$(PORT)/docs"
-	@echo "  API key:   $$(cat .demo-key)   (PICHTR admin; also in .demo-key)"
-	@echo "  Admin:     http://$(HOST):$(PORT)/admin   user demo, password $$(cat .demo-login)   (also in .demo-login)"
-	@echo "  try:       curl -H \"Authorization: Bearer $$(cat .demo-key)\" http://$(HOST):$(PORT)/api/v1/solicitations?limit=3"
+	@echo "Kakehashi demo: SQLite database kakehashi.db, uploads in var/uploads"
+	@echo "  API        http://$(HOST):$(PORT)/api/v1   key $$(cat .demo-key)"
+	@echo "  API docs   http://$(HOST):$(PORT)/docs   (also /redoc; both work offline)"
+	@echo "  Admin      http://$(HOST):$(PORT)/admin   user demo, password $$(cat .demo-login)"
+	@echo "  Secrets    the key is kept in .demo-key and the password in .demo-login (mode 600)"
+	@echo "  CLI        source .venv/bin/activate, then: kakehashi --help   (or .venv/bin/kakehashi)"
+	@echo "  Next       README.md, 'Using the API': run its steps from here in another terminal"
+	@echo "  Start over make demo-reset, then make demo"
 	@echo
 	$(BIN)/kakehashi serve --host $(HOST) --port $(PORT)
+
+# Forget the demo's data, key and user (not the virtualenv), for a fresh walkthrough.
+demo-reset:
+	rm -rf kakehashi.db kakehashi.db-wal kakehashi.db-shm .demo-key .demo-login var/uploads
 
 # Debian's Chromium for the browser tests (never a downloaded browser), and CJK fonts so
 # Japanese names render in their screenshots. Without it those tests skip.

@@ -315,13 +315,49 @@ def worker() -> None:
     run_forever(poll_seconds=get_settings().worker_poll_seconds)
 
 
+def address_unavailable(host: str, port: int) -> str | None:
+    """Why nothing could listen on host:port now (e.g. another server has it), or None."""
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        return f"cannot resolve host {host!r} ({exc})"
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT is free, one with a listener is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} is already in use on {host} (another server?); stop it or "
+                    "choose another port (--port, or make demo PORT=...)"
+                )
+            return exc.strerror or str(exc)
+    return None
+
+
 @cli.command("serve")
 def serve(
     host: str = "127.0.0.1",
-    port: int = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(help="API processes (use PostgreSQL for >1)")] = 1,
+    check_port: Annotated[
+        bool, typer.Option(help="only check that host:port is free, then exit")
+    ] = False,
 ) -> None:
     """Serve the API (docs at /docs)."""
+    # Checked before anything loads, so a clash is reported at once, not after the model.
+    problem = address_unavailable(host, port)
+    if problem is not None:
+        fail(f"cannot serve on {host}:{port}: {problem}")
+    if check_port:
+        console.print(f"{host}:{port} is free")
+        return
     import uvicorn
 
     if workers > 1 and get_settings().is_sqlite:

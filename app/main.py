@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from app.admin.web import install as install_admin_pages
 from app.areas.router import router as areas_router
@@ -51,7 +52,10 @@ def create_app() -> FastAPI:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    app = FastAPI(
+    # Swagger UI (/docs) and ReDoc (/redoc) load their scripts from files installed with
+    # fastapi-offline, not from a CDN, so the docs work without internet.
+    app = FastAPIOffline(
+        static_url="/docs/static",
         title="Kakehashi",
         version="0.1.0",
         description="Matches US OTA performers and vetted Japanese technology partners to OTA "

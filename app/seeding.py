@@ -1,5 +1,6 @@
 """Loading the bundled demo data (seed_data/) through the same services the API uses."""
 
+import io
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -13,14 +14,18 @@ from app.authorizations.schemas import ExportAuthorizationCreate
 from app.companies import service as companies
 from app.companies.models import Company
 from app.companies.schemas import CompanyCreate
+from app.imports import service as imports
 from app.organizations import service as organizations
 from app.organizations.models import Organization, Side
+from app.organizations.service import Principal
 from app.solicitations import service as solicitations
 from app.solicitations.schemas import SolicitationCreate
 from app.vetting import service as vetting
 from app.vetting.schemas import VettingDecisionCreate
 
 SEED_SOURCE = "seed"
+# Date fields of SAM.gov opportunities API records, shifted like the demo records' dates.
+SAM_API_DATES = ("postedDate", "responseDeadLine", "archiveDate")
 
 
 def _shift(value: str | None, delta: timedelta) -> Any:
@@ -139,4 +144,49 @@ def load(session: Session, *, directory: Path, today: date | None = None) -> dic
                 ),
             )
             counts["export_authorizations"] += 1
+
+    counts["likely_duplicates"] = 0
+    for spec in manifest.get("imports", []):
+        counts["likely_duplicates"] += _import_once(
+            session, directory=directory, spec=spec, delta=delta, principal=principals[spec["org"]]
+        )
     return counts
+
+
+def _import_once(
+    session: Session,
+    *,
+    directory: Path,
+    spec: dict[str, Any],
+    delta: timedelta,
+    principal: Principal,
+) -> int:
+    """Import a SAM.gov API JSON-lines file through the import service, unless its first
+    notice is already there; returns the likely duplicates it flagged.
+
+    The demo's review queue is filled the way real ones are: the file re-posts a demo
+    solicitation under another notice id, and the import flags it.
+    """
+    lines = (directory / spec["file"]).read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    first = solicitations.find_by_notice(
+        session, source=spec["source"], notice_id=records[0]["noticeId"]
+    )
+    if first is not None:
+        return 0
+    for record in records:
+        for field in SAM_API_DATES:
+            record[field] = _shift(record.get(field), delta)
+    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    # The import service commits as it goes, like every import (the demo records with it).
+    summary = imports.import_file(
+        session,
+        kind=spec["kind"],
+        principal=principal,
+        stream=io.BytesIO(data.encode("utf-8")),
+        source=spec["source"],
+        filename=spec["file"],
+    )
+    if summary.rejected:
+        raise ValueError(f"{spec['file']}: {summary.errors[0].field}: {summary.errors[0].reason}")
+    return len(summary.duplicates)

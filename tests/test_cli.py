@@ -83,3 +83,19 @@ def test_users(database_url: str) -> None:
     with session_scope() as session:
         new = reset.stdout.strip().splitlines()[-1]
         assert service.authenticate(session, username="kenji", password=new)
+
+
+def test_serve_reports_a_taken_port_at_once() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(cli, ["serve", "--port", str(port)])
+        assert result.exit_code == 1, result.output
+        assert result.stderr.strip().count("\n") == 0
+        assert f"port {port} is already in use" in result.stderr
+        assert runner.invoke(cli, ["serve", "--port", str(port), "--check-port"]).exit_code == 1
+    free = runner.invoke(cli, ["serve", "--port", str(port), "--check-port"])
+    assert free.exit_code == 0 and "is free" in free.stdout

@@ -23,8 +23,10 @@ def test_seed_twice_creates_once(database_url: str) -> None:
     first = runner.invoke(cli, ["seed"])
     assert first.exit_code == 0, first.output
     assert "69 companies" in first.stdout and "30 solicitations" in first.stdout
+    assert "1 likely_duplicates" in " ".join(first.stdout.split())
     again = runner.invoke(cli, ["seed"])
     assert again.exit_code == 0 and "0 companies" in again.stdout
+    assert "0 likely_duplicates" in " ".join(again.stdout.split())
     with session_scope() as session:
         now = utcnow()
         vetting = Counter(c.effective_vetting(now) for c in session.scalars(select(Company)))
@@ -53,3 +55,23 @@ def test_dates_move_with_the_calendar(database_url: str) -> None:
         assert stored is not None and stored.response_deadline is not None
         expected = date.fromisoformat(written["response_deadline"][:10]) - timedelta(days=100)
         assert abs((stored.response_deadline.date() - expected).days) <= 1
+
+
+def test_the_demo_opens_with_one_likely_duplicate_to_review(database_url: str) -> None:
+    from app.imports.models import DuplicateFlag, ImportRun
+    from app.organizations.models import Organization
+
+    with session_scope() as session:
+        seeding.load(session, directory=SEED_DIR)
+    with session_scope() as session:
+        flags = list(session.scalars(select(DuplicateFlag)))
+        assert [(f.id, f.entity_type, f.resolved_at) for f in flags] == [(1, "solicitation", None)]
+        imported = session.get(Solicitation, flags[0].entity_id)
+        original = session.get(Solicitation, flags[0].other_id)
+        assert imported is not None and original is not None
+        assert imported.title == original.title and imported.notice_id != original.notice_id
+        assert imported.response_deadline is not None and imported.response_deadline > utcnow()
+        run = session.get(ImportRun, flags[0].import_run_id)
+        assert run is not None
+        owner = session.get(Organization, run.organization_id)
+        assert owner is not None and owner.slug == "pichtr"

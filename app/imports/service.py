@@ -187,8 +187,12 @@ class _Importer:
             import_run_id=self.run.id if self.run else None,
         )
         self.session.add(flag)
+        if not self.summary.dry_run:
+            # The id lets a client resolve the flag straight from the import's response.
+            self.session.flush()
         self.summary.duplicates.append(
             DuplicateFlagRead(
+                id=flag.id,
                 entity_type=entity_type,
                 entity_id=entity_id,
                 other_id=other_id,

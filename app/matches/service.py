@@ -299,7 +299,8 @@ def match_company(
     open_needs = list(
         session.scalars(
             select(Solicitation).where(
-                Solicitation.archived_at.is_(None), Solicitation.status == SolicitationStatus.OPEN
+                Solicitation.archived_at.is_(None),
+                solicitations.status_condition(SolicitationStatus.OPEN, now=now),
             )
         )
     )

@@ -96,7 +96,10 @@ class SolicitationSummary(ReadModel):
     notice_id: str
     title: str
     agency: str | None
-    status: SolicitationStatus
+    status: Annotated[
+        SolicitationStatus,
+        Field(description="an open solicitation whose response deadline has passed reads closed"),
+    ]
     response_deadline: datetime | None
     export_control: ExportControl
     foreign_participation: ForeignParticipation

@@ -3,12 +3,13 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.areas import service as areas_service
 from app.areas.models import TechnologyArea
 from app.common.records import add_created, apply_field_changes, archive_owned, update_owned
+from app.db import utcnow
 from app.errors import Conflict, InvalidField, NotFound
 from app.organizations.service import Principal
 from app.solicitations.models import (
@@ -78,11 +79,40 @@ def snapshot(solicitation: Solicitation) -> dict[str, Any]:
     return data
 
 
-def to_read(solicitation: Solicitation) -> SolicitationRead:
-    """The API view of a solicitation."""
+def effective_status(solicitation: Solicitation, *, now: datetime) -> SolicitationStatus:
+    """The status readers see: an open solicitation whose deadline has passed is closed.
+
+    Worked out when read, so it holds from the moment the deadline passes, with no job to run;
+    the stored status stays `open`, so moving the deadline later opens it again.
+    """
+    deadline = solicitation.response_deadline
+    if solicitation.status is SolicitationStatus.OPEN and deadline is not None and deadline < now:
+        return SolicitationStatus.CLOSED
+    return solicitation.status
+
+
+def status_condition(status: SolicitationStatus, *, now: datetime) -> ColumnElement[bool]:
+    """SQL condition for solicitations whose effective status (see above) is `status`."""
+    past_deadline = and_(
+        Solicitation.status == SolicitationStatus.OPEN, Solicitation.response_deadline < now
+    )
+    if status is SolicitationStatus.OPEN:
+        return and_(
+            Solicitation.status == SolicitationStatus.OPEN,
+            or_(Solicitation.response_deadline.is_(None), Solicitation.response_deadline >= now),
+        )
+    if status is SolicitationStatus.CLOSED:
+        return or_(Solicitation.status == SolicitationStatus.CLOSED, past_deadline)
+    return Solicitation.status == status
+
+
+def to_read(solicitation: Solicitation, *, now: datetime | None = None) -> SolicitationRead:
+    """The API view of a solicitation, with its effective status."""
+    data = snapshot(solicitation)
+    data["status"] = effective_status(solicitation, now=now or utcnow())
     return SolicitationRead(
         id=solicitation.id,
-        **snapshot(solicitation),
+        **data,
         suggested_areas=solicitation.suggested_areas,
         created_by=solicitation.created_by.slug,
         created_at=solicitation.created_at,
@@ -118,13 +148,17 @@ def get_all(
     q: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    now: datetime | None = None,
 ) -> tuple[list[Solicitation], int]:
-    """Live solicitations matching the filters, soonest deadline first, with the total."""
+    """Live solicitations matching the filters, soonest deadline first, with the total.
+
+    `status` filters on the effective status: `open` leaves out those past their deadline,
+    `closed` includes them."""
     if deadline_after and deadline_before and deadline_before < deadline_after:
         raise InvalidField("deadline_before", "is before deadline_after", location="query")
     query = select(Solicitation).where(Solicitation.archived_at.is_(None))
     if status is not None:
-        query = query.where(Solicitation.status == status)
+        query = query.where(status_condition(status, now=now or utcnow()))
     if technology_area:
         areas_service.resolve(session, slugs=[technology_area], field="technology_area")
         query = query.where(
@@ -248,15 +282,15 @@ def archive(session: Session, *, principal: Principal, solicitation_id: int) -> 
     )
 
 
-def to_summary(solicitation: Solicitation) -> SolicitationSummary:
-    """The short API view used inside match lists."""
+def to_summary(solicitation: Solicitation, *, now: datetime | None = None) -> SolicitationSummary:
+    """The short API view used inside match lists, with the effective status."""
     return SolicitationSummary(
         id=solicitation.id,
         source=solicitation.source,
         notice_id=solicitation.notice_id,
         title=solicitation.title,
         agency=solicitation.agency,
-        status=solicitation.status,
+        status=effective_status(solicitation, now=now or utcnow()),
         response_deadline=solicitation.response_deadline,
         export_control=solicitation.export_control,
         foreign_participation=solicitation.foreign_participation,

@@ -42,6 +42,8 @@ def test_archiving_the_imported_duplicate(client: TestClient, keys: Keys) -> Non
     flag = client.get("/api/v1/imports/duplicates", headers=keys.headers("pichtr_viewer")).json()
     assert flag["total"] == 1
     flag_id, imported_id = flag["items"][0]["id"], summary["duplicates"][0]["entity_id"]
+    # The import's own response carries the flag's id, so a client can resolve it from there.
+    assert summary["duplicates"][0]["id"] == flag_id is not None
     path = f"/api/v1/imports/duplicates/{flag_id}/resolve"
     body = {"resolution": "archived_imported"}
     assert client.post(path, json=body, headers=keys.headers("pichtr_viewer")).status_code == 403
