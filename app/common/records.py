@@ -104,10 +104,6 @@ def apply_field_changes(
     for key, value in changes.items():
         if value is None and key in not_nullable:
             raise InvalidField(key, "may not be null")
-    if not lock and changes.get("technology_areas") == [] and record.suggested_areas:
-        # A source that names no areas (a SAM.gov extract) says nothing about them: the areas
-        # the classifier assigned stay, so re-importing an unchanged file changes nothing.
-        changes = {k: v for k, v in changes.items() if k != "technology_areas"}
     # Resolve areas first: its query would otherwise flush half-applied changes, bumping the
     # version twice for one edit.
     areas = (
