@@ -338,7 +338,8 @@ def worker() -> None:
     from app.jobs.worker import run_forever
 
     logging.basicConfig(level=get_settings().log_level.upper())
-    run_forever(poll_seconds=get_settings().worker_poll_seconds)
+    with readable_errors():
+        run_forever(poll_seconds=get_settings().worker_poll_seconds)
 
 
 @cli.command("serve")

@@ -210,8 +210,7 @@ def read_only_session(like: Session) -> Iterator[Session]:
     try:
         yield session
     finally:
-        session.rollback()
-        session.close()
+        session.close()  # ends the transaction; what was read stays readable, detached
 
 
 @contextmanager

@@ -109,8 +109,8 @@ def _texts(
         )
         if ids is not None:
             query = query.where(Company.id.in_(ids))
-        rows = session.execute(query.order_by(Company.id).limit(size))
-        return [(i, compose_profile_text(n, d, k)) for i, n, d, k in rows]
+        companies = session.execute(query.order_by(Company.id).limit(size))
+        return [(i, compose_profile_text(n, d, k)) for i, n, d, k in companies]
     needs = select(Solicitation.id, Solicitation.title, Solicitation.description).where(
         Solicitation.archived_at.is_(None), Solicitation.id > after_id
     )
