@@ -1,5 +1,6 @@
 """The embedding store: vectors persisted per record, model and text hash; never re-encoded
-while the text and the model stay the same."""
+while the text and the model stay the same. These functions read, encode or flush; the loops
+that commit chunk by chunk are the boundary's (app/embeddings/jobs.py)."""
 
 import logging
 import threading

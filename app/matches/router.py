@@ -1,4 +1,5 @@
-"""Match endpoints. Plain `def`: ranking is CPU work and runs in the thread pool."""
+"""Match endpoints. Plain `def`: ranking (and encoding a query whose vector the worker has
+not stored yet) is CPU work and runs in the thread pool. They read only and commit nothing."""
 
 from typing import Annotated
 
