@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import DBAPIError
 
 from app.config import get_settings
 from app.errors import AppError
@@ -44,8 +45,33 @@ def readable_errors() -> Iterator[None]:
         yield
     except AppError as exc:
         fail(exc.message)
+    except DBAPIError as exc:
+        from app.db import is_busy
+
+        if not is_busy(exc):
+            raise
+        fail(f"the database is busy: {_lock_holders()}; nothing more was changed, run it again")
     except (ValueError, FileNotFoundError, PermissionError) as exc:
         fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+
+
+def _lock_holders() -> str:
+    """What is most likely writing: the running jobs, else another process."""
+    from sqlalchemy import select
+
+    from app.db import get_read_sessionmaker
+    from app.jobs.models import Job, JobStatus
+
+    try:
+        with get_read_sessionmaker()() as session:
+            running = session.execute(
+                select(Job.kind, Job.locked_by).where(Job.status == JobStatus.RUNNING)
+            ).all()
+    except DBAPIError:
+        running = []
+    if running:
+        return ", ".join(f"job {kind} running on worker {who}" for kind, who in running)
+    return "another process (the API's job worker, an import or `kakehashi embed`) is writing"
 
 
 def alembic_config() -> Any:
@@ -312,7 +338,8 @@ def worker() -> None:
     from app.jobs.worker import run_forever
 
     logging.basicConfig(level=get_settings().log_level.upper())
-    run_forever(poll_seconds=get_settings().worker_poll_seconds)
+    with readable_errors():
+        run_forever(poll_seconds=get_settings().worker_poll_seconds)
 
 
 def address_unavailable(host: str, port: int) -> str | None:
@@ -369,12 +396,12 @@ def serve(
 def embed() -> None:
     """Encode every changed profile and solicitation (resumable; unchanged text is skipped)."""
     from app.db import get_sessionmaker
-    from app.embeddings import service
+    from app.embeddings import jobs
 
     session = get_sessionmaker()()
     try:
         with readable_errors():
-            reports = service.embed_all(session, progress=True)
+            reports = jobs.embed_all(session, progress=True)
     finally:
         session.close()
     for entity, report in reports.items():

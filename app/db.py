@@ -1,5 +1,7 @@
 """The one place that builds the engine and sessions, and the declarative base."""
 
+import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -8,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -57,8 +60,21 @@ class Base(DeclarativeBase):
     }
 
 
-# Execution option marking an engine whose SQLite transactions begin deferred.
+log = logging.getLogger(__name__)
+
+# Execution option marking an engine whose transactions only read: on SQLite they begin
+# deferred (never waiting for a writer) and refuse writes; on PostgreSQL they are READ ONLY.
 READ_ONLY = "kakehashi_read_only"
+# Execution option: how long (ms) a SQLite transaction waits for the write lock before it
+# gives up with "database is locked". SQLite's busy handler retries within that time.
+BUSY_WAIT_MS = "kakehashi_busy_wait_ms"
+# Requests, jobs and the CLI wait this long for the write lock; past it a request answers 503.
+WRITE_WAIT_MS = 15_000
+# Best-effort writes (the "last used" touch of a key or a browser session) wait this long.
+TOUCH_WAIT_MS = 100
+# SQLSTATEs of PostgreSQL errors that mean "busy, try again": serialization failure,
+# deadlock, lock not available (lock_timeout), query canceled (statement_timeout).
+_PG_BUSY = {"40001", "40P01", "55P03", "57014"}
 
 
 def utcnow() -> datetime:
@@ -69,7 +85,9 @@ def utcnow() -> datetime:
 def build_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": WRITE_WAIT_MS / 1000}
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -87,15 +105,28 @@ def build_engine(url: str) -> Engine:
         def _sqlite_begin(conn: Any) -> None:
             # A transaction that reads and then writes fails at once ("database is locked")
             # if another writer committed in between, whatever the busy timeout. So work
-            # that may write takes the write lock up front (waiting for it if need be);
-            # only read-only sessions begin deferred.
-            if conn.get_execution_options().get(READ_ONLY):
-                conn.exec_driver_sql("BEGIN")
-            else:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # that may write takes the write lock up front (SQLite's busy handler retries
+            # for up to the busy wait); only read-only sessions begin deferred, and those
+            # refuse to write at all (query_only), so a GET can never hit that failure.
+            options = conn.get_execution_options()
+            read_only = bool(options.get(READ_ONLY))
+            wait = int(options.get(BUSY_WAIT_MS, WRITE_WAIT_MS))
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {wait}")
+            conn.exec_driver_sql(f"PRAGMA query_only = {int(read_only)}")
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+    @event.listens_for(engine, "begin")
+    def _postgres_begin(conn: Any) -> None:
+        options = conn.get_execution_options()
+        if options.get(READ_ONLY):
+            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        if BUSY_WAIT_MS in options:
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(options[BUSY_WAIT_MS])}")
+
+    return engine
 
 
 @lru_cache
@@ -116,6 +147,70 @@ def get_read_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(
         bind=get_engine().execution_options(**{READ_ONLY: True}), expire_on_commit=False
     )
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a database error means another transaction holds what we need: retry later."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in _PG_BUSY:
+        return True
+    message = str(orig).lower()
+    return "database is locked" in message or "database is busy" in message
+
+
+@contextmanager
+def best_effort() -> Iterator[Session]:
+    """A short write transaction that is skipped, not failed, when the lock is not free at once.
+
+    For writes nobody waits on (the last use of a key or a browser session): the caller's
+    request goes on whether or not the write happened."""
+    session = Session(
+        bind=get_engine().execution_options(**{BUSY_WAIT_MS: TOUCH_WAIT_MS}),
+        expire_on_commit=False,
+    )
+    try:
+        yield session
+        session.commit()
+    except DBAPIError as exc:
+        session.rollback()
+        if not is_busy(exc):
+            raise
+        log.debug("best-effort write skipped: the database is busy")
+    finally:
+        session.close()
+
+
+_UNIQUE_SQLITE = re.compile(r"UNIQUE constraint failed: (.+)$")
+_UNIQUE_PG = re.compile(r"Key \((.+?)\)=")
+
+
+def unique_violation(exc: IntegrityError) -> list[str] | None:
+    """The columns of the unique constraint an INSERT or UPDATE broke, or None when the error
+    is not a uniqueness violation."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "23505":
+        detail = getattr(getattr(orig, "diag", None), "message_detail", None) or ""
+        match = _UNIQUE_PG.search(detail)
+        return [c.strip() for c in match.group(1).split(",")] if match else []
+    match = _UNIQUE_SQLITE.search(str(orig))
+    if match is None:
+        return None
+    return [c.strip().rpartition(".")[2] for c in match.group(1).split(",")]
+
+
+@contextmanager
+def read_only_session(like: Session) -> Iterator[Session]:
+    """A read-only session on the same database as `like`: on SQLite it never waits for a
+    writer (and a job reading with it holds no write lock while it works)."""
+    bind = like.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    session = Session(bind=engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()  # ends the transaction; what was read stays readable, detached
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from fastapi import Depends, Header, Query, Request
 from sqlalchemy.orm import Session
 
 from app.common.schemas import PageParams
-from app.db import get_read_sessionmaker, get_sessionmaker, session_scope
+from app.db import best_effort, get_read_sessionmaker, get_sessionmaker, read_only_session
 from app.errors import InvalidField, NotAuthenticated
 from app.matches.index import RankerState, get_ranker
 from app.organizations.models import Role
@@ -41,11 +41,13 @@ def get_principal(
     scheme, _, raw = authorization.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise NotAuthenticated()
-    principal, key = authenticate(session, raw_key=raw.strip())
+    # Read-only, so authenticating a write request does not take (or wait for) the write lock.
+    with read_only_session(session) as reader:
+        principal, key = authenticate(reader, raw_key=raw.strip())
     throttle.check_api_key(key.prefix)
-    session.commit()  # end this transaction before the touch takes the write lock
     if last_use_is_stale(key):
-        with session_scope() as writer:
+        # Best effort: when the write lock is not free at once the touch waits for next time.
+        with best_effort() as writer:
             touch_key(writer, key_id=key.id)
     return principal
 

@@ -1,9 +1,11 @@
 """Business errors carry their HTTP status; one handler turns them into JSON."""
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 
@@ -96,4 +98,61 @@ def install_error_handlers(app: FastAPI) -> None:
                 "code": "precondition_failed",
             },
             status_code=412,
+        )
+
+    install_database_error_handlers(app)
+
+
+# The database was busy (SQLite's write lock held past the wait, a PostgreSQL lock timeout or
+# deadlock): the request changed nothing and may simply be sent again.
+RETRY_AFTER_SECONDS = 2
+BUSY_MESSAGE = "the database is busy with other writes; nothing was changed, try again shortly"
+PageRenderer = Callable[[Request, int, str, str], Awaitable[Response]]
+_page_renderers: dict[str, PageRenderer] = {}
+
+
+def render_pages_under(prefix: str, renderer: PageRenderer) -> None:
+    """Answer database errors under `prefix` (the admin pages) with `renderer`'s HTML page
+    (status, title, message) instead of JSON."""
+    _page_renderers[prefix] = renderer
+
+
+async def _database_error(
+    request: Request, status: int, code: str, title: str, message: str, headers: dict[str, str]
+) -> Response:
+    for prefix, renderer in _page_renderers.items():
+        if request.url.path.startswith(prefix):
+            response = await renderer(request, status, title, message)
+            response.headers.update(headers)
+            return response
+    return JSONResponse({"detail": message, "code": code}, status_code=status, headers=headers)
+
+
+def install_database_error_handlers(app: FastAPI) -> None:
+    """A busy database is a 503 with Retry-After and a lost natural-key race a 409, never a
+    500 (the services check natural keys first; these catch what slips between check and
+    write)."""
+    from app.db import is_busy, unique_violation
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> Response:
+        columns = unique_violation(exc)
+        message = (
+            f"another record already has this {', '.join(columns)}"
+            if columns
+            else "the change conflicts with another record"
+        )
+        return await _database_error(request, 409, "conflict", "Conflict", message, {})
+
+    @app.exception_handler(DBAPIError)
+    async def _busy(request: Request, exc: DBAPIError) -> Response:
+        if not is_busy(exc):
+            raise exc
+        return await _database_error(
+            request,
+            503,
+            "busy",
+            "Busy, try again",
+            BUSY_MESSAGE,
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
         )

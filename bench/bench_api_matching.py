@@ -30,6 +30,7 @@ def main() -> int:
     from app.cli import alembic_config
     from app.companies.models import Company, CompanyRole
     from app.db import session_scope
+    from app.embeddings import jobs as embed_jobs
     from app.embeddings import service as embeddings
     from app.embeddings.models import Embedding
     from app.matches import service as matches
@@ -43,7 +44,7 @@ def main() -> int:
         load(session, directory=Path(__file__).resolve().parent.parent / "seed_data")
     ranker = RankerState()
     with session_scope() as session:
-        embeddings.embed_all(session)
+        embed_jobs.embed_all(session)
     rng = np.random.default_rng(7)
     with session_scope() as session:
         model_id = ranker.model_id

@@ -21,8 +21,9 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
 from app.config import get_settings
-from app.db import session_scope
+from app.db import best_effort
 from app.deps import SessionDep
+from app.errors import render_pages_under
 from app.organizations.models import ROLE_RANK, Role
 from app.users import service as users
 from app.users.service import SignedIn
@@ -103,7 +104,7 @@ def signed_in_or_none(request: Request, session: SessionDep) -> SignedIn | None:
     signed_in = users.resolve_session(session, token=token)
     session.commit()  # end this transaction before the touch takes the write lock
     if signed_in is not None and users.seen_is_stale(signed_in):
-        with session_scope() as writer:
+        with best_effort() as writer:
             users.touch_session(writer, signed_in=signed_in)
     return signed_in
 
@@ -208,6 +209,11 @@ def install(app: FastAPI) -> None:
         )
         security_headers(response)
         return response
+
+    async def _database_page(request: Request, status: int, title: str, message: str) -> Response:
+        return await _page_error(request, PageError(status, title, message))
+
+    render_pages_under("/admin", _database_page)
 
 
 def new_login_binding() -> str:

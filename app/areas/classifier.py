@@ -4,12 +4,16 @@ A person's choice (a locked field) always wins."""
 import threading
 from typing import Any
 
+from sqlalchemy import Column, Table, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from app.areas import service as areas_service
 from app.audit.models import AuditEvent
+from app.companies.models import Company, company_technology_areas
+from app.solicitations.models import Solicitation, solicitation_technology_areas
 from matching.classify import DEFAULT_AREAS, AreaClassifier, AreaDefinition
-from matching.encoder import DocumentEmbedding, Encoder
+from matching.encoder import Encoder
 
 _lock = threading.Lock()
 _cache: dict[tuple[str, tuple[str, ...]], AreaClassifier] = {}
@@ -34,34 +38,56 @@ def get_classifier(session: Session, encoder: Encoder) -> AreaClassifier:
 
 
 def assign_if_missing(
-    session: Session,
-    *,
-    record: Any,
-    entity_type: str,
-    text: str,
-    embedding: DocumentEmbedding,
-    encoder: Encoder,
+    session: Session, *, entity_type: str, entity_id: int, predicted: list[tuple[str, float]]
 ) -> bool:
-    """Give a record without technology areas the predicted ones; True when it changed."""
-    if record.technology_areas or "technology_areas" in record.locked_fields:
-        return False
-    predicted = get_classifier(session, encoder).predict(text, embedding)
+    """Give a record without technology areas the predicted ones; True when it changed.
+
+    Written with plain UPDATE/INSERT statements, not through the ORM: automatic areas are not
+    an edit, so they leave the record's version (its ETag) alone. The audit row says what the
+    classifier did."""
     if not predicted:
         return False
-    record.technology_areas = areas_service.resolve(
+    model, link, owner = _tables(entity_type)
+    state = session.execute(
+        select(model.c.locked_fields, model.c.archived_at).where(model.c.id == entity_id)
+    ).one_or_none()
+    if state is None or "technology_areas" in (state.locked_fields or []):
+        return False
+    has_areas = session.scalar(select(owner).where(owner == entity_id).limit(1))
+    if has_areas is not None:
+        return False
+    areas = areas_service.resolve(
         session, slugs=[slug for slug, _ in predicted], field="technology_areas"
     )
-    record.suggested_areas = [
-        {"slug": slug, "score": round(float(score), 4)} for slug, score in predicted
-    ]
+    suggested = [{"slug": slug, "score": round(float(score), 4)} for slug, score in predicted]
+    session.execute(
+        insert(link), [{owner.key: entity_id, "technology_area_id": a.id} for a in areas]
+    )
+    session.execute(update(model).where(model.c.id == entity_id).values(suggested_areas=suggested))
     session.add(
         AuditEvent(
             organization_id=None,
             actor="system:classifier",
             action="classify",
             entity_type=entity_type,
-            entity_id=record.id,
-            changes={"technology_areas": record.suggested_areas},
+            entity_id=entity_id,
+            changes={"technology_areas": suggested},
         )
     )
+    # A copy of the record already loaded in this session must not keep the old areas.
+    loaded = session.identity_map.get(
+        identity_key(Company if entity_type == "company" else Solicitation, entity_id)
+    )
+    if loaded is not None:
+        session.expire(loaded, ["technology_areas", "suggested_areas"])
     return True
+
+
+def _tables(entity_type: str) -> tuple[Table, Table, Column[Any]]:
+    """The record's table, its area link table and the link's column naming the record."""
+    if entity_type == "company":
+        return Company.__table__, company_technology_areas, company_technology_areas.c.company_id  # type: ignore[return-value]
+    if entity_type == "solicitation":
+        link = solicitation_technology_areas
+        return Solicitation.__table__, link, link.c.solicitation_id  # type: ignore[return-value]
+    raise ValueError(f"unknown entity {entity_type!r}")

@@ -5,13 +5,14 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.areas import service as areas_service
 from app.areas.models import TechnologyArea
 from app.audit import service as audit
-from app.db import utcnow
-from app.errors import InvalidField, PreconditionFailed
+from app.db import unique_violation, utcnow
+from app.errors import Conflict, InvalidField, PreconditionFailed
 from app.jobs import service as jobs
 from app.organizations.service import Principal
 
@@ -33,6 +34,20 @@ def check_version(record: VersionedRecord, expected_version: int | None, label: 
         raise PreconditionFailed(
             f"{label} {record.id} is at version {record.version}, not {expected_version}"
         )
+
+
+def flush_or_conflict(session: Session, *, entity_type: str, values: Any) -> None:
+    """Flush; a natural key taken meanwhile by a concurrent request is a 409 naming the field,
+    not a 500 (the services check the keys first, but two requests can pass that check at
+    once)."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        columns = unique_violation(exc)
+        if columns is None:
+            raise
+        taken = ", ".join(f"{c} {getattr(values, c, None)!s}" for c in columns) or "a natural key"
+        raise Conflict(f"another {entity_type} already has {taken}") from exc
 
 
 def queue_embedding(session: Session, *, entity_type: str, entity_id: int) -> None:
@@ -57,7 +72,7 @@ def add_created(
 ) -> None:
     """Insert a new record, audit it (unless the caller audits in bulk), queue its embedding."""
     session.add(record)
-    session.flush()
+    flush_or_conflict(session, entity_type=entity_type, values=record)
     if audited:
         audit.record(
             session,
@@ -112,7 +127,7 @@ def apply_field_changes(
         record.updated_at = utcnow()
         if lock:
             record.locked_fields = sorted(set(record.locked_fields) | changed.keys())
-        session.flush()
+        flush_or_conflict(session, entity_type=type(record).__name__.lower(), values=record)
         if reembed is not None and reembed[1] & changed.keys():
             queue_embedding(session, entity_type=reembed[0], entity_id=record.id)
     return changed

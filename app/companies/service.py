@@ -107,9 +107,16 @@ def to_read(company: Company, *, now: datetime | None = None) -> CompanyRead:
     )
 
 
-def get(session: Session, *, company_id: int) -> Company:
-    """A live (not archived) company, or NotFound."""
-    company = session.get(Company, company_id)
+def get(session: Session, *, company_id: int, for_update: bool = False) -> Company:
+    """A live (not archived) company, or NotFound. `for_update` locks its row until the
+    transaction ends (PostgreSQL; SQLite's write transactions are serial already), so
+    concurrent changes apply one after the other instead of failing as stale."""
+    company = session.get(
+        Company,
+        company_id,
+        with_for_update={"of": Company} if for_update else None,
+        populate_existing=for_update,
+    )
     if company is None or company.archived_at is not None:
         raise NotFound(f"no company with id {company_id}")
     return company
@@ -253,7 +260,7 @@ def update(
     expected_version: int | None,
 ) -> Company:
     """Change the fields sent; the caller's organization must own the record."""
-    company = get(session, company_id=company_id)
+    company = get(session, company_id=company_id, for_update=True)
     update_owned(
         session,
         principal=principal,
@@ -271,7 +278,7 @@ def archive(session: Session, *, principal: Principal, company_id: int) -> None:
     archive_owned(
         session,
         principal=principal,
-        record=get(session, company_id=company_id),
+        record=get(session, company_id=company_id, for_update=True),
         entity_type="company",
     )
 

@@ -1,26 +1,25 @@
 """The embedding store: vectors persisted per record, model and text hash; never re-encoded
-while the text and the model stay the same."""
+while the text and the model stay the same. These functions read, encode or flush; the loops
+that commit chunk by chunk are the boundary's (app/embeddings/jobs.py)."""
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import islice
 from typing import Literal
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
-from tqdm import tqdm
 
 from app.areas import classifier
 from app.companies.models import Company
-from app.companies.service import profile_text
+from app.companies.service import compose_profile_text
 from app.config import get_settings
 from app.embeddings.models import Embedding
-from app.jobs import service as jobs
 from app.solicitations.models import Solicitation
-from app.solicitations.service import need_text
+from app.solicitations.service import compose_need_text
+from matching.classify import AreaClassifier
 from matching.encoder import DocumentEmbedding, Encoder
 from matching.text import content_hash
 
@@ -62,21 +61,120 @@ class EmbedReport:
     removed: int = 0
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A record whose stored vector is missing or was computed from another text."""
+
+    entity_id: int
+    text: str
+    text_hash: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """One keyset page of live records: the last id read, how many were read, which are stale."""
+
+    last_id: int
+    size: int
+    stale: list[Pending]
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A record's new vector and the areas the classifier predicts for it."""
+
+    entity_id: int
+    text_hash: str
+    document: DocumentEmbedding
+    areas: list[tuple[str, float]]
+
+
+def _model(entity: Entity) -> type[Company] | type[Solicitation]:
+    return Company if entity == "company" else Solicitation
+
+
+def live_count(session: Session, *, entity: Entity) -> int:
+    """Number of live records of `entity`."""
+    model = _model(entity)
+    return int(session.scalar(select(func.count()).where(model.archived_at.is_(None))) or 0)
+
+
 def _texts(
-    session: Session, entity: Entity, ids: Iterable[int] | None = None
-) -> Iterator[tuple[int, str]]:
+    session: Session, entity: Entity, *, after_id: int, size: int, ids: list[int] | None
+) -> list[tuple[int, str]]:
+    """(id, text) of up to `size` live records with id > after_id, by id: keyset pages read
+    columns only and hold no cursor open, so a commit between pages closes nothing."""
     if entity == "company":
-        companies = select(Company).where(Company.archived_at.is_(None)).order_by(Company.id)
+        query = select(Company.id, Company.name, Company.narrative, Company.keywords).where(
+            Company.archived_at.is_(None), Company.id > after_id
+        )
         if ids is not None:
-            companies = companies.where(Company.id.in_(list(ids)))
-        for company in session.scalars(companies.execution_options(yield_per=500)):
-            yield company.id, profile_text(company)
-        return
-    needs = select(Solicitation).where(Solicitation.archived_at.is_(None)).order_by(Solicitation.id)
+            query = query.where(Company.id.in_(ids))
+        companies = session.execute(query.order_by(Company.id).limit(size))
+        return [(i, compose_profile_text(n, d, k)) for i, n, d, k in companies]
+    needs = select(Solicitation.id, Solicitation.title, Solicitation.description).where(
+        Solicitation.archived_at.is_(None), Solicitation.id > after_id
+    )
     if ids is not None:
-        needs = needs.where(Solicitation.id.in_(list(ids)))
-    for solicitation in session.scalars(needs.execution_options(yield_per=500)):
-        yield solicitation.id, need_text(solicitation)
+        needs = needs.where(Solicitation.id.in_(ids))
+    rows = session.execute(needs.order_by(Solicitation.id).limit(size))
+    return [(i, compose_need_text(t, d)) for i, t, d in rows]
+
+
+def _stored_hashes(
+    session: Session, entity: Entity, model_id: str, ids: list[int]
+) -> dict[int, str]:
+    rows = session.execute(
+        select(Embedding.entity_id, Embedding.content_hash).where(
+            Embedding.entity_type == entity,
+            Embedding.model_id == model_id,
+            Embedding.entity_id.in_(ids),
+        )
+    )
+    return {entity_id: text_hash for entity_id, text_hash in rows}
+
+
+def next_page(
+    session: Session,
+    *,
+    entity: Entity,
+    model_id: str,
+    after_id: int = 0,
+    size: int = 64,
+    ids: Iterable[int] | None = None,
+) -> Page | None:
+    """The next page of live records after `after_id` and which of them need a new vector;
+    None when there are no more. Reads only."""
+    batch = _texts(
+        session, entity, after_id=after_id, size=size, ids=None if ids is None else list(ids)
+    )
+    if not batch:
+        return None
+    stored = _stored_hashes(session, entity, model_id, [i for i, _ in batch])
+    stale = []
+    for entity_id, text in batch:
+        text_hash = content_hash(text)
+        if stored.get(entity_id) != text_hash:
+            stale.append(Pending(entity_id, text, text_hash))
+    return Page(last_id=batch[-1][0], size=len(batch), stale=stale)
+
+
+def encode(
+    pending: list[Pending], *, encoder: Encoder, areas: AreaClassifier | None = None
+) -> list[Encoded]:
+    """Encode the texts (and predict their areas): CPU work, done with no transaction open."""
+    if not pending:
+        return []
+    documents = encoder.encode_documents([p.text for p in pending])
+    return [
+        Encoded(
+            entity_id=p.entity_id,
+            text_hash=p.text_hash,
+            document=document,
+            areas=areas.predict(p.text, document) if areas is not None else [],
+        )
+        for p, document in zip(pending, documents, strict=True)
+    ]
 
 
 def _store(
@@ -109,89 +207,38 @@ def _store(
     )
 
 
-def _stored_hashes(
-    session: Session, entity: Entity, model_id: str, ids: list[int]
-) -> dict[int, str]:
-    rows = session.execute(
-        select(Embedding.entity_id, Embedding.content_hash).where(
+def store(session: Session, *, entity: Entity, model_id: str, encoded: list[Encoded]) -> None:
+    """Write the vectors, and the predicted areas of records that still have none; flushes.
+    Quick: everything slow happened in `encode`."""
+    for item in encoded:
+        _store(session, entity, item.entity_id, item.text_hash, model_id, item.document)
+        classifier.assign_if_missing(
+            session, entity_type=entity, entity_id=item.entity_id, predicted=item.areas
+        )
+    session.flush()
+
+
+def remove_other_models(session: Session, *, model_id: str) -> int:
+    """Drop the vectors of other models (or other ways of splitting texts); flushes."""
+    removed = session.execute(delete(Embedding).where(Embedding.model_id != model_id))
+    return int(removed.rowcount)  # type: ignore[attr-defined]
+
+
+def current_vector(
+    session: Session, *, entity: Entity, model_id: str, entity_id: int, text: str
+) -> DocumentEmbedding | None:
+    """The stored vector of a record if it was computed from exactly this text."""
+    row = session.scalar(
+        select(Embedding).where(
             Embedding.entity_type == entity,
+            Embedding.entity_id == entity_id,
             Embedding.model_id == model_id,
-            Embedding.entity_id.in_(ids),
+            Embedding.content_hash == content_hash(text),
         )
     )
-    return {entity_id: text_hash for entity_id, text_hash in rows}
-
-
-def embed_records(
-    session: Session,
-    *,
-    entity: Entity,
-    ids: Iterable[int] | None = None,
-    chunk: int = 64,
-    progress: bool = False,
-    encoder: Encoder | None = None,
-) -> EmbedReport:
-    """Encode the records whose text changed since their stored vector; commit per chunk so an
-    interrupted run resumes where it stopped."""
-    encoder = encoder or get_encoder()
-    model_id = space_id(encoder)
-    report = EmbedReport()
-    records = _texts(session, entity, ids)
-    total = None
-    if ids is None:
-        archived = Company.archived_at if entity == "company" else Solicitation.archived_at
-        total = session.scalar(select(func.count()).where(archived.is_(None)))
-    bar = tqdm(total=total, desc=f"embedding {entity} texts", unit="text", disable=not progress)
-    while batch := list(islice(records, chunk)):
-        stored = _stored_hashes(session, entity, model_id, [i for i, _ in batch])
-        stale = [
-            (i, text, content_hash(text))
-            for i, text in batch
-            if stored.get(i) != content_hash(text)
-        ]
-        report.unchanged += len(batch) - len(stale)
-        if stale:
-            documents = encoder.encode_documents([text for _, text, _ in stale])
-            for (entity_id, text, text_hash), document in zip(stale, documents, strict=True):
-                _store(session, entity, entity_id, text_hash, model_id, document)
-                record = session.get(Company if entity == "company" else Solicitation, entity_id)
-                classifier.assign_if_missing(
-                    session,
-                    record=record,
-                    entity_type=entity,
-                    text=text,
-                    embedding=document,
-                    encoder=encoder,
-                )
-            report.encoded += len(stale)
-            jobs.heartbeat(session)
-            session.commit()
-        bar.update(len(batch))
-    bar.close()
-    return report
-
-
-def embed_all(
-    session: Session, *, progress: bool = False, encoder: Encoder | None = None
-) -> dict[str, EmbedReport]:
-    """Bring every live company and solicitation up to date with the current model, and drop
-    vectors of other models."""
-    encoder = encoder or get_encoder()
-    reports = {
-        entity: embed_records(session, entity=entity, progress=progress, encoder=encoder)
-        for entity in ("company", "solicitation")
-    }
-    removed = session.execute(delete(Embedding).where(Embedding.model_id != space_id(encoder)))
-    session.commit()
-    reports["company"].removed = removed.rowcount  # type: ignore[attr-defined]
-    return reports
-
-
-def embed_one(session: Session, *, entity: str, entity_id: int) -> None:
-    """Job handler body: (re)embed one record if its text changed."""
-    if entity not in ("company", "solicitation"):
-        raise ValueError(f"unknown entity {entity!r}")
-    embed_records(session, entity=entity, ids=[entity_id])  # type: ignore[arg-type]
+    if row is None:
+        return None
+    return DocumentEmbedding.from_payload(row.pooled, row.units, row.spans, row.dimension)
 
 
 def load(

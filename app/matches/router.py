@@ -1,4 +1,5 @@
-"""Match endpoints. Plain `def`: ranking is CPU work and runs in the thread pool."""
+"""Match endpoints. Plain `def`: ranking (and encoding a query whose vector the worker has
+not stored yet) is CPU work and runs in the thread pool. They read only and commit nothing."""
 
 from typing import Annotated
 
@@ -25,7 +26,7 @@ def solicitation_matches(
 ) -> SolicitationMatches:
     """Partners that fit a solicitation, best first, with the reasons; partners who must not
     receive it appear only with include_held_back=true, in `held_back`."""
-    result = service.match_solicitation(
+    return service.match_solicitation(
         session,
         ranker=ranker,
         solicitation_id=solicitation_id,
@@ -33,8 +34,6 @@ def solicitation_matches(
         limit=limit,
         include_held_back=include_held_back,
     )
-    session.commit()
-    return result
 
 
 @router.get("/companies/{company_id}/matches", response_model=CompanyMatches)
@@ -47,15 +46,13 @@ def company_matches(
     include_held_back: bool = False,
 ) -> CompanyMatches:
     """Open solicitations that fit a company, best first."""
-    result = service.match_company(
+    return service.match_company(
         session,
         ranker=ranker,
         company_id=company_id,
         limit=limit,
         include_held_back=include_held_back,
     )
-    session.commit()
-    return result
 
 
 @router.get("/solicitations/{solicitation_id}/teams", response_model=TeamSuggestions)
@@ -67,6 +64,4 @@ def solicitation_teams(
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> TeamSuggestions:
     """Suggested pairs of an eligible US performer and an eligible Japanese partner."""
-    result = service.teams(session, ranker=ranker, solicitation_id=solicitation_id, limit=limit)
-    session.commit()
-    return result
+    return service.teams(session, ranker=ranker, solicitation_id=solicitation_id, limit=limit)

@@ -37,8 +37,6 @@ from matching.explain import Explanation, explain
 from matching.ranker import MatchIndex, Profile, Query, ScoredCandidate
 from matching.teams import suggest_teams
 
-# Profiles still waiting for the worker are embedded inline when there are this few.
-INLINE_EMBED_LIMIT = 32
 TEAM_POOL = 15
 
 
@@ -148,29 +146,29 @@ def _explanation_read(
 def _indexed(
     session: Session, *, entity: embeddings.Entity, ids: Sequence[int], ranker: RankerState
 ) -> tuple[MatchIndex, int]:
-    """The current index over `entity`, after embedding inline the few records that have no
-    vector yet; also how many still wait for the worker."""
-
-    def current() -> MatchIndex:
-        return ranker.companies(session) if entity == "company" else ranker.solicitations(session)
-
-    index = current()
-    missing = [i for i in ids if str(i) not in index.positions_]
-    if missing and len(missing) <= INLINE_EMBED_LIMIT:
-        embeddings.embed_records(session, entity=entity, ids=missing, encoder=ranker.encoder)
-        return current(), 0
-    return index, len(missing)
+    """The current index over `entity`, and how many of `ids` still wait for the worker to
+    embed them (they are left out of this ranking; a read never embeds or writes)."""
+    index = ranker.companies(session) if entity == "company" else ranker.solicitations(session)
+    return index, sum(1 for i in ids if str(i) not in index.positions_)
 
 
 def _query_for(session: Session, record: Company | Solicitation, ranker: RankerState) -> Query:
-    """The record as the query side, its vector brought up to date first (a no-op when its
-    text has not changed)."""
-    entity: embeddings.Entity = "company" if isinstance(record, Company) else "solicitation"
-    embeddings.embed_records(session, entity=entity, ids=[record.id], encoder=ranker.encoder)
-    vector = embeddings.load(session, entity=entity, model_id=ranker.model_id, ids=[record.id])
+    """The record as the query side: its stored vector when that was computed from its
+    current text, else its text encoded here, in memory (storing it is the worker's job)."""
     if isinstance(record, Company):
-        return as_query(company_profile(record, vector[record.id]))
-    return as_query(solicitation_profile(record, vector[record.id]))
+        entity: embeddings.Entity = "company"
+        text = companies.profile_text(record)
+    else:
+        entity = "solicitation"
+        text = solicitations.need_text(record)
+    vector = embeddings.current_vector(
+        session, entity=entity, model_id=ranker.model_id, entity_id=record.id, text=text
+    )
+    if vector is None:
+        vector = ranker.encoder.encode_documents([text])[0]
+    if isinstance(record, Company):
+        return as_query(company_profile(record, vector))
+    return as_query(solicitation_profile(record, vector))
 
 
 def _assess_all(

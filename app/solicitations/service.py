@@ -121,9 +121,16 @@ def to_read(solicitation: Solicitation, *, now: datetime | None = None) -> Solic
     )
 
 
-def get(session: Session, *, solicitation_id: int) -> Solicitation:
-    """A live (not archived) solicitation, or NotFound."""
-    solicitation = session.get(Solicitation, solicitation_id)
+def get(session: Session, *, solicitation_id: int, for_update: bool = False) -> Solicitation:
+    """A live (not archived) solicitation, or NotFound. `for_update` locks its row until the
+    transaction ends (PostgreSQL; SQLite's write transactions are serial already), so
+    concurrent changes apply one after the other instead of failing as stale."""
+    solicitation = session.get(
+        Solicitation,
+        solicitation_id,
+        with_for_update={"of": Solicitation} if for_update else None,
+        populate_existing=for_update,
+    )
     if solicitation is None or solicitation.archived_at is not None:
         raise NotFound(f"no solicitation with id {solicitation_id}")
     return solicitation
@@ -257,7 +264,7 @@ def update(
     expected_version: int | None,
 ) -> Solicitation:
     """Change the fields sent; the caller's organization must own the record."""
-    solicitation = get(session, solicitation_id=solicitation_id)
+    solicitation = get(session, solicitation_id=solicitation_id, for_update=True)
     update_owned(
         session,
         principal=principal,
@@ -277,7 +284,7 @@ def archive(session: Session, *, principal: Principal, solicitation_id: int) -> 
     archive_owned(
         session,
         principal=principal,
-        record=get(session, solicitation_id=solicitation_id),
+        record=get(session, solicitation_id=solicitation_id, for_update=True),
         entity_type="solicitation",
     )
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from app.db import get_sessionmaker
 from app.embeddings import service
+from app.embeddings.jobs import embed_all
 from app.embeddings.models import Embedding
 from app.jobs.models import Job, JobStatus
 from app.jobs.worker import drain
@@ -60,16 +61,16 @@ def test_second_run_encodes_nothing_and_model_change_reencodes(
             headers=keys.headers("jetro_analyst"),
         )
     with get_sessionmaker()() as session:
-        first = service.embed_all(session)
+        first = embed_all(session)
         assert first["company"].encoded == 3
-        again = service.embed_all(session)
+        again = embed_all(session)
         assert again["company"].encoded == 0 and again["company"].unchanged == 3
         encoder = service.get_encoder()
         original = encoder.max_words
         try:
             # Another way of splitting documents is another vector space: all is redone.
             encoder.max_words = original // 2
-            changed = service.embed_all(session, encoder=encoder)
+            changed = embed_all(session, encoder=encoder)
             assert changed["company"].encoded == 3
             assert changed["company"].removed == 3
             assert count_rows(service.space_id(encoder)) == 3

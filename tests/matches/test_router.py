@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.jobs.worker import drain
 from tests.conftest import Keys
 from tests.factories import company_payload, solicitation_payload, us_company_payload
 
@@ -74,6 +75,7 @@ def world(client: TestClient, keys: Keys) -> dict[str, int]:
         },
         "pichtr_analyst",
     )
+    drain()  # the worker embeds (a read never does)
     return ids
 
 
@@ -163,6 +165,7 @@ def test_changes_reach_the_index(client: TestClient, keys: Keys, world: dict) ->
     assert ranked[-1] == world["bakery"] and world["pending"] not in ranked
     client.patch(f"/api/v1/companies/{world['bakery']}", json={"narrative": GAN}, headers=headers)
     client.delete(f"/api/v1/companies/{world['authorized']}", headers=headers)
+    drain()
     items = client.get(url, headers=headers).json()["items"]
     assert [m["company"]["id"] for m in items] == [world["unauthorized"], world["bakery"]] or [
         m["company"]["id"] for m in items
@@ -182,6 +185,7 @@ def test_company_matches(client: TestClient, keys: Keys, world: dict) -> None:
         technology_areas=["robotics"],
     )
     post(client, keys, "/api/v1/solicitations", other, "pichtr_analyst")
+    drain()
     body = client.get(f"/api/v1/companies/{world['authorized']}/matches", headers=headers).json()
     assert body["items"][0]["solicitation"]["id"] == world["solicitation"]
     unauthorized = client.get(
@@ -220,3 +224,54 @@ def test_errors(client: TestClient, keys: Keys, world: dict) -> None:
     assert client.get(url, params={"role": "broker"}, headers=headers).status_code == 422
     assert client.get(url, params={"limit": 0}, headers=headers).status_code == 422
     assert client.get(url).status_code == 401
+
+
+def _table_counts() -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from app.audit.models import AuditEvent
+    from app.companies.models import Company
+    from app.db import get_sessionmaker
+    from app.embeddings.models import Embedding
+    from app.jobs.models import Job
+
+    with get_sessionmaker()() as session:
+        counts = {
+            model.__tablename__: int(session.scalar(select(func.count()).select_from(model)) or 0)
+            for model in (AuditEvent, Embedding, Job)
+        }
+        counts["versions"] = int(session.scalar(select(func.sum(Company.version))) or 0)
+        return counts
+
+
+def test_a_match_request_writes_nothing_and_counts_what_waits(
+    client: TestClient, keys: Keys, world: dict
+) -> None:
+    """New records wait for the worker: the query side is encoded in memory, candidates
+    without a vector are counted, and nothing (vectors, areas, audit rows, jobs) is written."""
+    late = company_payload(name="Late GaN Partner KK", narrative=GAN, corporate_number=None)
+    late["technology_areas"] = []
+    late_id = post(client, keys, "/api/v1/companies", late, "jetro_analyst")["id"]
+    vet(client, keys, late_id)
+    fresh = post(
+        client,
+        keys,
+        "/api/v1/solicitations",
+        solicitation_payload(
+            notice_id="FRESH-1", export_control="none", foreign_participation="allowed"
+        ),
+        "pichtr_analyst",
+    )["id"]
+    before = _table_counts()
+    headers = keys.headers("jetro_viewer")
+    body = client.get(f"/api/v1/solicitations/{fresh}/matches", headers=headers).json()
+    assert body["pending_embeddings"] == 1 and body["candidates"] == 5
+    assert body["items"] and late_id not in [m["company"]["id"] for m in body["items"]]
+    assert client.get(f"/api/v1/companies/{late_id}/matches", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/solicitations/{fresh}/teams", headers=headers).status_code == 200
+    assert _table_counts() == before
+    drain()
+    body = client.get(f"/api/v1/solicitations/{fresh}/matches", headers=headers).json()
+    assert body["pending_embeddings"] == 0 and late_id in [
+        m["company"]["id"] for m in body["items"]
+    ]
