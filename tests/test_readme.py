@@ -4,9 +4,7 @@ Each shell block preceded by `<!-- walkthrough -->` is run, in order, by one bas
 variables carry from block to block, as in a terminal) in a folder laid out like the repository
 after `make demo`: `.demo-key`, `.demo-login`, `seed_data/` and `.venv/`. The server is a real
 `kakehashi serve` on a temporary SQLite database prepared the way `make demo` prepares it (db
-upgrade, seed, embed, key, user). Its job worker is off: embedding jobs hold SQLite's write lock
-while they encode, which on a loaded 2-core machine outlasts a CLI command's 30 s wait for it;
-the walkthrough checks the README, not that. Every `curl` fails on an HTTP
+upgrade, seed, embed, key, user), with its job worker running as in the demo. Every `curl` fails on an HTTP
 error (a curlrc adds --fail-with-body) and the script stops at the first failing command. The
 `kakehashi` command is not on PATH until the README's `source .venv/bin/activate` puts it there.
 Only the port differs from the README's 8000.
@@ -97,7 +95,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         "KAKEHASHI_DATABASE_URL": f"sqlite:///{folder / 'kakehashi.db'}",
         "KAKEHASHI_UPLOAD_DIR": str(folder / "var" / "uploads"),
         "KAKEHASHI_ENV": "development",
-        "KAKEHASHI_RUN_WORKER": "false",
         "HF_HUB_OFFLINE": "1",
         "CURL_HOME": str(curl_home),
         "PATH": without_kakehashi(os.environ.get("PATH", "")),

@@ -44,7 +44,8 @@ def decide(
 ) -> VettingDecision:
     """Append a decision (the partner's owner or the platform organization only); the latest by
     decided_at becomes the company's status."""
-    company = companies.get(session, company_id=company_id)
+    # Locked so that two decisions at once are applied one after the other (PostgreSQL).
+    company = companies.get(session, company_id=company_id, for_update=True)
     principal.require_voucher(company.created_by_id, "partner")
     if company.role is not CompanyRole.JP_PARTNER:
         raise InvalidField(
