@@ -701,7 +701,14 @@ def queue_run(session: Session, *, run: ImportRun, principal: Principal) -> None
         ]
     run.status = ImportStatus.QUEUED
     run.failure = None
-    jobs.enqueue(session, kind="import", payload={"run_id": run.id, "role": principal.role.value})
+    # One job per run: "run again" while the failed job waits to retry runs that job, now.
+    job = jobs.enqueue(
+        session,
+        kind="import",
+        payload={"run_id": run.id, "role": principal.role.value},
+        dedupe_key=f"import:{run.id}",
+    )
+    job.run_after = min(job.run_after, utcnow())
 
 
 def runs(

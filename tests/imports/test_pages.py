@@ -143,6 +143,7 @@ def test_the_company_template_imports_as_it_is(admin_client: TestClient, people:
         "rejected": 0,
         "duplicates": 0,
         "errors": 0,
+        "warnings": 0,
     }
     with session_scope() as session:
         company = session.scalars(select(Company)).one()
