@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +188,7 @@ def crash_import(workdir: Path, rows: int, port: int, lock_seconds: float) -> bo
     seen = wait_for("40% of the import", progress, timeout=900)
     server.kill9()
     killed_at = time.monotonic()
+    killed_wall = datetime.now(UTC)
     saved = setup.scalar(f"SELECT counts FROM import_runs WHERE id = {run_id}")
     records_at_kill = setup.scalar("SELECT count(*) FROM solicitations")
     print(
@@ -214,13 +216,16 @@ def crash_import(workdir: Path, rows: int, port: int, lock_seconds: float) -> bo
     covered = counts["created"] + counts["updated"] + counts["unchanged"] + counts["rejected"]
     print(f"run status: {run['status']}, {took:.0f} s from the kill to the end")
     for stop_ in run["interruptions"]:
-        print(f"  {stop_['note']} (at {stop_['resumed_at']})")
+        resumed = datetime.fromisoformat(stop_["resumed_at"].replace("Z", "+00:00"))
+        print(f"  {stop_['note']}, {(resumed - killed_wall).total_seconds():.0f} s after the kill")
     print(f"{'rows in the file':34} {len(notice_ids):>8,}")
     print(f"{'records in the database':34} {records:>8,}")
     print(f"{'lost (file ids not in the db)':34} {lost:>8,}")
     print(f"{'duplicated records':34} {duplicates:>8,}")
     for name in ("rows", "created", "updated", "unchanged", "rejected", "warnings", "errors"):
         print(f"{'run ' + name:34} {counts.get(name, 0):>8,}")
+    # Same title and agency under another notice id: flagged for review, never merged.
+    print(f"{'run likely duplicates flagged':34} {counts.get('duplicates', 0):>8,}")
     ok = (
         run["status"] == "finished"
         and lost == 0

@@ -293,6 +293,16 @@ class _Importer:
             self.session.rollback()
             self._restore(saved)  # the counts of what was committed, and nothing more
             stopped = f"stopped after {self.summary.rows:,} rows ({type(exc).__name__}); "
+            if self.run is not None:
+                # Read by the attempt that goes on (a retry, or "run again").
+                self.run.interruptions = [
+                    *self.run.interruptions,
+                    {
+                        "attempt": len(self.run.interruptions) + 1,
+                        "rows": self.summary.rows,
+                        "reason": f"{type(exc).__name__}: {exc}"[:300].rstrip(": "),
+                    },
+                ]
             self._finish(
                 ImportStatus.FAILED,
                 failure=stopped
@@ -691,7 +701,8 @@ def queue_upload(
 def queue_run(session: Session, *, run: ImportRun, principal: Principal) -> None:
     """Hand a run whose file is kept to the job worker (again, after a failure: it goes on
     from the rows the failed attempt saved)."""
-    if run.status is ImportStatus.FAILED:
+    pending = run.interruptions and run.interruptions[-1].get("resumed_at") is None
+    if run.status is ImportStatus.FAILED and not pending:
         rows = int(run.counts.get("rows", 0))
         reason = run.failure or "the import failed"
         attempt = len(run.interruptions) + 1

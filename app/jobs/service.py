@@ -155,7 +155,6 @@ class _Renewer:
     """A thread renewing one lease every `period` seconds until stopped."""
 
     def __init__(self, bind: Engine, lease: Lease, period: float) -> None:
-        self.lost = False
         self._bind = bind
         self._lease = lease
         self._period = period
@@ -185,7 +184,7 @@ class _Renewer:
                 )
                 continue
             if renewed == 0 and not self._stop.is_set():
-                self.lost = True
+                # The job's next heartbeat() fails and stops it; nothing more to do here.
                 log.error("job %s was taken over by another worker", self._lease.job_id)
                 return
 
@@ -215,6 +214,7 @@ def run_one(session: Session, *, worker: str, kinds: list[str] | None = None) ->
     renewer.start()
     try:
         HANDLERS[kind](session, payload)
+        renewer.stop()
         session.flush()
         heartbeat(session)  # fails if another worker took the job over meanwhile
         job.status = JobStatus.DONE
