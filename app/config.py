@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # Run the background job worker inside the API process (one worker thread).
     run_worker: bool = True
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+    # A running job's lock is renewed every quarter of this; a lock older than this belongs
+    # to a dead worker and the job is handed out again.
+    job_lock_seconds: float = Field(default=60, ge=2)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_upload_bytes: int = Field(default=200 * 1_048_576, ge=1024)
     cache_dir: Path = Path(".cache")

@@ -42,6 +42,11 @@ class ImportRun(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The first errors only; the full list is returned to the caller.
     errors: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    # The first row warnings (rows imported as the source gives them, but worth a look).
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    # Attempts that stopped before the end (a worker killed, a crash) and how the run went on:
+    # {"attempt", "rows", "reason", "resumed_at"}; the counts cover the whole file once.
+    interruptions: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     # Why a run failed as a whole (a file that is not a table, a crash), for the person who ran it.
     failure: Mapped[str | None] = mapped_column(String(1000))
     # An uploaded file waiting for (or being read by) its import job; removed when it is done.

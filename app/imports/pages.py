@@ -34,6 +34,7 @@ from app.deps import SessionDep
 from app.errors import AppError
 from app.imports import parsing, service
 from app.imports.models import DuplicateFlag, FlagResolution, ImportRun, ImportStatus
+from app.imports.schemas import InterruptionRead
 from app.organizations.models import Role
 from app.solicitations.models import Solicitation
 from app.users.service import SignedIn
@@ -299,6 +300,9 @@ def run_page(
             and bool(run.upload_path)
             and signed_in.user.role is not Role.VIEWER,
             "queue_waiting": run.status is ImportStatus.QUEUED,
+            "interruptions": [
+                InterruptionRead.model_validate(i) for i in run.interruptions if i.get("resumed_at")
+            ],
         },
         signed_in=signed_in,
     )

@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, TextIO
 from zoneinfo import ZoneInfo
@@ -284,25 +284,26 @@ def parse_date(value: str) -> date | None:
     return _parse_datetime(value).date()
 
 
-def parse_deadline(value: str) -> datetime | None:
-    """Parse a response deadline into a timezone-aware datetime. Empty gives None.
+def parse_deadline(value: str) -> date | datetime | None:
+    """Parse a response deadline, keeping how it was stated. Empty gives None.
 
-    A date without a time means the end of that day, 23:59:59 US Eastern
-    (America/New_York), and a time without an offset is read as US Eastern, because SAM.gov
-    states deadlines in Eastern time unless it says otherwise.
+    A date without a time stays a date (the record keeps that calendar date and closes at
+    the end of that day, US Eastern); a time keeps its offset, and a time without an offset
+    is read as US Eastern (America/New_York), because SAM.gov states deadlines in Eastern time
+    unless it says otherwise.
     """
     text = value.strip()
     if not text:
         return None
     parsed = _parse_datetime(text)
     if _ISO_DATE_RE.fullmatch(text) or _US_DATE_RE.fullmatch(text):
-        return datetime.combine(parsed.date(), time(23, 59, 59), tzinfo=EASTERN)
+        return parsed.date()
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=EASTERN)
+        parsed = parsed.replace(tzinfo=EASTERN)
     offset = parsed.utcoffset()
-    if not isinstance(parsed.tzinfo, ZoneInfo) and offset is not None:
-        parsed = parsed.replace(tzinfo=timezone(offset))  # plain stdlib offsets, not dateutil's
-    return parsed
+    if offset is None:
+        raise ValueError(f"{_short(value)} has a time zone without a known offset")
+    return parsed.replace(tzinfo=UTC if not offset else timezone(offset))  # a plain offset
 
 
 def parse_naics(value: str | int | list[Any]) -> list[str]:

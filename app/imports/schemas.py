@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from app.common.schemas import StrictModel
 from app.imports.models import FlagResolution, ImportStatus
@@ -12,6 +12,32 @@ class RowErrorRead(BaseModel):
     line: int
     field: str
     reason: str
+
+
+class RowWarningRead(BaseModel):
+    """A row imported as its source gives it, with something worth a look."""
+
+    line: int
+    field: str
+    reason: str
+
+
+class InterruptionRead(BaseModel):
+    """An attempt of a run that stopped before the end, and the attempt that went on."""
+
+    attempt: int
+    rows: int = Field(description="rows done (and saved) when it stopped")
+    reason: str
+    resumed_at: datetime | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def note(self) -> str:
+        """One line for people: what stopped and what went on."""
+        return (
+            f"attempt {self.attempt} stopped after {self.rows:,} rows: {self.reason}; "
+            f"resumed by attempt {self.attempt + 1}"
+        )
 
 
 class DuplicateFlagRead(BaseModel):
@@ -52,6 +78,7 @@ class ImportRunRead(BaseModel):
     actor: str
     counts: dict[str, int]
     failure: str | None
+    interruptions: list[InterruptionRead] = []
     bytes_total: int | None
     bytes_done: int | None
     started_at: datetime
@@ -60,6 +87,7 @@ class ImportRunRead(BaseModel):
 
 class ImportRunDetail(ImportRunRead):
     errors: list[RowErrorRead]
+    warnings: list[RowWarningRead] = []
 
 
 class ImportSummary(BaseModel):
@@ -76,4 +104,7 @@ class ImportSummary(BaseModel):
     unchanged: int = 0
     rejected: int = 0
     errors: list[RowErrorRead] = []
+    # Rows imported (counted above) with something worth a look, e.g. a deadline before the
+    # posted date; separate from errors.
+    warnings: list[RowWarningRead] = []
     duplicates: list[DuplicateFlagRead] = []

@@ -28,19 +28,21 @@ from app.db import utcnow
 from app.errors import AppError, Conflict, NotFound
 from app.imports import parsing
 from app.imports.models import DuplicateFlag, FlagResolution, ImportRun, ImportStatus
-from app.imports.schemas import DuplicateFlagRead, ImportSummary, RowErrorRead
+from app.imports.schemas import DuplicateFlagRead, ImportSummary, RowErrorRead, RowWarningRead
 from app.jobs import service as jobs
 from app.organizations.models import Role
 from app.organizations.service import Principal
 from app.solicitations import service as solicitations
-from app.solicitations.models import Solicitation
-from app.solicitations.schemas import SolicitationCreate
+from app.solicitations.models import Solicitation, deadline_before_posted
+from app.solicitations.schemas import SolicitationCreate, SolicitationImport
 
 Kind = Literal["solicitations", "companies"]
 # (validated row, external id) -> the key that makes two rows of one file the same record
 KeyOf = Callable[[Any, str | None], str]
 # (validated row, fields the file gave, external id) -> "created" | "updated" | "unchanged"
 Upsert = Callable[[Any, set[str], str | None], str]
+# validated row -> (field, reason) of each warning about a row that is imported all the same
+WarningsOf = Callable[[Any], list[tuple[str, str]]]
 CHUNK = 500
 DEFAULT_SOURCE = {"solicitations": "sam.gov", "companies": "upload"}
 # A source name: notice ids and external ids are unique per source.
@@ -118,6 +120,10 @@ class _Importer:
         self._titles: dict[str, int] | None = None
         self.audit_rows: list[dict[str, Any]] = []
         self.known: dict[str, Solicitation] = {}
+        # Rows, errors and warnings an earlier attempt of this run saved (see _resume).
+        self.skip = 0
+        self.errors_before = 0
+        self.warnings_before = 0
         # Files name areas by slug or by label ("Additive Manufacturing", "5G & comms").
         self.area_aliases = {
             parsing.slugify(alias): area.slug
@@ -126,8 +132,11 @@ class _Importer:
         }
         if run is not None:
             # A queued upload: this run records the outcome, dry run or not.
+            if run.counts.get("rows") or run.interruptions or run.status is not ImportStatus.QUEUED:
+                self._resume(run)
+            else:
+                run.started_at = utcnow()
             run.status = ImportStatus.RUNNING
-            run.started_at = utcnow()
             run.failure = None
             session.commit()
             self.summary.run_id = run.id
@@ -142,6 +151,43 @@ class _Importer:
             session.add(self.run)
             session.commit()
             self.summary.run_id = self.run.id
+
+    def _resume(self, run: ImportRun) -> None:
+        """Go on from where an earlier attempt of this run stopped: what it committed (rows,
+        counts, errors, warnings, flags) was committed together with its counts, so those rows
+        are skipped and the counts carried on; each row is counted once over all attempts."""
+        done = int(run.counts.get("rows", 0))
+        lease = jobs.current()
+        if run.interruptions and run.interruptions[-1].get("resumed_at") is None:
+            stopped = dict(run.interruptions[-1])  # recorded when the run was queued again
+        else:
+            if run.status is ImportStatus.RUNNING:
+                reason = "the worker stopped (killed, or its machine went away)"
+                if lease is not None and lease.took_over:
+                    reason = lease.took_over
+            else:
+                reason = run.failure or "the import stopped"
+            stopped = {"attempt": len(run.interruptions) + 1, "rows": done, "reason": reason}
+        stopped["resumed_at"] = utcnow().isoformat()
+        previous = [i for i in run.interruptions if i.get("resumed_at") is not None]
+        run.interruptions = [*previous, stopped]
+        if self.summary.dry_run or not done:
+            # A dry run kept nothing, so it starts again from the top.
+            run.counts = {}
+            run.errors = []
+            run.warnings = []
+            return
+        self.skip = done
+        for name in ("rows", "created", "updated", "unchanged", "rejected"):
+            setattr(self.summary, name, int(run.counts.get(name, 0)))
+        self.summary.errors = [RowErrorRead.model_validate(e) for e in run.errors]
+        self.summary.warnings = [RowWarningRead.model_validate(w) for w in run.warnings]
+        self.errors_before = int(run.counts.get("errors", 0)) - len(run.errors)
+        self.warnings_before = int(run.counts.get("warnings", 0)) - len(run.warnings)
+        flags = self.session.scalars(
+            select(DuplicateFlag).where(DuplicateFlag.import_run_id == run.id)
+        )
+        self.summary.duplicates = [DuplicateFlagRead.model_validate(f) for f in flags]
 
     def audit(self, action: str, entity_type: str, entity_id: int, changes: dict[str, Any]) -> None:
         """Queue an audit event; they are written in bulk with each chunk."""
@@ -174,6 +220,9 @@ class _Importer:
     def reject(self, line: int, field: str, reason: str) -> None:
         self.summary.rejected += 1
         self.summary.errors.append(RowErrorRead(line=line, field=field, reason=reason))
+
+    def warn(self, line: int, field: str, reason: str) -> None:
+        self.summary.warnings.append(RowWarningRead(line=line, field=field, reason=reason))
 
     def flag(
         self, entity_type: str, entity_id: int, other_id: int, reason: str, score: float
@@ -210,17 +259,26 @@ class _Importer:
         total: int | None,
         progress: bool,
         prefetch: Callable[[list[parsing.ParsedRow]], None] | None = None,
+        warnings_of: WarningsOf | None = None,
     ) -> ImportSummary:
         bar = tqdm(
             total=total, unit="row", desc=f"importing {self.summary.kind}", disable=not progress
         )
+        rows = iter(rows)
+        saved = self._saved()
         try:
+            if self.skip:
+                # Rows an earlier attempt saved: only remember their keys, so a later row that
+                # repeats one is still reported as a duplicate in this file.
+                for row in islice(rows, self.skip):
+                    self._remember(row, key_of, validate)
+                bar.update(self.skip)
             for chunk in _chunks(rows, CHUNK):
                 if prefetch is not None:
                     prefetch(chunk)
                 for row in chunk:
                     self.summary.rows += 1
-                    self._one(row, key_of, validate, upsert)
+                    self._one(row, key_of, validate, upsert, warnings_of)
                 self._flush_audit()
                 if self.summary.dry_run:
                     # Nothing of a dry run is kept. Ending its transaction with each chunk keeps
@@ -229,10 +287,26 @@ class _Importer:
                     self.session.rollback()
                 self._checkpoint()
                 self.session.commit()
+                saved = self._saved()
                 bar.update(len(chunk))
+        except jobs.LeaseLost:
+            # Another worker has taken this run over; it records the outcome.
+            self.session.rollback()
+            raise
         except BaseException as exc:
             self.session.rollback()
+            self._restore(saved)  # the counts of what was committed, and nothing more
             stopped = f"stopped after {self.summary.rows:,} rows ({type(exc).__name__}); "
+            if self.run is not None:
+                # Read by the attempt that goes on (a retry, or "run again").
+                self.run.interruptions = [
+                    *self.run.interruptions,
+                    {
+                        "attempt": len(self.run.interruptions) + 1,
+                        "rows": self.summary.rows,
+                        "reason": f"{type(exc).__name__}: {exc}"[:300].rstrip(": "),
+                    },
+                ]
             self._finish(
                 ImportStatus.FAILED,
                 failure=stopped
@@ -252,19 +326,28 @@ class _Importer:
         self._finish(ImportStatus.FINISHED)
         return self.summary
 
-    def _one(
-        self,
-        row: parsing.ParsedRow,
-        key_of: KeyOf,
-        validate: type[BaseModel],
-        upsert: Upsert,
-    ) -> None:
-        if row.errors:
-            self.summary.rejected += 1
-            self.summary.errors.extend(
-                RowErrorRead(line=e.line, field=e.field, reason=e.reason) for e in row.errors
-            )
-            return
+    def _saved(self) -> tuple[int, ...]:
+        """The summary as of the last commit: counts and list lengths."""
+        s = self.summary
+        return (
+            s.rows,
+            s.created,
+            s.updated,
+            s.unchanged,
+            s.rejected,
+            len(s.errors),
+            len(s.warnings),
+            len(s.duplicates),
+        )
+
+    def _restore(self, saved: tuple[int, ...]) -> None:
+        """Forget what the summary learnt after the last commit (it was rolled back)."""
+        s = self.summary
+        s.rows, s.created, s.updated, s.unchanged, s.rejected = saved[:5]
+        del s.errors[saved[5] :], s.warnings[saved[6] :], s.duplicates[saved[7] :]
+        self.audit_rows = []
+
+    def _data(self, row: parsing.ParsedRow) -> tuple[dict[str, Any], str | None]:
         data = dict(row.data)
         external = data.pop("external_id", None)
         external_id = str(external) if external else None
@@ -272,6 +355,34 @@ class _Importer:
             data["technology_areas"] = [
                 self.area_aliases.get(parsing.slugify(v), v) for v in data["technology_areas"]
             ]
+        return data, external_id
+
+    def _remember(self, row: parsing.ParsedRow, key_of: KeyOf, validate: type[BaseModel]) -> None:
+        """Note the key of a row an earlier attempt handled, as _one did."""
+        if row.errors:
+            return
+        data, external_id = self._data(row)
+        try:
+            key = key_of(_validate(validate, data), external_id)
+        except RowRejected:
+            return
+        self.seen.setdefault(key, row.line)
+
+    def _one(
+        self,
+        row: parsing.ParsedRow,
+        key_of: KeyOf,
+        validate: type[BaseModel],
+        upsert: Upsert,
+        warnings_of: WarningsOf | None = None,
+    ) -> None:
+        if row.errors:
+            self.summary.rejected += 1
+            self.summary.errors.extend(
+                RowErrorRead(line=e.line, field=e.field, reason=e.reason) for e in row.errors
+            )
+            return
+        data, external_id = self._data(row)
         try:
             payload = _validate(validate, data)
             key = key_of(payload, external_id)
@@ -289,6 +400,8 @@ class _Importer:
             self.reject(row.line, getattr(exc, "field", "row"), getattr(exc, "reason", exc.message))
             return
         setattr(self.summary, outcome, getattr(self.summary, outcome) + 1)
+        for field, reason in warnings_of(payload) if warnings_of is not None else []:
+            self.warn(row.line, field, reason)
 
     def _checkpoint(self) -> None:
         if self.run is None:
@@ -298,12 +411,14 @@ class _Importer:
                 include={"rows", "created", "updated", "unchanged", "rejected"}
             ),
             "duplicates": len(self.summary.duplicates),
-            "errors": len(self.summary.errors),
+            "errors": self.errors_before + len(self.summary.errors),
+            "warnings": self.warnings_before + len(self.summary.warnings),
         }
         if self.position is not None:
             self.run.bytes_done = self.position()
         jobs.heartbeat(self.session)
         self.run.errors = [e.model_dump() for e in self.summary.errors[:ERRORS_STORED]]
+        self.run.warnings = [w.model_dump() for w in self.summary.warnings[:ERRORS_STORED]]
 
     def _finish(self, status: ImportStatus, failure: str | None = None) -> None:
         if self.run is None:
@@ -318,7 +433,7 @@ class _Importer:
     # -- solicitations ---------------------------------------------------------------------
 
     def upsert_solicitation(
-        self, payload: SolicitationCreate, present: set[str], _external_id: str | None
+        self, payload: SolicitationImport, present: set[str], _external_id: str | None
     ) -> str:
         existing = self.known.get(payload.notice_id)
         if existing is None:
@@ -349,6 +464,19 @@ class _Importer:
             return "unchanged"
         self.audit("import.update", "solicitation", existing.id, changed)
         return "updated"
+
+    @staticmethod
+    def solicitation_warnings(payload: SolicitationImport) -> list[tuple[str, str]]:
+        """What is worth a look in a solicitation imported as its source gives it."""
+        if deadline_before_posted(payload.posted_date, payload.response_deadline):
+            return [
+                (
+                    "response_deadline",
+                    f"is before posted_date {payload.posted_date}; kept as the source gives "
+                    "it (an amended notice?) and the record is flagged deadline_before_posted",
+                )
+            ]
+        return []
 
     def _flag_similar_solicitation(self, created: Solicitation) -> None:
         if self._titles is None:
@@ -506,11 +634,12 @@ def import_file(
         return importer.process(
             rows,
             key_of=lambda p, _external_id: f"{p.source}|{p.notice_id}",
-            validate=SolicitationCreate,
+            validate=SolicitationImport,
             upsert=importer.upsert_solicitation,
             total=total,
             progress=progress,
             prefetch=importer.prefetch_solicitations,
+            warnings_of=importer.solicitation_warnings,
         )
     return importer.process(
         rows,
@@ -574,10 +703,27 @@ def queue_upload(
 
 
 def queue_run(session: Session, *, run: ImportRun, principal: Principal) -> None:
-    """Hand a run whose file is kept to the job worker (again, after a failure)."""
+    """Hand a run whose file is kept to the job worker (again, after a failure: it goes on
+    from the rows the failed attempt saved)."""
+    pending = run.interruptions and run.interruptions[-1].get("resumed_at") is None
+    if run.status is ImportStatus.FAILED and not pending:
+        rows = int(run.counts.get("rows", 0))
+        reason = run.failure or "the import failed"
+        attempt = len(run.interruptions) + 1
+        run.interruptions = [
+            *run.interruptions,
+            {"attempt": attempt, "rows": rows, "reason": reason},
+        ]
     run.status = ImportStatus.QUEUED
     run.failure = None
-    jobs.enqueue(session, kind="import", payload={"run_id": run.id, "role": principal.role.value})
+    # One job per run: "run again" while the failed job waits to retry runs that job, now.
+    job = jobs.enqueue(
+        session,
+        kind="import",
+        payload={"run_id": run.id, "role": principal.role.value},
+        dedupe_key=f"import:{run.id}",
+    )
+    job.run_after = min(job.run_after, utcnow())
 
 
 def runs(

@@ -1,17 +1,27 @@
 """Solicitation schemas."""
 
-from datetime import date, datetime
+import re
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    Strict,
+    StringConstraints,
+    computed_field,
+    model_validator,
+)
 
-from app.common.schemas import LongText, ReadModel, ShortText, StrictModel, Url, UtcDatetime
+from app.common.schemas import LongText, ReadModel, ShortText, StrictModel, Url
 from app.common.validators import AreaList, NaicsList
 from app.solicitations.models import (
     ExportControl,
     ForeignParticipation,
     OtaType,
     SolicitationStatus,
+    deadline_before_posted,
 )
 
 OptionalText = Annotated[str | None, Field(max_length=300)]
@@ -21,8 +31,31 @@ Source = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9
 Money = Annotated[float, Field(ge=0, le=1e13)]
 
 
-def _deadline_after_posted(posted: date | None, deadline: datetime | None) -> None:
-    if posted is not None and deadline is not None and deadline.date() < posted:
+_DATE_ONLY_RE = re.compile(r"\s*\d{4}-\d{2}-\d{2}\s*")
+
+
+def _date_only(value: Any) -> Any:
+    """Read "2026-03-19" as a date; every other text must be a datetime with an offset."""
+    if isinstance(value, str) and _DATE_ONLY_RE.fullmatch(value):
+        return date.fromisoformat(value.strip())
+    return value
+
+
+# A deadline keeps the offset it is given in ("2026-03-19T17:00:00+09:00" reads back so); a
+# date alone ("2026-03-19") closes at the end of that day, US Eastern time. A time without an
+# offset is refused: it would be a guess.
+Deadline = Annotated[
+    AwareDatetime | Annotated[date, Strict()],
+    BeforeValidator(_date_only),
+    Field(
+        description="an ISO 8601 datetime with its offset, kept as given; or a date alone, "
+        "which closes at 23:59:59 US Eastern time that day"
+    ),
+]
+
+
+def _deadline_after_posted(posted: date | None, deadline: date | datetime | None) -> None:
+    if deadline_before_posted(posted, deadline):
         raise ValueError("response_deadline is before posted_date")
 
 
@@ -43,7 +76,7 @@ class SolicitationCreate(StrictModel):
     classification_code: Code = None
     set_aside: Annotated[str | None, Field(max_length=200)] = None
     posted_date: date | None = None
-    response_deadline: UtcDatetime | None = None
+    response_deadline: Deadline | None = None
     status: SolicitationStatus = SolicitationStatus.OPEN
     export_control: ExportControl = ExportControl.NONE
     foreign_participation: ForeignParticipation = ForeignParticipation.ALLOWED
@@ -75,7 +108,7 @@ class SolicitationUpdate(StrictModel):
     classification_code: Code = None
     set_aside: Annotated[str | None, Field(max_length=200)] = None
     posted_date: date | None = None
-    response_deadline: UtcDatetime | None = None
+    response_deadline: Deadline | None = None
     status: SolicitationStatus | None = None
     export_control: ExportControl | None = None
     foreign_participation: ForeignParticipation | None = None
@@ -90,6 +123,18 @@ class SolicitationUpdate(StrictModel):
         return self
 
 
+class SolicitationImport(SolicitationCreate):
+    """A solicitation read from a file. Imports follow the source: a description of any length
+    is kept whole, and a deadline before the posted date (an amended notice) is kept; the
+    record is flagged `deadline_before_posted` and the import reports a row warning."""
+
+    description: Annotated[str, StringConstraints(strip_whitespace=True)] = ""
+
+    @model_validator(mode="after")
+    def _check_dates(self) -> "SolicitationImport":
+        return self
+
+
 class SolicitationSummary(ReadModel):
     id: int
     source: str
@@ -100,10 +145,20 @@ class SolicitationSummary(ReadModel):
         SolicitationStatus,
         Field(description="an open solicitation whose response deadline has passed reads closed"),
     ]
-    response_deadline: datetime | None
+    response_deadline: datetime | None = Field(
+        description="the deadline in the offset it was given in (a date-only deadline: "
+        "23:59:59 US Eastern that day)"
+    )
     export_control: ExportControl
     foreign_participation: ForeignParticipation
     technology_areas: list[str]
+
+    @computed_field(description="the same instant in UTC")  # type: ignore[prop-decorator]
+    @property
+    def response_deadline_utc(self) -> datetime | None:
+        """The deadline as a UTC instant."""
+        deadline = self.response_deadline
+        return deadline.astimezone(UTC) if deadline is not None else None
 
 
 class SolicitationRead(SolicitationSummary):
@@ -118,6 +173,12 @@ class SolicitationRead(SolicitationSummary):
     classification_code: str | None
     set_aside: str | None
     posted_date: date | None
+    response_deadline_date_only: bool = Field(
+        description="the source gave only a date (response_deadline's date, in its offset)"
+    )
+    flags: list[str] = Field(
+        description="oddities kept as the source gave them, e.g. deadline_before_posted"
+    )
     estimated_value: float | None
     awardee: str | None
     place_of_performance: str | None

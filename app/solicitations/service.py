@@ -15,6 +15,7 @@ from app.organizations.service import Principal
 from app.solicitations.models import (
     Solicitation,
     SolicitationStatus,
+    deadline_before_posted,
     solicitation_technology_areas,
 )
 from app.solicitations.schemas import (
@@ -114,6 +115,8 @@ def to_read(solicitation: Solicitation, *, now: datetime | None = None) -> Solic
         id=solicitation.id,
         **data,
         suggested_areas=solicitation.suggested_areas,
+        response_deadline_date_only=solicitation.response_deadline_date_only,
+        flags=solicitation.flags,
         created_by=solicitation.created_by.slug,
         created_at=solicitation.created_at,
         updated_at=solicitation.updated_at,
@@ -239,10 +242,12 @@ def apply_changes(
     lock: bool = False,
     embed: bool = True,
 ) -> dict[str, Any]:
-    """Write validated changes; re-embeds when the text changed."""
+    """Write validated changes; re-embeds when the text changed. A hand edit (lock) may not
+    move the dates apart; an import keeps what its source says (the record is flagged)."""
     posted = changes.get("posted_date", solicitation.posted_date)
     deadline = changes.get("response_deadline", solicitation.response_deadline)
-    if posted is not None and deadline is not None and deadline.date() < posted:
+    dated = {"posted_date", "response_deadline"} & changes.keys()
+    if lock and dated and deadline_before_posted(posted, deadline):
         raise InvalidField("response_deadline", "is before posted_date")
     return apply_field_changes(
         session,

@@ -143,6 +143,7 @@ def test_the_company_template_imports_as_it_is(admin_client: TestClient, people:
         "rejected": 0,
         "duplicates": 0,
         "errors": 0,
+        "warnings": 0,
     }
     with session_scope() as session:
         company = session.scalars(select(Company)).one()
@@ -268,6 +269,9 @@ def test_a_crashed_import_can_be_run_again_to_finish(
     finished = run(run_id)
     assert finished.status is ImportStatus.FINISHED and finished.failure is None
     assert finished.counts["rejected"] == 0 and count(Solicitation) == finished.counts["rows"]
+    page = admin_client.get(f"/admin/imports/{run_id}").text
+    assert "attempt 1 stopped after 0 rows: OSError: disk went away" in page
+    assert "resumed by attempt 2" in page
     # The job's own retry, queued when it crashed, finds the run finished and does nothing.
     with session_scope() as session:
         from app.jobs.models import Job
@@ -377,3 +381,17 @@ def test_duplicates_are_settled_from_the_run_page_and_the_review_list(
         f"/admin/imports/duplicates/{flag_ids[0]}", data={"resolution": "kept_both"}
     )
     assert forged.status_code == 403
+
+
+def test_row_warnings_are_listed_apart_from_errors(
+    admin_client: TestClient, people: People
+) -> None:
+    token = sign_in(admin_client, people.analyst)
+    content = (
+        b"NoticeId,Title,PostedDate,ResponseDeadLine\r\n"
+        b"amended-1,Amendment 2: GaN MMIC prototypes,2026-03-20,2026-03-19T17:00:00+09:00\r\n"
+    )
+    run_id, page = imported(admin_client, token, "amended.csv", content=content)
+    assert run(run_id).counts["warnings"] == 1 and run(run_id).counts["rejected"] == 0
+    assert "Row warnings" in page and "Row errors" not in page
+    assert "deadline_before_posted" in page

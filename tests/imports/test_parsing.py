@@ -160,10 +160,8 @@ def _tz(hours: int) -> timezone:
         ("2026-11-02T10:15:22-04:00", datetime(2026, 11, 2, 10, 15, 22, tzinfo=_tz(-4))),
         ("2026-12-15T14:00:00+09:00", datetime(2026, 12, 15, 14, 0, tzinfo=_tz(9))),
         ("2026-12-15T19:00:00Z", datetime(2026, 12, 15, 19, 0, tzinfo=UTC)),
-        ("2026-12-15", datetime(2026, 12, 15, 23, 59, 59, tzinfo=EASTERN)),
-        ("12/15/2026", datetime(2026, 12, 15, 23, 59, 59, tzinfo=EASTERN)),
-        ("2026-07-01", datetime(2026, 7, 1, 23, 59, 59, tzinfo=EASTERN)),  # EDT, -04:00
         ("12/15/2026 2:00 PM", datetime(2026, 12, 15, 14, 0, tzinfo=EASTERN)),
+        ("07/01/2026 2:00 PM", datetime(2026, 7, 1, 14, 0, tzinfo=_tz(-4))),  # EDT
         ("12/15/2026 2:00 PM PST", datetime(2026, 12, 15, 14, 0, tzinfo=_tz(-8))),
         ("", None),
         ("   ", None),
@@ -176,10 +174,19 @@ def test_parse_deadline(value: str, expected: datetime | None) -> None:
         assert parsed.utcoffset() == expected.utcoffset()  # type: ignore[union-attr]
 
 
-def test_date_only_deadline_is_end_of_day_eastern() -> None:
-    parsed = parse_deadline("2026-12-15")
-    assert parsed is not None
-    assert parsed.astimezone(UTC) == datetime(2026, 12, 16, 4, 59, 59, tzinfo=UTC)
+@pytest.mark.parametrize("value", ["2026-12-15", "12/15/2026", " 2026-12-15 "])
+def test_date_only_deadline_stays_a_date(value: str) -> None:
+    # The record keeps the calendar date; it closes at the end of that day, US Eastern.
+    assert parse_deadline(value) == date(2026, 12, 15)
+    assert type(parse_deadline(value)) is date
+
+
+def test_deadline_offsets_are_plain_offsets_as_stated() -> None:
+    parsed = parse_deadline("2026-03-19T17:00:00+09:00")
+    assert isinstance(parsed, datetime)
+    assert parsed.isoformat() == "2026-03-19T17:00:00+09:00"
+    named = parse_deadline("12/15/2026 2:00 PM ET")
+    assert isinstance(named, datetime) and named.isoformat() == "2026-12-15T14:00:00-05:00"
 
 
 @pytest.mark.parametrize(
@@ -300,9 +307,9 @@ def test_deadlines_in_the_extract() -> None:
     japan = rows["1b8e3f2a0c9d4482cf5a6b7c8d9e0f1a"]["response_deadline"]
     assert japan == datetime(2026, 12, 15, 14, tzinfo=timezone(timedelta(hours=9)))
     assert japan.utcoffset() == timedelta(hours=9)
-    end_of_day = datetime(2026, 12, 15, 23, 59, 59, tzinfo=EASTERN)
-    assert rows["f6c1d0e9a8b74260ad3e4f5a6b7c8d9e"]["response_deadline"] == end_of_day
-    assert rows["0a7d2e1f9b8c4371be4f5a6b7c8d9e0f"]["response_deadline"] == end_of_day
+    date_only = date(2026, 12, 15)
+    assert rows["f6c1d0e9a8b74260ad3e4f5a6b7c8d9e"]["response_deadline"] == date_only
+    assert rows["0a7d2e1f9b8c4371be4f5a6b7c8d9e0f"]["response_deadline"] == date_only
     assert rows["c3f8a1d9e4b2476c8d0e1f2a3b4c5d6e"]["response_deadline"] is None
     assert rows["0a7d2e1f9b8c4371be4f5a6b7c8d9e0f"]["posted_date"] == date(2026, 11, 12)
 

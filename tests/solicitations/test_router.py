@@ -17,9 +17,10 @@ def create(
     return response.json()
 
 
-def test_create_read_and_deadline_is_utc(client: TestClient, keys: Keys) -> None:
+def test_create_read_and_deadline_keeps_its_offset(client: TestClient, keys: Keys) -> None:
     body = create(client, keys, response_deadline="2027-01-15T17:00:00+09:00")
-    assert body["response_deadline"] in ("2027-01-15T08:00:00Z", "2027-01-15T08:00:00+00:00")
+    assert body["response_deadline"] == "2027-01-15T17:00:00+09:00"
+    assert body["response_deadline_utc"] == "2027-01-15T08:00:00Z"
     assert body["estimated_value"] == 2500000
     assert body["created_by"] == "pichtr"
     fetched = client.get(f"{URL}/{body['id']}", headers=keys.headers("jetro_viewer"))
