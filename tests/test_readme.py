@@ -4,8 +4,9 @@ Each shell block preceded by `<!-- walkthrough -->` is run, in order, by one bas
 variables carry from block to block, as in a terminal) in a folder laid out like the repository
 after `make demo`: `.demo-key`, `.demo-login`, `seed_data/` and `.venv/`. The server is a real
 `kakehashi serve` on a temporary SQLite database prepared the way `make demo` prepares it (db
-upgrade, seed, embed, key, user), with its job worker running as in the demo. Every `curl` fails on an HTTP
-error (a curlrc adds --fail-with-body) and the script stops at the first failing command. The
+upgrade, seed, embed, key, user), with its job worker running as in the demo. Every `curl`
+fails on an HTTP error (a curlrc adds --fail-with-body) and the script stops at the first
+failing command. The
 `kakehashi` command is not on PATH until the README's `source .venv/bin/activate` puts it there.
 Only the port differs from the README's 8000.
 """
