@@ -1,28 +1,46 @@
 """Annotated dependency aliases used by the routers."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.common.schemas import PageParams
 from app.db import get_read_sessionmaker, get_sessionmaker, session_scope
 from app.errors import InvalidField, NotAuthenticated
 from app.matches.index import RankerState, get_ranker
 from app.organizations.models import Role
-from app.organizations.service import Principal, authenticate, last_use_is_stale, touch_key
+from app.organizations.service import (
+    Principal,
+    authenticate,
+    claim_touch,
+    last_use_is_stale,
+    touch_key,
+)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request; routes commit, errors roll back. GET requests read only."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request; routes commit, errors roll back. GET requests read only.
+
+    Async because a thread-pool hop costs more than the work: opening a session does no I/O
+    (it connects on first use); ending one that still holds a connection does, so only that
+    part runs in the thread pool."""
     factory = get_read_sessionmaker if request.method in SAFE_METHODS else get_sessionmaker
     session = factory()()
     try:
         yield session
     finally:
-        session.rollback()
-        session.close()
+        if session.in_transaction():
+            await run_in_threadpool(_end, session)
+        else:
+            session.close()
+
+
+def _end(session: Session) -> None:
+    session.rollback()
+    session.close()
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -39,10 +57,12 @@ def get_principal(
     if scheme.lower() != "bearer" or not raw.strip():
         raise NotAuthenticated()
     principal, key = authenticate(session, raw_key=raw.strip())
-    session.commit()  # end this transaction before the touch takes the write lock
     if last_use_is_stale(key):
-        with session_scope() as writer:
-            touch_key(writer, key_id=key.id)
+        session.commit()  # end this transaction before the touch takes the write lock
+        with claim_touch(key.id) as claimed:
+            if claimed:
+                with session_scope() as writer:
+                    touch_key(writer, key_id=key.id)
     return principal
 
 
@@ -50,7 +70,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 def _require(role: Role):  # type: ignore[no-untyped-def]
-    def dependency(principal: PrincipalDep) -> Principal:
+    async def dependency(principal: PrincipalDep) -> Principal:  # no I/O: no thread hop
         principal.require(role)
         return principal
 
@@ -61,7 +81,7 @@ AnalystDep = Annotated[Principal, Depends(_require(Role.ANALYST))]
 AdminDep = Annotated[Principal, Depends(_require(Role.ADMIN))]
 
 
-def get_page(
+async def get_page(
     limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
 ) -> PageParams:
     """Pagination parameters."""
@@ -71,7 +91,7 @@ def get_page(
 PageDep = Annotated[PageParams, Depends(get_page)]
 
 
-def get_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
+async def get_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
     """The expected record version from If-Match (`"3"`, `W/"3"` or `3`)."""
     if if_match is None or if_match.strip() == "*":
         return None
