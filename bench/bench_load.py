@@ -100,6 +100,7 @@ class Workload:
             return "GET", f"/api/v1/solicitations/{solicitation}/matches?limit=10", None
         if kind == "company_matches":
             return "GET", f"/api/v1/companies/{company}/matches?limit=10", None
+        body: dict[str, Any]
         if kind == "patch_company_keywords":
             body = {"keywords": rng.sample(KEYWORDS, 3)}
             return "PATCH", f"/api/v1/companies/{company}", body
@@ -363,10 +364,35 @@ def demo_ids(url: str, key: str, workdir: Path) -> str:
     return str(target)
 
 
+class Hello:
+    """The hello-world app with uvicorn's defaults, kept up through the run so that its figure
+    is taken right before each Kakehashi figure (the machine may be shared)."""
+
+    def __init__(self, args: argparse.Namespace, port: int, workdir: Path) -> None:
+        command = [sys.executable, "-m", "uvicorn", "--factory", "bench_load:hello_app"]
+        command += ["--app-dir", str(ROOT / "bench"), "--host", "127.0.0.1", "--port", str(port)]
+        self.args = argparse.Namespace(**{**vars(args), "endpoint": "/"})
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = start_server(command, dict(os.environ), workdir / "hello.log")
+        wait_ready(self.url + "/", self.server)
+
+    def measure(self) -> dict[str, Any]:
+        """Load the hello-world app with the same client and settings."""
+        return run_client(self.url, None, self.args, server=self.server)
+
+    def stop(self) -> None:
+        """Stop the hello-world server."""
+        stop_server(self.server)
+
+
+Measured = list[tuple[str, dict[str, Any], dict[str, Any]]]
+
+
 def measure_kakehashi(
-    name: str, args: argparse.Namespace, env: dict[str, str], port: int, workers: int
-) -> list[tuple[str, dict[str, Any]]]:
-    """Prepare a database, serve it, load it (the mix, or each endpoint in turn), stop it."""
+    name: str, args: argparse.Namespace, env: dict[str, str], port: int, workers: int, hello: Hello
+) -> Measured:
+    """Prepare a database, serve it, load it (the mix, or each endpoint in turn) right after
+    a hello-world run, stop it. Returns (what, result, hello-world result) triples."""
     workdir = Path(env["BENCH_WORKDIR"])
     key = prepare_database(env)
     url = f"http://127.0.0.1:{port}"
@@ -379,41 +405,20 @@ def measure_kakehashi(
             results = []
             for endpoint in args.endpoint:
                 one = argparse.Namespace(**{**vars(args), "endpoint": endpoint})
-                results.append((f"GET {endpoint}", run_client(url, key, one, server=server)))
+                ceiling = hello.measure()
+                results.append(
+                    (f"GET {endpoint}", run_client(url, key, one, server=server), ceiling)
+                )
             return results
         ids = demo_ids(url, key, workdir)
+        ceiling = hello.measure()
         run_id = None
         if args.import_rows:
             run_id = busy_worker(url, key, args.import_rows, workdir)
             time.sleep(1)
         result = run_client(url, key, args, ids, server)
         result["note"] = job_state(url, key, run_id)
-        return [("mix", result)]
-    finally:
-        stop_server(server)
-
-
-def measure_hello(args: argparse.Namespace, port: int, workdir: Path) -> dict[str, Any]:
-    """Serve the hello-world app with uvicorn's defaults and load it with the same client."""
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "bench_load:hello_app",
-        "--app-dir",
-        str(ROOT / "bench"),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    server = start_server(command, dict(os.environ), workdir / "hello.log")
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_ready(url + "/", server)
-        hello_args = argparse.Namespace(**{**vars(args), "endpoint": "/"})
-        return run_client(url, None, hello_args, server=server)
+        return [("mix", result, ceiling)]
     finally:
         stop_server(server)
 
@@ -478,25 +483,37 @@ def main() -> int:
     )
     if args.only == "postgres" and not args.postgres_url:
         parser.error("--only postgres needs --postgres-url")
-    results: list[tuple[str, dict[str, Any]]] = []
-    results.append(("hello-world (uvicorn)", measure_hello(args, args.port, workdir)))
-    if args.only != "postgres":
-        env = {**base_env, "KAKEHASHI_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}"}
-        label = "Kakehashi, SQLite, 1 process" + ("" if args.endpoint else ", job worker busy")
-        for what, result in measure_kakehashi("sqlite", args, env, args.port + 1, 1):
-            results.append((f"{label}: {what}", result))
-    if args.only != "sqlite" and args.postgres_url:
-        reset_postgres(args.postgres_url)
-        env = {**base_env, "KAKEHASHI_DATABASE_URL": args.postgres_url}
-        label = f"Kakehashi, PostgreSQL, {args.pg_workers} processes"
-        for what, result in measure_kakehashi("pg", args, env, args.port + 2, args.pg_workers):
-            results.append((f"{label}: {what}", result))
+    results: Measured = []
+    hello = Hello(args, args.port, workdir)
+    try:
+        if args.only != "postgres":
+            env = {**base_env, "KAKEHASHI_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}"}
+            label = "Kakehashi, SQLite, 1 process" + ("" if args.endpoint else ", job worker busy")
+            for what, result, ceiling in measure_kakehashi(
+                "sqlite", args, env, args.port + 1, 1, hello
+            ):
+                results.append((f"{label}: {what}", result, ceiling))
+        if args.only != "sqlite" and args.postgres_url:
+            reset_postgres(args.postgres_url)
+            env = {**base_env, "KAKEHASHI_DATABASE_URL": args.postgres_url}
+            label = f"Kakehashi, PostgreSQL, {args.pg_workers} processes"
+            for what, result, ceiling in measure_kakehashi(
+                "pg", args, env, args.port + 2, args.pg_workers, hello
+            ):
+                results.append((f"{label}: {what}", result, ceiling))
+    finally:
+        hello.stop()
 
-    ceiling = summarize(*results[0], None)
     failed = 0
-    for name, result in results[1:]:
-        summarize(name, result, ceiling)
+    rows = []
+    for name, result, ceiling in results:
+        rate = summarize("hello-world (uvicorn), just before", ceiling, None)
+        ratio = summarize(name, result, rate) / rate
+        rows.append((name, ratio, result.get("cpu_ms", 0.0), ceiling.get("cpu_ms", 0.0)))
         failed += sum(result["errors"].values())
+    print("\nsummary: requests/s as a share of hello-world; server CPU per request")
+    for name, ratio, cpu, hello_cpu in rows:
+        print(f"  {ratio:6.1%}  {cpu:5.2f} ms (hello {hello_cpu:4.2f} ms)  {name}")
     return 1 if failed else 0
 
 
@@ -513,10 +530,11 @@ def client_entry() -> int:
     parser.add_argument("--seed", type=int, required=True)
     args = parser.parse_args()
     try:
-        from uvloop import run  # the faster event loop, as uvicorn uses when installed
+        import uvloop  # the faster event loop, as uvicorn uses when installed
     except ImportError:
-        from asyncio import run
-    print(json.dumps(run(client_main(args))))
+        print(json.dumps(asyncio.run(client_main(args))))
+    else:
+        print(json.dumps(uvloop.run(client_main(args))))
     return 0
 
 
