@@ -1,29 +1,47 @@
 """Annotated dependency aliases used by the routers."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.common.schemas import PageParams
 from app.db import best_effort, get_read_sessionmaker, get_sessionmaker, read_only_session
 from app.errors import InvalidField, NotAuthenticated
 from app.matches.index import RankerState, get_ranker
 from app.organizations.models import Role
-from app.organizations.service import Principal, authenticate, last_use_is_stale, touch_key
+from app.organizations.service import (
+    Principal,
+    authenticate,
+    claim_touch,
+    last_use_is_stale,
+    touch_key,
+)
 from app.organizations.throttling import client_address, get_throttle
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request; routes commit, errors roll back. GET requests read only."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request; routes commit, errors roll back. GET requests read only.
+
+    Async because a thread-pool hop costs more than the work: opening a session does no I/O
+    (it connects on first use); ending one that still holds a connection does, so only that
+    part runs in the thread pool."""
     factory = get_read_sessionmaker if request.method in SAFE_METHODS else get_sessionmaker
     session = factory()()
     try:
         yield session
     finally:
-        session.rollback()
-        session.close()
+        if session.in_transaction():
+            await run_in_threadpool(_end, session)
+        else:
+            session.close()
+
+
+def _end(session: Session) -> None:
+    session.rollback()
+    session.close()
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -46,9 +64,12 @@ def get_principal(
         principal, key = authenticate(reader, raw_key=raw.strip())
     throttle.check_api_key(key.prefix)
     if last_use_is_stale(key):
-        # Best effort: when the write lock is not free at once the touch waits for next time.
-        with best_effort() as writer:
-            touch_key(writer, key_id=key.id)
+        # Best effort, one request per key at a time: when the write lock is not free at once
+        # the touch waits for next time.
+        with claim_touch(key.id) as claimed:
+            if claimed:
+                with best_effort() as writer:
+                    touch_key(writer, key_id=key.id)
     return principal
 
 
@@ -56,7 +77,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 def _require(role: Role):  # type: ignore[no-untyped-def]
-    def dependency(principal: PrincipalDep) -> Principal:
+    async def dependency(principal: PrincipalDep) -> Principal:  # no I/O: no thread hop
         principal.require(role)
         return principal
 
@@ -67,7 +88,7 @@ AnalystDep = Annotated[Principal, Depends(_require(Role.ANALYST))]
 AdminDep = Annotated[Principal, Depends(_require(Role.ADMIN))]
 
 
-def get_page(
+async def get_page(
     limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
 ) -> PageParams:
     """Pagination parameters."""
@@ -77,7 +98,7 @@ def get_page(
 PageDep = Annotated[PageParams, Depends(get_page)]
 
 
-def get_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
+async def get_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
     """The expected record version from If-Match (`"3"`, `W/"3"` or `3`)."""
     if if_match is None or if_match.strip() == "*":
         return None

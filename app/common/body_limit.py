@@ -25,9 +25,18 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        declared = b""
+        chunked = False
+        for name, value in scope.get("headers") or ():
+            if name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        if not declared and not chunked and scope.get("http_version") in ("1.0", "1.1"):
+            # Neither header: HTTP/1 says there is no body, so nothing to count (most GETs).
+            await self.app(scope, receive, send)
+            return
         limit = self.max_upload_bytes if scope["path"].endswith(UPLOAD_PATHS) else self.max_bytes
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             await self._refuse(send, limit, scope["path"])
             return

@@ -3,8 +3,11 @@
 import hashlib
 import hmac
 import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -123,30 +126,71 @@ def revoke_api_key(session: Session, *, prefix: str) -> ApiKey:
     return key
 
 
-def authenticate(session: Session, *, raw_key: str) -> tuple[Principal, ApiKey]:
+@dataclass(frozen=True)
+class KeyUse:
+    """The authenticated key's id, visible prefix and when it was last used."""
+
+    id: int
+    prefix: str
+    last_used_at: datetime | None
+
+
+def authenticate(session: Session, *, raw_key: str) -> tuple[Principal, KeyUse]:
     """Resolve a bearer key to its principal, or raise NotAuthenticated; reads only."""
     parts = raw_key.split("_")
     if len(parts) < 3 or parts[0] != KEY_SCHEME:
         raise NotAuthenticated()
-    key = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
-    if key is None or not hmac.compare_digest(key.key_hash, hash_key(raw_key)):
+    # One row of plain columns: every request runs this, and ORM objects cost more to build.
+    row = session.execute(
+        select(
+            ApiKey.id,
+            ApiKey.key_hash,
+            ApiKey.revoked_at,
+            ApiKey.role,
+            ApiKey.last_used_at,
+            Organization.id.label("organization_id"),
+            Organization.slug,
+            Organization.is_platform,
+        )
+        .join(Organization, ApiKey.organization_id == Organization.id)
+        .where(ApiKey.prefix == parts[1])
+    ).one_or_none()
+    if row is None or not hmac.compare_digest(row.key_hash, hash_key(raw_key)):
         raise NotAuthenticated()
-    if key.revoked_at is not None:
+    if row.revoked_at is not None:
         raise NotAuthenticated("this API key has been revoked")
-    org = key.organization
     principal = Principal(
-        organization_id=org.id,
-        organization_slug=org.slug,
-        is_platform=org.is_platform,
-        role=key.role,
-        actor=f"{org.slug}:{key.prefix}",
+        organization_id=row.organization_id,
+        organization_slug=row.slug,
+        is_platform=row.is_platform,
+        role=row.role,
+        actor=f"{row.slug}:{parts[1]}",
     )
-    return principal, key
+    return principal, KeyUse(id=row.id, prefix=parts[1], last_used_at=row.last_used_at)
 
 
-def last_use_is_stale(key: ApiKey) -> bool:
+def last_use_is_stale(key: KeyUse) -> bool:
     """Whether the key's last-used time is old enough to write again."""
     return key.last_used_at is None or utcnow() - key.last_used_at > LAST_USED_RESOLUTION
+
+
+_touching: set[int] = set()
+_touching_lock = threading.Lock()
+
+
+@contextmanager
+def claim_touch(key_id: int) -> Iterator[bool]:
+    """True for one request at a time per key in this process: when the last use is stale,
+    the others skip the write instead of all queueing for the write lock behind it."""
+    with _touching_lock:
+        claimed = key_id not in _touching
+        _touching.add(key_id)
+    try:
+        yield claimed
+    finally:
+        if claimed:
+            with _touching_lock:
+                _touching.discard(key_id)
 
 
 def touch_key(session: Session, *, key_id: int) -> None:
