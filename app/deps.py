@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 from sqlalchemy.orm import Session
 
-from app.common.schemas import PageParams
+from app.common.schemas import Offset, PageParams
 from app.db import get_read_sessionmaker, get_sessionmaker, session_scope
 from app.errors import InvalidField, NotAuthenticated
 from app.matches.index import RankerState, get_ranker
@@ -61,9 +61,7 @@ AnalystDep = Annotated[Principal, Depends(_require(Role.ANALYST))]
 AdminDep = Annotated[Principal, Depends(_require(Role.ADMIN))]
 
 
-def get_page(
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
-) -> PageParams:
+def get_page(limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Offset = 0) -> PageParams:
     """Pagination parameters."""
     return PageParams(limit=limit, offset=offset)
 
@@ -71,7 +69,12 @@ def get_page(
 PageDep = Annotated[PageParams, Depends(get_page)]
 
 
-def get_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
+IF_MATCH = r'^(\*|(W/)?"?[0-9]+"?)$'
+
+
+def get_if_match(
+    if_match: Annotated[str | None, Header(json_schema_extra={"pattern": IF_MATCH})] = None,
+) -> int | None:
     """The expected record version from If-Match (`"3"`, `W/"3"` or `3`)."""
     if if_match is None or if_match.strip() == "*":
         return None

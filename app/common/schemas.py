@@ -1,11 +1,29 @@
 """Schema pieces shared by every domain."""
 
+import re
 from datetime import UTC, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 T = TypeVar("T")
+
+# PostgreSQL's `integer`, the narrower of the two backends: ids and offsets beyond it are a 422
+# naming the parameter, never an overflow in the database driver.
+MAX_INT = 2**31 - 1
+RecordId = Annotated[int, Field(ge=1, le=MAX_INT, description="a record id")]
+Offset = Annotated[int, Field(ge=0, le=MAX_INT, description="records to skip")]
+# Query text filters: PostgreSQL text cannot hold NUL, so the schema (and the check) refuse it.
+FILTER_PATTERN = r"^[^\x00]*$"
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
@@ -19,17 +37,56 @@ def _to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _not_a_timestamp(value: Any) -> Any:
+    # Pydantic would read a number as Unix time; the schema promises ISO 8601 text only.
+    if (isinstance(value, int | float) and not isinstance(value, bool)) or (
+        isinstance(value, str) and _NUMBER.fullmatch(value)
+    ):
+        raise ValueError("must be an ISO 8601 date-time with a zone, e.g. 2027-01-15T17:00:00Z")
+    return value
+
+
 # Offsets are accepted on input and normalised so a record reads the same before and after saving.
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_not_a_timestamp), AfterValidator(_to_utc)]
 Url = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^https?://\S+$", max_length=500)
 ]
 
 
+def unstorable(value: Any) -> str | None:
+    """Why a decoded JSON value holds text no database can store (a lone surrogate such as
+    `"\\ud800"`, or NUL, which PostgreSQL refuses), or None when it can be stored."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "contains a NUL character (\\u0000), which cannot be stored"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "contains a lone surrogate (an unpaired \\ud800-\\udfff escape)"
+        return None
+    if isinstance(value, list | tuple):
+        return next((r for r in map(unstorable, value) if r), None)
+    if isinstance(value, dict):
+        return next((r for r in map(unstorable, [*value, *value.values()]) if r), None)
+    return None
+
+
 class StrictModel(BaseModel):
-    """Input models refuse unknown fields so a typo is a 422, not a silent no-op."""
+    """Input models refuse unknown fields so a typo is a 422, not a silent no-op, and refuse
+    text that cannot be stored, naming the field, so it never reaches the database."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        reason = unstorable(value)
+        if reason:
+            raise ValueError(reason)
+        return value
 
 
 class ReadModel(BaseModel):
@@ -51,4 +108,4 @@ class PageParams(BaseModel):
     """Pagination query parameters."""
 
     limit: int = Field(default=50, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
