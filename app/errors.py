@@ -117,13 +117,12 @@ class InvalidRequest(AppError):
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         readable = {bytes: lambda raw: raw.decode("utf-8", "backslashreplace")}
         self.errors = _scrub(jsonable_encoder(errors, custom_encoder=readable))
-        super().__init__(
-            "; ".join(
-                f"{'.'.join(str(part) for part in error.get('loc', ())[1:]) or 'body'}: "
-                f"{error.get('msg', 'not valid')}"
-                for error in self.errors
-            )
-        )
+        # "field: reason" for each, the field without its location (body, query, ...).
+        self.problems = [
+            f"{'.'.join(str(part) for part in error['loc'][1:]) or error['loc'][0]}: {error['msg']}"
+            for error in self.errors
+        ]
+        super().__init__("; ".join(self.problems))
 
     def to_body(self) -> dict[str, Any]:
         """FastAPI's shape, with text that cannot be encoded escaped."""

@@ -220,14 +220,11 @@ def install(app: FastAPI) -> None:
 def error_page(request: Request, exc: AppError) -> HTMLResponse:
     """Any error under /admin, as the styled page: its title and a sentence per problem."""
     if isinstance(exc, InvalidRequest):
-        problems = [
-            f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}"
-            for e in exc.errors
-        ]
+        problems = exc.problems
     elif isinstance(exc, InvalidField):
-        problems = [f"{exc.field}: {exc.reason}"]
+        problems = [exc.message]  # "field: reason", the field as the form names it
     else:
-        problems = [exc.message]
+        problems = [exc.message[:1].upper() + exc.message[1:]]
     title = getattr(exc, "title", None) or PAGE_TITLES.get(exc.status_code, "Request refused")
     response = templates.TemplateResponse(
         request,
@@ -235,7 +232,7 @@ def error_page(request: Request, exc: AppError) -> HTMLResponse:
         {
             "title": title,
             "status": exc.status_code,
-            "problems": [p[:1].upper() + p[1:] for p in problems],
+            "problems": problems,
             "user": None,
         },
         status_code=exc.status_code,
