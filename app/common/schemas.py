@@ -1,8 +1,8 @@
 """Schema pieces shared by every domain."""
 
 import re
-from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -12,6 +12,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
 
@@ -24,6 +25,10 @@ RecordId = Annotated[int, Field(ge=1, le=MAX_INT, description="a record id")]
 Offset = Annotated[int, Field(ge=0, le=MAX_INT, description="records to skip")]
 # Query text filters: PostgreSQL text cannot hold NUL, so the schema (and the check) refuse it.
 FILTER_PATTERN = r"^[^\x00]*$"
+# Whitespace and control characters spelled out: `\s` means different things to JSON Schema
+# (ECMA 262), to pydantic (Rust regex) and to Python, so patterns the schema publishes use this.
+SPACE = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+VISIBLE = f"[^{SPACE}]"
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
@@ -45,14 +50,14 @@ def _not_a_timestamp(value: Any) -> Any:
     if (isinstance(value, int | float) and not isinstance(value, bool)) or (
         isinstance(value, str) and _NUMBER.fullmatch(value)
     ):
-        raise ValueError("must be an ISO 8601 date-time with a zone, e.g. 2027-01-15T17:00:00Z")
+        raise ValueError("must be ISO 8601 text, e.g. 2027-01-15 or 2027-01-15T17:00:00Z")
     return value
 
 
 # Offsets are accepted on input and normalised so a record reads the same before and after saving.
 UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_not_a_timestamp), AfterValidator(_to_utc)]
 Url = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^https?://\S+$", max_length=500)
+    str, StringConstraints(strip_whitespace=True, pattern=rf"^https?://{VISIBLE}+$", max_length=500)
 ]
 
 
@@ -82,11 +87,19 @@ class StrictModel(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _storable(cls, value: Any) -> Any:
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
         reason = unstorable(value)
         if reason:
             raise ValueError(reason)
+        if info.field_name and _takes_dates(cls.model_fields[info.field_name].annotation):
+            _not_a_timestamp(value)
         return value
+
+
+def _takes_dates(annotation: Any) -> bool:
+    if isinstance(annotation, type):
+        return issubclass(annotation, date)
+    return any(_takes_dates(arg) for arg in get_args(annotation))
 
 
 class ReadModel(BaseModel):

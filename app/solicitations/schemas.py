@@ -5,7 +5,15 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
-from app.common.schemas import LongText, ReadModel, ShortText, StrictModel, Url, UtcDatetime
+from app.common.schemas import (
+    VISIBLE,
+    LongText,
+    ReadModel,
+    ShortText,
+    StrictModel,
+    Url,
+    UtcDatetime,
+)
 from app.common.validators import AreaList, NaicsList
 from app.solicitations.models import (
     ExportControl,
@@ -16,7 +24,9 @@ from app.solicitations.models import (
 
 OptionalText = Annotated[str | None, Field(max_length=300)]
 Code = Annotated[str | None, Field(max_length=16)]
-NoticeId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^\S(.*\S)?$")]
+NoticeId = Annotated[
+    str, Field(min_length=1, max_length=128, pattern=rf"^{VISIBLE}([^\n]*{VISIBLE})?$")
+]
 Source = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 Money = Annotated[float, Field(ge=0, le=1e13)]
 
