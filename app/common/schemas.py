@@ -29,6 +29,8 @@ FILTER_PATTERN = r"^[^\x00]*$"
 # (ECMA 262), to pydantic (Rust regex) and to Python, so patterns the schema publishes use this.
 SPACE = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 VISIBLE = f"[^{SPACE}]"
+# Unicode White_Space, what pydantic trims from input text before it measures its length.
+TRIMMED = r"\t-\r\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
@@ -79,11 +81,24 @@ def unstorable(value: Any) -> str | None:
     return None
 
 
+def _visible_when_required(schema: dict[str, Any]) -> None:
+    """Text is trimmed before its length is checked, so a string that may not be empty must
+    hold a character trimming keeps: the published schema says so."""
+    if schema.get("type") == "string" and schema.get("minLength") == 1 and "pattern" not in schema:
+        schema["pattern"] = f"[^{TRIMMED}]"
+    for value in schema.values():
+        for node in value if isinstance(value, list) else [value]:
+            if isinstance(node, dict):
+                _visible_when_required(node)
+
+
 class StrictModel(BaseModel):
     """Input models refuse unknown fields so a typo is a 422, not a silent no-op, and refuse
     text that cannot be stored, naming the field, so it never reaches the database."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_visible_when_required
+    )
 
     @field_validator("*", mode="before")
     @classmethod
