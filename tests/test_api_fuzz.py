@@ -52,8 +52,9 @@ lambda_sources._lambda_description = _lambda_description
 def valid_data_accepted(ctx: Any, response: Any, case: Any) -> bool | None:
     """Schemathesis's `positive_data_acceptance`, except where a rule JSON Schema cannot state
     refuses the request and says why: a check digit, a technology area the database must
-    know, one field given with another (a 422 whose errors are all `value_error`), or an
-    upload that is not a table (a 400 `unreadable_file`)."""
+    know, one field given with another (a 422 whose errors are all `value_error`), an
+    If-Match naming another version (412), or an upload that is not a table (a 400
+    `unreadable_file`)."""
     try:
         return positive_data_acceptance(ctx, response, case)
     except RejectedPositiveData:
@@ -62,7 +63,9 @@ def valid_data_accepted(ctx: Any, response: Any, case: Any) -> bool | None:
             error["type"] == "value_error" for error in body["detail"]
         ):
             return None
-        if response.status_code == 400 and body.get("code") == "unreadable_file":
+        if response.status_code == 412 or (
+            response.status_code == 400 and body.get("code") == "unreadable_file"
+        ):
             return None
         raise
 
