@@ -184,7 +184,7 @@ def test_every_status_an_operation_can_answer_is_declared(client: TestClient) ->
         for path, methods in paths.items()
         for method, operation in methods.items()
     ]
-    assert len(operations) == 29
+    assert len(operations) >= 29
     for path, method, operation in operations:
         declared = set(operation["responses"])
         label = f"{method.upper()} {path}"
