@@ -7,7 +7,7 @@ from fastapi import Depends, Header, Query, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.common.schemas import PageParams
+from app.common.schemas import Offset, PageParams
 from app.db import best_effort, get_read_sessionmaker, get_sessionmaker, read_only_session
 from app.errors import InvalidField, NotAuthenticated
 from app.matches.index import RankerState, get_ranker
@@ -89,7 +89,7 @@ AdminDep = Annotated[Principal, Depends(_require(Role.ADMIN))]
 
 
 async def get_page(
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Offset = 0
 ) -> PageParams:
     """Pagination parameters."""
     return PageParams(limit=limit, offset=offset)
@@ -98,7 +98,12 @@ async def get_page(
 PageDep = Annotated[PageParams, Depends(get_page)]
 
 
-async def get_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
+IF_MATCH = r'^(\*|(W/)?"?[0-9]+"?)$'
+
+
+async def get_if_match(
+    if_match: Annotated[str | None, Header(json_schema_extra={"pattern": IF_MATCH})] = None,
+) -> int | None:
     """The expected record version from If-Match (`"3"`, `W/"3"` or `3`)."""
     if if_match is None or if_match.strip() == "*":
         return None

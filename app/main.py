@@ -16,7 +16,7 @@ from app.common.body_limit import BodySizeLimit
 from app.companies.router import router as companies_router
 from app.config import get_settings
 from app.embeddings.service import get_encoder
-from app.errors import install_error_handlers
+from app.errors import error_responses, install_error_handlers
 from app.health.router import router as health_router
 from app.imports.router import router as imports_router
 from app.matches.router import router as matches_router
@@ -68,7 +68,8 @@ def create_app() -> FastAPI:
         BodySizeLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
     )
 
-    api = APIRouter(prefix="/api/v1")
+    # Any call may be throttled or meet a busy database; each operation adds its own statuses.
+    api = APIRouter(prefix="/api/v1", responses=error_responses(429, 503))
     for router in (
         health_router,
         organizations_router,

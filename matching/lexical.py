@@ -75,12 +75,7 @@ class LexicalScorer:
         self.n_documents_ = len(docs)
         self.documents_ = docs
         if not docs or not any(d.strip() for d in docs):
-            # An empty index scores everything zero rather than failing on an empty vocabulary.
-            self.vectorizer_: CountVectorizer | None = None
-            self.matrix_: sp.csr_matrix = sp.csr_matrix((len(docs), 0), dtype=np.float32)
-            self.matrix_t_: sp.csr_matrix = sp.csr_matrix((0, len(docs)), dtype=np.float32)
-            self.terms_: np.ndarray = np.array([], dtype=object)
-            return self
+            return self._fit_empty(len(docs))
         vectorizer: CountVectorizer
         if self.method == "tfidf":
             vectorizer = TfidfVectorizer(
@@ -91,7 +86,10 @@ class LexicalScorer:
                 token_pattern=_TOKEN_PATTERN,
                 dtype=np.float32,
             )
-            matrix = vectorizer.fit_transform(docs)
+            try:
+                matrix = vectorizer.fit_transform(docs)
+            except ValueError:  # no term at all: only stop words, punctuation or symbols
+                return self._fit_empty(len(docs))
         elif self.method == "bm25":
             vectorizer = CountVectorizer(
                 ngram_range=self.ngram_range,
@@ -100,14 +98,26 @@ class LexicalScorer:
                 token_pattern=_TOKEN_PATTERN,
                 dtype=np.float32,
             )
-            matrix = self._bm25_weights(vectorizer.fit_transform(docs))
+            try:
+                counts = vectorizer.fit_transform(docs)
+            except ValueError:  # no term at all: only stop words, punctuation or symbols
+                return self._fit_empty(len(docs))
+            matrix = self._bm25_weights(counts)
         else:
             raise ValueError(f"unknown lexical method {self.method!r}")
-        self.vectorizer_ = vectorizer
-        self.matrix_ = sp.csr_matrix(matrix, dtype=np.float32)
+        self.vectorizer_: CountVectorizer | None = vectorizer
+        self.matrix_: sp.csr_matrix = sp.csr_matrix(matrix, dtype=np.float32)
         # Term-major copy: a query row times this is a CSR-CSR product with no conversion.
-        self.matrix_t_ = sp.csr_matrix(self.matrix_.T)
-        self.terms_ = vectorizer.get_feature_names_out()
+        self.matrix_t_: sp.csr_matrix = sp.csr_matrix(self.matrix_.T)
+        self.terms_: np.ndarray = vectorizer.get_feature_names_out()
+        return self
+
+    def _fit_empty(self, n_documents: int) -> LexicalScorer:
+        """An index without terms scores everything zero rather than failing."""
+        self.vectorizer_ = None
+        self.matrix_ = sp.csr_matrix((n_documents, 0), dtype=np.float32)
+        self.matrix_t_ = sp.csr_matrix((0, n_documents), dtype=np.float32)
+        self.terms_ = np.array([], dtype=object)
         return self
 
     def _bm25_weights(self, counts: sp.spmatrix) -> sp.csr_matrix:

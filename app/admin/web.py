@@ -23,7 +23,7 @@ from starlette.datastructures import FormData
 from app.config import get_settings
 from app.db import best_effort
 from app.deps import SessionDep
-from app.errors import render_pages_under
+from app.errors import AppError, HttpError, InvalidField, InvalidRequest, add_error_pages
 from app.organizations.models import ROLE_RANK, Role
 from app.users import service as users
 from app.users.service import SignedIn
@@ -46,14 +46,29 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
-class PageError(Exception):
-    """An error page (403, 404, ...) with a sentence for the person reading it."""
+class PageError(HttpError):
+    """An error (403, 404, ...) with a title and a sentence for the person reading it."""
 
     def __init__(self, status_code: int, title: str, message: str) -> None:
-        super().__init__(message)
-        self.status_code = status_code
+        super().__init__(status_code, message)
         self.title = title
-        self.message = message
+
+
+# Headings of the error page by status, for errors that do not bring their own.
+PAGE_TITLES = {
+    400: "Request not understood",
+    401: "Not signed in",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Not possible here",
+    409: "Conflict",
+    412: "Changed meanwhile",
+    413: "Too large",
+    422: "Not valid",
+    429: "Too many requests",
+    500: "Something went wrong",
+    503: "Briefly unavailable",
+}
 
 
 def csrf_token(binding: str) -> str:
@@ -199,21 +214,32 @@ def install(app: FastAPI) -> None:
     async def _login(_request: Request, exc: LoginRequired) -> RedirectResponse:
         return RedirectResponse(f"/admin/login?next={quote(exc.next_path)}", status_code=303)
 
-    @app.exception_handler(PageError)
-    async def _page_error(request: Request, exc: PageError) -> HTMLResponse:
-        response = templates.TemplateResponse(
-            request,
-            "error.html",
-            {"title": exc.title, "message": exc.message, "user": None},
-            status_code=exc.status_code,
-        )
-        security_headers(response)
-        return response
+    add_error_pages(app, "/admin", error_page)
 
-    async def _database_page(request: Request, status: int, title: str, message: str) -> Response:
-        return await _page_error(request, PageError(status, title, message))
 
-    render_pages_under("/admin", _database_page)
+def error_page(request: Request, exc: AppError) -> HTMLResponse:
+    """Any error under /admin, as the styled page: its title and a sentence per problem."""
+    if isinstance(exc, InvalidRequest):
+        problems = exc.problems
+    elif isinstance(exc, InvalidField):
+        problems = [exc.message]  # "field: reason", the field as the form names it
+    else:
+        problems = [exc.message[:1].upper() + exc.message[1:]]
+    title = getattr(exc, "title", None) or PAGE_TITLES.get(exc.status_code, "Request refused")
+    response = templates.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "title": title,
+            "status": exc.status_code,
+            "problems": problems,
+            "user": None,
+        },
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+    security_headers(response)
+    return response
 
 
 def new_login_binding() -> str:

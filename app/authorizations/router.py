@@ -6,10 +6,15 @@ from fastapi import APIRouter, Query, status
 
 from app.authorizations import service
 from app.authorizations.schemas import ExportAuthorizationCreate, ExportAuthorizationRead
-from app.common.schemas import Page
+from app.common.schemas import FILTER_PATTERN, Page, RecordId
 from app.deps import AnalystDep, PageDep, PrincipalDep, SessionDep
+from app.errors import error_responses
 
-router = APIRouter(prefix="/export-authorizations", tags=["export authorizations"])
+router = APIRouter(
+    prefix="/export-authorizations",
+    tags=["export authorizations"],
+    responses=error_responses(401),
+)
 
 
 @router.get("", response_model=Page[ExportAuthorizationRead])
@@ -17,9 +22,9 @@ def list_authorizations(
     session: SessionDep,
     _principal: PrincipalDep,
     page: PageDep,
-    company_id: int | None = None,
-    solicitation_id: int | None = None,
-    technology_area: Annotated[str | None, Query(max_length=64)] = None,
+    company_id: RecordId | None = None,
+    solicitation_id: RecordId | None = None,
+    technology_area: Annotated[str | None, Query(max_length=64, pattern=FILTER_PATTERN)] = None,
     active: bool | None = None,
 ) -> Page[ExportAuthorizationRead]:
     """Recorded licences and waivers."""
@@ -37,7 +42,12 @@ def list_authorizations(
     )
 
 
-@router.post("", response_model=ExportAuthorizationRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=ExportAuthorizationRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(400, 403, 409, 413),
+)
 def create_authorization(
     data: ExportAuthorizationCreate, session: SessionDep, principal: AnalystDep
 ) -> ExportAuthorizationRead:
@@ -47,8 +57,14 @@ def create_authorization(
     return service.to_read(auth)
 
 
-@router.delete("/{authorization_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_authorization(authorization_id: int, session: SessionDep, principal: AnalystDep) -> None:
+@router.delete(
+    "/{authorization_id:int}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(403, 404, 409),
+)
+def revoke_authorization(
+    authorization_id: RecordId, session: SessionDep, principal: AnalystDep
+) -> None:
     """Revoke an authorization; the record stays for the audit trail."""
     service.revoke(session, principal=principal, authorization_id=authorization_id)
     session.commit()

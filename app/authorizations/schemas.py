@@ -6,12 +6,12 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from app.authorizations.models import Authority
-from app.common.schemas import ReadModel, StrictModel
+from app.common.schemas import ReadModel, RecordId, StrictModel
 
 
 class ExportAuthorizationCreate(StrictModel):
-    company_id: int
-    solicitation_id: int | None = Field(default=None, description="one solicitation, or ...")
+    company_id: RecordId
+    solicitation_id: RecordId | None = Field(default=None, description="one solicitation, or ...")
     technology_area: str | None = Field(default=None, description="... a whole technology area")
     authority: Authority
     reference: Annotated[str, Field(min_length=1, max_length=200)]

@@ -1,16 +1,20 @@
 """Company endpoints: thin wrappers over the service."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.common.schemas import Page
+from app.common.schemas import FILTER_PATTERN, Page, RecordId
 from app.companies import service
 from app.companies.models import CompanyRole
 from app.companies.schemas import CompanyCreate, CompanyRead, CompanyUpdate
 from app.deps import AnalystDep, IfMatchDep, PageDep, PrincipalDep, SessionDep
+from app.errors import error_responses
 
-router = APIRouter(prefix="/companies", tags=["companies"])
+router = APIRouter(prefix="/companies", tags=["companies"], responses=error_responses(401))
+VettingFilter = Literal[
+    "vetted", "pending", "rejected", "suspended", "expired", "unvetted", "not_required"
+]
 
 
 @router.get("", response_model=Page[CompanyRead])
@@ -19,13 +23,13 @@ def list_companies(
     _principal: PrincipalDep,
     page: PageDep,
     role: CompanyRole | None = None,
-    country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
-    technology_area: Annotated[str | None, Query(max_length=64)] = None,
-    vetting_status: Annotated[
+    country: Annotated[str | None, Query(pattern="^[A-Za-z]{2}$")] = None,
+    technology_area: Annotated[str | None, Query(max_length=64, pattern=FILTER_PATTERN)] = None,
+    vetting_status: VettingFilter | None = None,
+    q: Annotated[
         str | None,
-        Query(description="vetted, pending, rejected, suspended, expired, unvetted, not_required"),
+        Query(max_length=200, pattern=FILTER_PATTERN, description="text in name or narrative"),
     ] = None,
-    q: Annotated[str | None, Query(max_length=200, description="text in name or narrative")] = None,
 ) -> Page[CompanyRead]:
     """Company profiles, shared across organizations for reading."""
     rows, total = service.get_all(
@@ -43,7 +47,12 @@ def list_companies(
     )
 
 
-@router.post("", response_model=CompanyRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=CompanyRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(400, 403, 409, 413),
+)
 def create_company(
     data: CompanyCreate, session: SessionDep, principal: AnalystDep, response: Response
 ) -> CompanyRead:
@@ -55,9 +64,9 @@ def create_company(
     return service.to_read(company)
 
 
-@router.get("/{company_id}", response_model=CompanyRead)
+@router.get("/{company_id:int}", response_model=CompanyRead, responses=error_responses(404))
 def get_company(
-    company_id: int, session: SessionDep, _principal: PrincipalDep, response: Response
+    company_id: RecordId, session: SessionDep, _principal: PrincipalDep, response: Response
 ) -> CompanyRead:
     """One company profile; its ETag is the version to send back in If-Match."""
     company = service.get(session, company_id=company_id)
@@ -65,9 +74,13 @@ def get_company(
     return service.to_read(company)
 
 
-@router.patch("/{company_id}", response_model=CompanyRead)
+@router.patch(
+    "/{company_id:int}",
+    response_model=CompanyRead,
+    responses=error_responses(400, 403, 404, 409, 412, 413),
+)
 def update_company(
-    company_id: int,
+    company_id: RecordId,
     data: CompanyUpdate,
     session: SessionDep,
     principal: AnalystDep,
@@ -87,8 +100,12 @@ def update_company(
     return service.to_read(company)
 
 
-@router.delete("/{company_id}", status_code=status.HTTP_204_NO_CONTENT)
-def archive_company(company_id: int, session: SessionDep, principal: AnalystDep) -> None:
+@router.delete(
+    "/{company_id:int}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(403, 404, 409),
+)
+def archive_company(company_id: RecordId, session: SessionDep, principal: AnalystDep) -> None:
     """Archive a company (history and audit stay)."""
     service.archive(session, principal=principal, company_id=company_id)
     session.commit()

@@ -5,14 +5,16 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from app.common.schemas import LongText, ReadModel, ShortText, StrictModel, Url
+from app.common.schemas import SPACE, LongText, ReadModel, ShortText, StrictModel, Url
 from app.common.validators import AreaList, Cage, CorporateNumber, Country, NaicsList, TagList, Uei
 from app.companies.models import CompanyRole
 
 Email = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$", max_length=320
+        strip_whitespace=True,
+        pattern=rf"^[^@<>{SPACE}]+@[^@<>{SPACE}]+\.[^@<>{SPACE}]+$",
+        max_length=320,
     ),
 ]
 

@@ -12,7 +12,10 @@ from app.jobs import service as jobs
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
+@router.get(
+    "/health",
+    responses={503: {"description": "The database is unreachable", "model": dict[str, Any]}},
+)
 def health(session: SessionDep, response: Response) -> dict[str, Any]:
     """Database reachability and background job counts; 503 when the database is down."""
     try:

@@ -8,9 +8,9 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
@@ -27,6 +27,7 @@ from app.admin.web import (
     safe_next,
     security_headers,
 )
+from app.common.schemas import Offset, RecordId
 from app.companies.models import Company
 from app.config import get_settings
 from app.db import get_sessionmaker
@@ -97,7 +98,7 @@ def index(
     request: Request,
     session: SessionDep,
     signed_in: UserDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Response:
     """The upload form and the organization's import history."""
     return _render_index(request, session, signed_in, UploadForm(), offset=offset)
@@ -214,7 +215,7 @@ def duplicates_page(
     request: Request,
     session: SessionDep,
     signed_in: UserDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Response:
     """Every likely duplicate the organization's imports flagged and nobody has settled."""
     flags, total = service.open_flags(
@@ -235,8 +236,8 @@ def duplicates_page(
     )
 
 
-@router.post("/duplicates/{flag_id}")
-async def settle_duplicate(request: Request, signed_in: UserDep, flag_id: int) -> Response:
+@router.post("/duplicates/{flag_id:int}")
+async def settle_duplicate(request: Request, signed_in: UserDep, flag_id: RecordId) -> Response:
     """Keep both records, or archive the one the import created; then go back."""
     form = await request.form(max_files=0, max_fields=5)
     check_csrf(request, form, signed_in.session_token)
@@ -264,14 +265,14 @@ def _settle(signed_in: SignedIn, flag_id: int, resolution: FlagResolution) -> No
         session.close()
 
 
-@router.get("/{run_id}", response_class=HTMLResponse)
+@router.get("/{run_id:int}", response_class=HTMLResponse)
 def run_page(
     request: Request,
     session: SessionDep,
     signed_in: UserDep,
-    run_id: int,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    duplicates_offset: Annotated[int, Query(ge=0)] = 0,
+    run_id: RecordId,
+    offset: Offset = 0,
+    duplicates_offset: Offset = 0,
 ) -> Response:
     """One import: progress while it runs, then counts, row errors and flagged duplicates."""
     run = _own_run(session, signed_in, run_id)
@@ -308,8 +309,8 @@ def run_page(
     )
 
 
-@router.get("/{run_id}/errors.csv")
-def errors_csv(session: SessionDep, signed_in: UserDep, run_id: int) -> Response:
+@router.get("/{run_id:int}/errors.csv")
+def errors_csv(session: SessionDep, signed_in: UserDep, run_id: RecordId) -> Response:
     """The run's row errors as CSV (line, field, reason), to fix the file with."""
     run = _own_run(session, signed_in, run_id)
     buffer = io.StringIO()
@@ -325,8 +326,10 @@ def errors_csv(session: SessionDep, signed_in: UserDep, run_id: int) -> Response
     return response
 
 
-@router.post("/{run_id}/retry")
-async def retry(request: Request, session: SessionDep, signed_in: UserDep, run_id: int) -> Response:
+@router.post("/{run_id:int}/retry")
+async def retry(
+    request: Request, session: SessionDep, signed_in: UserDep, run_id: RecordId
+) -> Response:
     """Queue a failed import again; rows it already saved come out unchanged."""
     require_role(signed_in, Role.ANALYST, "import files")
     form_data = await request.form(max_files=0, max_fields=5)

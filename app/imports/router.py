@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
-from app.common.schemas import Page
+from app.common.schemas import Page, RecordId
 from app.deps import AnalystDep, PageDep, PrincipalDep, SessionDep
-from app.errors import AppError
+from app.errors import AppError, error_responses
 from app.imports import parsing, service
 from app.imports.schemas import (
     DuplicateFlagRead,
@@ -16,7 +16,7 @@ from app.imports.schemas import (
     ImportSummary,
 )
 
-router = APIRouter(prefix="/imports", tags=["imports"])
+router = APIRouter(prefix="/imports", tags=["imports"], responses=error_responses(401))
 
 
 UploadedFile = Annotated[UploadFile, File(description="SAM.gov CSV/JSON, or the company template")]
@@ -30,7 +30,7 @@ class UnreadableFile(AppError):
     code = "unreadable_file"
 
 
-@router.post("", response_model=ImportSummary)
+@router.post("", response_model=ImportSummary, responses=error_responses(400, 403, 409, 413))
 def upload(
     session: SessionDep,
     principal: AnalystDep,
@@ -54,7 +54,12 @@ def upload(
         raise UnreadableFile(str(exc)) from exc
 
 
-@router.post("/background", response_model=ImportRunRead, status_code=202)
+@router.post(
+    "/background",
+    response_model=ImportRunRead,
+    status_code=202,
+    responses=error_responses(400, 403, 409, 413),
+)
 def upload_in_background(
     session: SessionDep,
     principal: AnalystDep,
@@ -113,9 +118,13 @@ def duplicates(
     )
 
 
-@router.post("/duplicates/{flag_id}/resolve", response_model=DuplicateFlagRead)
+@router.post(
+    "/duplicates/{flag_id:int}/resolve",
+    response_model=DuplicateFlagRead,
+    responses=error_responses(400, 403, 404, 409, 413),
+)
 def resolve_duplicate(
-    session: SessionDep, principal: AnalystDep, flag_id: int, body: FlagResolve
+    session: SessionDep, principal: AnalystDep, flag_id: RecordId, body: FlagResolve
 ) -> DuplicateFlagRead:
     """Settle a likely duplicate: keep both records, or archive the one the import created."""
     flag = service.resolve_flag(
@@ -125,8 +134,8 @@ def resolve_duplicate(
     return DuplicateFlagRead.model_validate(flag)
 
 
-@router.get("/{run_id}", response_model=ImportRunDetail)
-def run(session: SessionDep, principal: PrincipalDep, run_id: int) -> ImportRunDetail:
+@router.get("/{run_id:int}", response_model=ImportRunDetail, responses=error_responses(404))
+def run(session: SessionDep, principal: PrincipalDep, run_id: RecordId) -> ImportRunDetail:
     """One import with its status, progress, counts and first 1,000 row errors."""
     return ImportRunDetail.model_validate(
         service.get_run(session, principal=principal, run_id=run_id)

@@ -5,18 +5,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app.common.schemas import RecordId
 from app.companies.models import CompanyRole
 from app.deps import PrincipalDep, RankerDep, SessionDep
+from app.errors import error_responses
 from app.matches import service
 from app.matches.schemas import CompanyMatches, SolicitationMatches, TeamSuggestions
 
-router = APIRouter(tags=["matches"])
+router = APIRouter(tags=["matches"], responses=error_responses(401, 404))
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
-@router.get("/solicitations/{solicitation_id}/matches", response_model=SolicitationMatches)
+@router.get("/solicitations/{solicitation_id:int}/matches", response_model=SolicitationMatches)
 def solicitation_matches(
-    solicitation_id: int,
+    solicitation_id: RecordId,
     session: SessionDep,
     _principal: PrincipalDep,
     ranker: RankerDep,
@@ -36,9 +38,9 @@ def solicitation_matches(
     )
 
 
-@router.get("/companies/{company_id}/matches", response_model=CompanyMatches)
+@router.get("/companies/{company_id:int}/matches", response_model=CompanyMatches)
 def company_matches(
-    company_id: int,
+    company_id: RecordId,
     session: SessionDep,
     _principal: PrincipalDep,
     ranker: RankerDep,
@@ -55,9 +57,9 @@ def company_matches(
     )
 
 
-@router.get("/solicitations/{solicitation_id}/teams", response_model=TeamSuggestions)
+@router.get("/solicitations/{solicitation_id:int}/teams", response_model=TeamSuggestions)
 def solicitation_teams(
-    solicitation_id: int,
+    solicitation_id: RecordId,
     session: SessionDep,
     _principal: PrincipalDep,
     ranker: RankerDep,

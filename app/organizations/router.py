@@ -4,10 +4,11 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from app.deps import PrincipalDep, SessionDep
+from app.errors import error_responses
 from app.organizations.models import ApiKey, Organization
 from app.organizations.schemas import ApiKeyRead, MeRead, OrganizationRead
 
-router = APIRouter(prefix="/organizations", tags=["organizations"])
+router = APIRouter(prefix="/organizations", tags=["organizations"], responses=error_responses(401))
 
 
 @router.get("/me", response_model=MeRead)

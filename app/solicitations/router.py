@@ -3,15 +3,15 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import AwareDatetime
 
-from app.common.schemas import Page
+from app.common.schemas import FILTER_PATTERN, Page, RecordId, UtcDatetime
 from app.deps import AnalystDep, IfMatchDep, PageDep, PrincipalDep, SessionDep
+from app.errors import error_responses
 from app.solicitations import service
 from app.solicitations.models import SolicitationStatus
 from app.solicitations.schemas import SolicitationCreate, SolicitationRead, SolicitationUpdate
 
-router = APIRouter(prefix="/solicitations", tags=["solicitations"])
+router = APIRouter(prefix="/solicitations", tags=["solicitations"], responses=error_responses(401))
 
 
 @router.get("", response_model=Page[SolicitationRead])
@@ -20,10 +20,10 @@ def list_solicitations(
     _principal: PrincipalDep,
     page: PageDep,
     status: SolicitationStatus | None = None,
-    technology_area: Annotated[str | None, Query(max_length=64)] = None,
-    deadline_after: AwareDatetime | None = None,
-    deadline_before: AwareDatetime | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    technology_area: Annotated[str | None, Query(max_length=64, pattern=FILTER_PATTERN)] = None,
+    deadline_after: UtcDatetime | None = None,
+    deadline_before: UtcDatetime | None = None,
+    q: Annotated[str | None, Query(max_length=200, pattern=FILTER_PATTERN)] = None,
 ) -> Page[SolicitationRead]:
     """Solicitations, soonest deadline first."""
     rows, total = service.get_all(
@@ -41,7 +41,12 @@ def list_solicitations(
     )
 
 
-@router.post("", response_model=SolicitationRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=SolicitationRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(400, 403, 409, 413),
+)
 def create_solicitation(
     data: SolicitationCreate, session: SessionDep, principal: AnalystDep, response: Response
 ) -> SolicitationRead:
@@ -53,9 +58,11 @@ def create_solicitation(
     return service.to_read(solicitation)
 
 
-@router.get("/{solicitation_id}", response_model=SolicitationRead)
+@router.get(
+    "/{solicitation_id:int}", response_model=SolicitationRead, responses=error_responses(404)
+)
 def get_solicitation(
-    solicitation_id: int, session: SessionDep, _principal: PrincipalDep, response: Response
+    solicitation_id: RecordId, session: SessionDep, _principal: PrincipalDep, response: Response
 ) -> SolicitationRead:
     """One solicitation; its ETag is the version for If-Match."""
     solicitation = service.get(session, solicitation_id=solicitation_id)
@@ -63,9 +70,13 @@ def get_solicitation(
     return service.to_read(solicitation)
 
 
-@router.patch("/{solicitation_id}", response_model=SolicitationRead)
+@router.patch(
+    "/{solicitation_id:int}",
+    response_model=SolicitationRead,
+    responses=error_responses(400, 403, 404, 409, 412, 413),
+)
 def update_solicitation(
-    solicitation_id: int,
+    solicitation_id: RecordId,
     data: SolicitationUpdate,
     session: SessionDep,
     principal: AnalystDep,
@@ -85,8 +96,14 @@ def update_solicitation(
     return service.to_read(solicitation)
 
 
-@router.delete("/{solicitation_id}", status_code=status.HTTP_204_NO_CONTENT)
-def archive_solicitation(solicitation_id: int, session: SessionDep, principal: AnalystDep) -> None:
+@router.delete(
+    "/{solicitation_id:int}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(403, 404, 409),
+)
+def archive_solicitation(
+    solicitation_id: RecordId, session: SessionDep, principal: AnalystDep
+) -> None:
     """Archive a solicitation."""
     service.archive(session, principal=principal, solicitation_id=solicitation_id)
     session.commit()

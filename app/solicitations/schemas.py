@@ -14,7 +14,15 @@ from pydantic import (
     model_validator,
 )
 
-from app.common.schemas import LongText, ReadModel, ShortText, StrictModel, Url
+from app.common.schemas import (
+    VISIBLE,
+    LongText,
+    ReadModel,
+    ShortText,
+    StrictModel,
+    Url,
+    not_a_timestamp,
+)
 from app.common.validators import AreaList, NaicsList
 from app.solicitations.models import (
     ExportControl,
@@ -26,7 +34,9 @@ from app.solicitations.models import (
 
 OptionalText = Annotated[str | None, Field(max_length=300)]
 Code = Annotated[str | None, Field(max_length=16)]
-NoticeId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^\S(.*\S)?$")]
+NoticeId = Annotated[
+    str, Field(min_length=1, max_length=128, pattern=rf"^{VISIBLE}([^\n]*{VISIBLE})?$")
+]
 Source = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 Money = Annotated[float, Field(ge=0, le=1e13)]
 
@@ -38,7 +48,7 @@ def _date_only(value: Any) -> Any:
     """Read "2026-03-19" as a date; every other text must be a datetime with an offset."""
     if isinstance(value, str) and _DATE_ONLY_RE.fullmatch(value):
         return date.fromisoformat(value.strip())
-    return value
+    return not_a_timestamp(value)
 
 
 # A deadline keeps the offset it is given in ("2026-03-19T17:00:00+09:00" reads back so); a

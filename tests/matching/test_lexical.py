@@ -61,6 +61,13 @@ def test_empty_index_scores_zero() -> None:
 
 
 @pytest.mark.parametrize("method", ["tfidf", "bm25"])
+def test_an_index_of_stop_words_and_symbols_scores_zero(method: str) -> None:
+    scorer = LexicalScorer(method=method).fit(["the and of", "!!! ?", "a"])
+    assert scorer.score("radar of the").tolist() == [0.0, 0.0, 0.0]
+    assert scorer.shared_terms("radar", 0) == []
+
+
+@pytest.mark.parametrize("method", ["tfidf", "bm25"])
 def test_shared_terms_occur_in_both_texts(method: str) -> None:
     scorer = LexicalScorer(method=method).fit(DOCS)  # type: ignore[arg-type]
     query = "Magnetic anomaly detection of mines from UNMANNED surface vessels, and GaN radar."
