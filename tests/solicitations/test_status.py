@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
+from app.jobs.worker import drain
 from tests.conftest import Keys
 from tests.factories import company_payload, solicitation_payload
 
@@ -119,6 +120,7 @@ def test_matches_show_and_skip_past_deadlines(client: TestClient, keys: Keys) ->
         client, keys, "LIVE", response_deadline=iso(now + timedelta(days=30)), **open_terms
     )
     headers = keys.headers("jetro_viewer")
+    drain()  # the worker embeds the new records (a read never does)
 
     matches = client.get(
         f"{URL}/{past['id']}/matches", params={"include_held_back": True}, headers=headers
