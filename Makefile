@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install browser-deps demo demo-reset serve test lint typecheck bench-matching bench-imports bench-admin-upload bench-load clean
+.PHONY: install browser-deps demo demo-reset serve test lint typecheck bench-matching bench-imports bench-admin-upload bench-load bench-crash clean
 
 $(STAMP): pyproject.toml
 	@echo "Installing Kakehashi into $(VENV): the CPU build of torch, then the other packages."
@@ -86,6 +86,10 @@ bench-admin-upload: install
 # scratch database (its schema is dropped). Quick run: make bench-load BENCH_ARGS="--duration 10".
 bench-load: install
 	$(BIN)/python bench/bench_load.py $(if $(BENCH_POSTGRES_URL),--postgres-url $(BENCH_POSTGRES_URL)) $(BENCH_ARGS)
+
+# kill -9 a server mid-import and mid-embedding, restart it, and count what came out.
+bench-crash: install
+	$(BIN)/python bench/bench_crash.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .pytest_cache .ruff_cache kakehashi.db* .demo-key .demo-login var test-artifacts
