@@ -59,9 +59,13 @@ def get_principal(
     scheme, _, raw = authorization.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise NotAuthenticated()
-    # Read-only, so authenticating a write request does not take (or wait for) the write lock.
-    with read_only_session(session) as reader:
-        principal, key = authenticate(reader, raw_key=raw.strip())
+    if request.method in SAFE_METHODS:
+        # The request's own session reads only already: authenticate in its snapshot.
+        principal, key = authenticate(session, raw_key=raw.strip())
+    else:
+        # Read-only, so authenticating a write does not take (or wait for) the write lock.
+        with read_only_session(session) as reader:
+            principal, key = authenticate(reader, raw_key=raw.strip())
     throttle.check_api_key(key.prefix)
     if last_use_is_stale(key):
         # Best effort, one request per key at a time: when the write lock is not free at once
@@ -70,6 +74,8 @@ def get_principal(
             if claimed:
                 with best_effort() as writer:
                     touch_key(writer, key_id=key.id)
+                # A GET's snapshot began before the touch: start afresh so it reads its own use.
+                session.rollback()
     return principal
 
 
