@@ -65,14 +65,14 @@ def test_filters_and_pagination(client: TestClient, keys: Keys) -> None:
         client,
         keys,
         notice_id="A",
-        response_deadline="2027-01-10T00:00:00Z",
+        response_deadline="2099-01-10T00:00:00Z",
         technology_areas=["space"],
     )
     create(
         client,
         keys,
         notice_id="B",
-        response_deadline="2027-02-10T00:00:00Z",
+        response_deadline="2099-02-10T00:00:00Z",
         technology_areas=["robotics"],
         title="Depot robotics for wheel hubs",
     )
@@ -80,7 +80,7 @@ def test_filters_and_pagination(client: TestClient, keys: Keys) -> None:
         client,
         keys,
         notice_id="C",
-        response_deadline="2027-03-10T00:00:00Z",
+        response_deadline="2099-03-10T00:00:00Z",
         status="closed",
         technology_areas=["space"],
     )
@@ -95,8 +95,8 @@ def test_filters_and_pagination(client: TestClient, keys: Keys) -> None:
     assert ids() == ["A", "B", "C", "D"]
     assert ids(status="closed") == ["C"]
     assert ids(technology_area="space") == ["A", "C"]
-    assert ids(deadline_after="2027-02-01T00:00:00Z") == ["B", "C"]
-    assert ids(deadline_before="2027-02-01T00:00:00Z") == ["A"]
+    assert ids(deadline_after="2099-02-01T00:00:00Z") == ["B", "C"]
+    assert ids(deadline_before="2099-02-01T00:00:00Z") == ["A"]
     assert ids(q="wheel HUBS") == ["B"]
     assert ids(limit=2, offset=1) == ["B", "C"]
     page = client.get(URL, params={"limit": 1}, headers=headers).json()
@@ -104,8 +104,8 @@ def test_filters_and_pagination(client: TestClient, keys: Keys) -> None:
     wrong_order = client.get(
         URL,
         params={
-            "deadline_after": "2027-03-01T00:00:00Z",
-            "deadline_before": "2027-01-01T00:00:00Z",
+            "deadline_after": "2099-03-01T00:00:00Z",
+            "deadline_before": "2099-01-01T00:00:00Z",
         },
         headers=headers,
     )
