@@ -273,12 +273,17 @@ BUSY_MESSAGE = "the database is busy with other writes; nothing was changed, try
 def install_database_error_handlers(app: FastAPI) -> None:
     """A busy database is a 503 with Retry-After and a lost natural-key race a 409, never a
     500 (the services check natural keys first; these catch what slips between check and
-    write)."""
+    write). Other integrity errors are bugs: logged, and a 500."""
     from app.db import is_busy, unique_violation
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> Response:
         columns = unique_violation(exc)
+        if columns is None:
+            # A broken foreign key, NOT NULL or CHECK is a bug, not a conflict: log it.
+            log.error("integrity error", exc_info=exc)
+            unexpected = HttpError(500, "an unexpected error; it has been logged")
+            return error_response(request, unexpected)
         message = (
             f"another record already has this {', '.join(columns)}"
             if columns

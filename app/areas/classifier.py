@@ -51,7 +51,11 @@ def assign_if_missing(
     state = session.execute(
         select(model.c.locked_fields, model.c.archived_at).where(model.c.id == entity_id)
     ).one_or_none()
-    if state is None or "technology_areas" in (state.locked_fields or []):
+    if (
+        state is None
+        or state.archived_at is not None
+        or "technology_areas" in (state.locked_fields or [])
+    ):
         return False
     has_areas = session.scalar(select(owner).where(owner == entity_id).limit(1))
     if has_areas is not None:

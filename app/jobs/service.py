@@ -214,7 +214,7 @@ def run_one(session: Session, *, worker: str, kinds: list[str] | None = None) ->
     renewer.start()
     try:
         HANDLERS[kind](session, payload)
-        renewer.stop()
+        renewer.stop()  # before the final write, so the two never contend for the lock
         session.flush()
         heartbeat(session)  # fails if another worker took the job over meanwhile
         job.status = JobStatus.DONE
@@ -239,6 +239,13 @@ def run_one(session: Session, *, worker: str, kinds: list[str] | None = None) ->
             job.locked_at = None
             session.commit()
             log.warning("job %s (%s) failed, attempt %s", job.id, job.kind, job.attempts)
+        else:
+            log.warning(
+                "job %s (%s) failed after another worker took it over; left to that worker",
+                job_id,
+                kind,
+                exc_info=True,
+            )
     finally:
         renewer.stop()
         _current.reset(running)
