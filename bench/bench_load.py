@@ -40,6 +40,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from make_import_files import write_sam_csv
+
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-c", "from app.cli import main; main()"]
 
@@ -324,17 +326,7 @@ def busy_worker(url: str, key: str, rows: int, workdir: Path) -> int:
     import httpx
 
     csv_path = workdir / "load.csv"
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench/make_import_files.py"),
-            str(csv_path),
-            "--rows",
-            str(rows),
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    write_sam_csv(csv_path, rows=rows)
     with csv_path.open("rb") as handle:
         answer = httpx.post(
             f"{url}/api/v1/imports/background",
