@@ -10,11 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
+from matching.boilerplate import BoilerplateModel
 from matching.cache import EmbeddingCache, encode_documents_cached
 from matching.encoder import DocumentEmbedding, Encoder
 from matching.fusion import DEFAULT_WEIGHTS, FusionWeights, rrf
 from matching.metrics import mrr_at_k, ndcg_at_k, recall_at_k
-from matching.ranker import MatchIndex, Profile, Query
+from matching.ranker import MatchIndex, Profile, Query, weigh_query
 
 __all__ = [
     "BeirDataset",
@@ -153,8 +154,11 @@ def evaluate(
         Profile(r.id, t, r.areas, r.naics, e)
         for r, t, e in zip(dataset.corpus, doc_texts, doc_emb, strict=True)
     ]
+    # Queries are weighed by the boilerplate of their own corpus, as the service does with its
+    # solicitations.
+    query_boilerplate = BoilerplateModel().fit(query_texts)
     queries = [
-        Query(r.id, t, r.areas, r.naics, e)
+        weigh_query(Query(r.id, t, r.areas, r.naics, e), query_boilerplate)
         for r, t, e in zip(judged, query_texts, query_emb, strict=True)
     ]
     index = MatchIndex(weights=weights).fit(profiles)

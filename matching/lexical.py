@@ -152,6 +152,17 @@ class LexicalScorer:
             return np.zeros((len(queries), self.n_documents_), dtype=np.float32)
         return np.asarray((q @ self.matrix_t_).toarray(), dtype=np.float32)
 
+    def score_documents(self, queries: Sequence[str], documents: Sequence[str]) -> np.ndarray:
+        """Scores (n_queries, n_documents) against documents that were not fitted, weighed with
+        the fitted vocabulary and IDF (TF-IDF only)."""
+        if self.method != "tfidf":
+            raise ValueError("scoring unfitted documents needs the tfidf method")
+        q = self._query_matrix(queries)
+        if q.shape[1] == 0 or self.vectorizer_ is None:
+            return np.zeros((len(queries), len(documents)), dtype=np.float32)
+        d = sp.csr_matrix(self.vectorizer_.transform(list(documents)), dtype=np.float32)
+        return np.asarray((q @ d.T).toarray(), dtype=np.float32)
+
     def score(self, query: str) -> np.ndarray:
         """One score per fitted document."""
         return self.score_many([query])[0]

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from matching.encoder import DocumentEmbedding
+from matching.boilerplate import BoilerplateModel
+from matching.encoder import DocumentEmbedding, pool
 from matching.fusion import (
     COMPONENTS,
     DEFAULT_WEIGHTS,
     FusionWeights,
     fuse,
+    lexical_statistics,
     normalise_lexical,
     normalise_semantic,
 )
 from matching.lexical import LexicalMethod, LexicalScorer
-from matching.structured import StructuredIndex
+from matching.structured import StructuredIndex, area_overlap, naics_overlap
 
-__all__ = ["MatchIndex", "Profile", "Query", "ScoredCandidate", "semantic_blend"]
+__all__ = [
+    "MatchIndex",
+    "Profile",
+    "Query",
+    "ScoredCandidate",
+    "semantic_blend",
+    "weigh_query",
+]
 
 # Queries scored together in rank_many; bounds the dense (chunk, n_profiles) score matrices.
 _BATCH = 256
@@ -45,6 +54,26 @@ class Query:
     areas: frozenset[str]
     naics: frozenset[str]
     embedding: DocumentEmbedding
+    # Per passage, how much of it is not boilerplate of the query's own corpus (1 = all of it);
+    # None = every passage counts fully.
+    unit_weights: np.ndarray | None = None
+
+
+# A passage at least this free of boilerplate may be a query's "best passage".
+DISTINCTIVE = 0.5
+
+
+def weigh_query(query: Query, model: BoilerplateModel) -> Query:
+    """The query with its boilerplate passages weighed by ``model`` (fit on its own corpus)."""
+    weights = model.unit_weights(query.text, query.embedding.spans)
+    return replace(query, unit_weights=weights)
+
+
+def weighted_pool(embedding: DocumentEmbedding, weights: np.ndarray | None) -> np.ndarray:
+    """The document vector with each passage weighed; the plain mean when nothing is left."""
+    if weights is None or len(weights) == 0 or not (weights < 1).any() or weights.sum() <= 0:
+        return np.asarray(embedding.pooled, dtype=np.float32)
+    return pool(np.asarray(embedding.units, dtype=np.float32), weights, "weighted")
 
 
 @dataclass(frozen=True)
@@ -86,14 +115,26 @@ class MatchIndex:
         if len(dims) > 1:
             raise ValueError(f"profiles mix embedding dimensions {sorted(dims)}")
         dim = dims.pop() if dims else 0
+        texts = [p.text for p in profiles]
+        # Boilerplate of this corpus: the profiles' common sentences count less in the semantic
+        # score and are not quoted as explanations. The lexical score reads whole texts: its IDF
+        # already discounts common words, and dropping those sentences there measured no better
+        # (nDCG@10 lexical only, demo 0.9077 -> 0.9112, eval-real 0.1906 -> 0.1875).
+        self.boilerplate_: BoilerplateModel = BoilerplateModel().fit(texts)
+        self.unit_weights_: list[np.ndarray] = [
+            self.boilerplate_.unit_weights(p.text, p.embedding.spans) for p in profiles
+        ]
         self.vectors_: np.ndarray = (
-            np.stack([p.embedding.pooled for p in profiles]).astype(np.float32)
+            np.stack(
+                [
+                    weighted_pool(p.embedding, weights)
+                    for p, weights in zip(profiles, self.unit_weights_, strict=True)
+                ]
+            ).astype(np.float32)
             if profiles
             else np.zeros((0, dim), dtype=np.float32)
         )
-        self.lexical_: LexicalScorer = LexicalScorer(method=self.lexical_method).fit(
-            [p.text for p in profiles]
-        )
+        self.lexical_: LexicalScorer = LexicalScorer(method=self.lexical_method).fit(texts)
         self.structured_: StructuredIndex = StructuredIndex().fit(
             [p.areas for p in profiles], [p.naics for p in profiles]
         )
@@ -109,6 +150,10 @@ class MatchIndex:
     def index_of(self, id: str) -> int:
         """Row of this profile in the index (KeyError when absent)."""
         return self.positions_[id]
+
+    def unit_weights(self, id: str) -> np.ndarray:
+        """Per passage of this profile, the share that is not boilerplate of the corpus."""
+        return self.unit_weights_[self.positions_[id]]
 
     def _components(
         self, queries: Sequence[Query], semantic: np.ndarray, lexical: np.ndarray
@@ -141,13 +186,13 @@ class MatchIndex:
             out[i] = fuse(row, self.weights)
         return out
 
-    def _semantic(self, queries: Sequence[Query]) -> np.ndarray:
+    def _semantic(self, queries: Sequence[Query], vectors: np.ndarray | None = None) -> np.ndarray:
         """Raw semantic similarity (n_queries, n_profiles), from one matrix product."""
         pooled = np.stack([self._query_vector(x) for x in queries])
-        units = [np.asarray(x.embedding.units, dtype=np.float32) for x in queries]
+        units = [_distinctive_units(x) for x in queries]
         sizes = np.array([len(u) for u in units])
         stacked = np.concatenate([pooled, *[u for u in units if len(u)]])
-        sims = stacked @ self.vectors_.T
+        sims = stacked @ (self.vectors_ if vectors is None else vectors).T
         whole, per_unit = sims[: len(queries)], sims[len(queries) :]
         best = whole.copy()
         has_units = sizes > 0
@@ -169,8 +214,57 @@ class MatchIndex:
             components["lexical_raw"] = lexical
         return fused, components
 
+    def _lexical_statistics(
+        self, queries: Sequence[Query]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Raw lexical scores of the queries against every profile, and their statistics."""
+        raw = self.lexical_.score_many([q.text for q in queries])
+        mean, std, varies = lexical_statistics(raw)
+        return raw, mean, std, varies
+
+    def score_pairs(self, queries: Sequence[Query], profile: Profile) -> list[ScoredCandidate]:
+        """One profile's score for each query, the number ``rank(query)`` gives that profile.
+
+        A pair has one score whichever side asks: the lexical score of a (solicitation,
+        partner) pair is normalised over this index's profiles, so a company's matches are
+        scored here, with each solicitation as the query, not in an index of solicitations.
+        A profile not (yet) in the index is scored against the same statistics."""
+        if not queries:
+            return []
+        row = self.positions_.get(profile.id, -1)
+        known = row >= 0 and self.profiles_[row].text == profile.text
+        if known:
+            vector = self.vectors_[row : row + 1]
+        else:
+            weights = self.boilerplate_.unit_weights(profile.text, profile.embedding.spans)
+            vector = weighted_pool(profile.embedding, weights)[None, :]
+        out: list[ScoredCandidate] = []
+        for start in range(0, len(queries), _BATCH):
+            batch = queries[start : start + _BATCH]
+            semantic = self._semantic(batch, vectors=vector)
+            raw, mean, std, varies = self._lexical_statistics(batch)
+            if known:
+                lexical = raw[:, [row]]
+            else:
+                lexical = self.lexical_.score_documents([q.text for q in batch], [profile.text])
+            components = {
+                "semantic": normalise_semantic(semantic),
+                "lexical": normalise_lexical(lexical, (mean, std, varies)),
+                "areas": np.array(
+                    [[area_overlap(q.areas, profile.areas)] for q in batch], dtype=np.float32
+                ),
+                "naics": np.array(
+                    [[naics_overlap(q.naics, profile.naics)] for q in batch], dtype=np.float32
+                ),
+            }
+            fused = self._fused(batch, components)
+            for i, q in enumerate(batch):
+                parts = {name: float(components[name][i, 0]) for name in COMPONENTS}
+                out.append(ScoredCandidate(q.id, float(fused[i, 0]), parts))
+        return out
+
     def _query_vector(self, query: Query) -> np.ndarray:
-        vector = np.asarray(query.embedding.pooled, dtype=np.float32)
+        vector = weighted_pool(query.embedding, query.unit_weights)
         if vector.shape != (self.vectors_.shape[1],):
             raise ValueError(
                 f"query {query.id!r} has shape {vector.shape}, index dimension is "
@@ -245,3 +339,14 @@ class MatchIndex:
             return {"fused": np.zeros((0, len(self.ids_)), dtype=np.float32)}
         scores, components = self._score_batch(queries, raw=True)
         return {"fused": scores, **components}
+
+
+def _distinctive_units(query: Query) -> np.ndarray:
+    """The query passages that may be its best passage: those mostly free of boilerplate,
+    or all of them when none is."""
+    units = np.asarray(query.embedding.units, dtype=np.float32)
+    weights = query.unit_weights
+    if weights is None or len(weights) != len(units):
+        return units
+    keep = weights >= DISTINCTIVE
+    return units[keep] if keep.any() else units

@@ -34,7 +34,7 @@ from app.solicitations import service as solicitations
 from app.solicitations.models import Solicitation, SolicitationStatus
 from matching import eligibility as gates
 from matching.explain import Explanation, explain
-from matching.ranker import MatchIndex, Profile, Query, ScoredCandidate
+from matching.ranker import MatchIndex, Profile, Query, ScoredCandidate, weigh_query
 from matching.teams import suggest_teams
 
 TEAM_POOL = 15
@@ -168,7 +168,13 @@ def _query_for(session: Session, record: Company | Solicitation, ranker: RankerS
         vector = ranker.encoder.encode_documents([text])[0]
     if isinstance(record, Company):
         return as_query(company_profile(record, vector))
-    return as_query(solicitation_profile(record, vector))
+    return _need_query(ranker.solicitations(session), solicitation_profile(record, vector))
+
+
+def _need_query(solicitation_index: MatchIndex, need: Profile) -> Query:
+    """A solicitation as the query, its passages weighed by the boilerplate of all
+    solicitations (export-control notices and the like count less)."""
+    return weigh_query(as_query(need), solicitation_index.boilerplate_)
 
 
 def _assess_all(
@@ -291,7 +297,11 @@ def match_company(
     limit: int,
     include_held_back: bool,
 ) -> CompanyMatches:
-    """The open solicitations that fit a company best; those it may not receive are held back."""
+    """The open solicitations that fit a company best; those it may not receive are held back.
+
+    Each (solicitation, company) pair is scored as the solicitation's own ranking scores it
+    (the solicitation is the query, the partners the corpus), so a pair shows one score
+    whichever side asks."""
     now = utcnow()
     company = companies.get(session, company_id=company_id)
     open_needs = list(
@@ -302,33 +312,65 @@ def match_company(
             )
         )
     )
-    query = _query_for(session, company, ranker)
-    index, pending = _indexed(
+    partner_query = _query_for(session, company, ranker)
+    partner = Profile(
+        id=partner_query.id,
+        text=partner_query.text,
+        areas=partner_query.areas,
+        naics=partner_query.naics,
+        embedding=partner_query.embedding,
+    )
+    needs_index, pending = _indexed(
         session, entity="solicitation", ids=[s.id for s in open_needs], ranker=ranker
     )
-    partner = partner_facts(company, now)
+    company_index = ranker.companies(session)
+    needs = {
+        str(s.id): _need_query(needs_index, needs_index.profile(str(s.id)))
+        for s in open_needs
+        if str(s.id) in needs_index.positions_
+    }
+    scored = company_index.score_pairs(list(needs.values()), partner)
     auths = [
         authorization_facts(a)
         for a in authorizations.for_companies(session, company_ids=[company.id])
     ]
+    facts = partner_facts(company, now)
     verdicts = {
-        str(s.id): gates.assess(partner, solicitation_facts(s), auths, now=now) for s in open_needs
+        str(s.id): gates.assess(facts, solicitation_facts(s), auths, now=now) for s in open_needs
     }
     by_id = {str(s.id): s for s in open_needs}
     eligible = {i for i, v in verdicts.items() if v.status is gates.EligibilityStatus.ELIGIBLE}
+    profile_index = company_index.positions_.get(partner.id)
+    if profile_index is not None and company_index.profiles_[profile_index].text != partner.text:
+        profile_index = None
 
     def items(ids: set[str], held_back: bool) -> list[SolicitationMatch]:
-        return [
-            SolicitationMatch(**fields, solicitation=solicitations.to_summary(by_id[hit_id]))
-            for hit_id, fields in _explained(
-                index,
-                query,
-                _ranked(index, query, ids, limit),
-                verdicts,
-                held_back=held_back,
-                query_is_need=False,
+        ranked = sorted(
+            (hit for hit in scored if hit.id in ids), key=lambda hit: (-hit.score, int(hit.id))
+        )[:limit]
+        out = []
+        for rank, hit in enumerate(ranked, start=1):
+            need = needs[hit.id]
+            explanation = explain(
+                need,
+                partner,
+                lexical=company_index.lexical_ if profile_index is not None else None,
+                profile_index=profile_index,
             )
-        ]
+            out.append(
+                SolicitationMatch(
+                    rank=rank,
+                    score=round(hit.score, 4),
+                    components={k: round(v, 4) for k, v in hit.components.items()},
+                    eligibility=_eligibility_read(verdicts[hit.id]),
+                    held_back=held_back,
+                    explanation=_explanation_read(
+                        explanation, query=need, profile=partner, query_is_need=True
+                    ),
+                    solicitation=solicitations.to_summary(by_id[hit.id]),
+                )
+            )
+        return out
 
     held = set(verdicts) - eligible
     return CompanyMatches(

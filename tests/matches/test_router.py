@@ -201,6 +201,40 @@ def test_company_matches(client: TestClient, keys: Keys, world: dict) -> None:
     assert "pastries" in passage["need"].lower() or "bakery" in passage["need"].lower()
 
 
+def test_one_pair_one_score_whichever_side_asks(
+    client: TestClient, keys: Keys, world: dict
+) -> None:
+    headers = keys.headers("jetro_viewer")
+    other = solicitation_payload(
+        notice_id="OTHER-2",
+        title="Ka-band amplifier test benches",
+        description="Test benches for GaN amplifiers at Ka band, with thermal vacuum chambers.",
+        export_control="none",
+        foreign_participation="allowed",
+        technology_areas=["trusted-microelectronics"],
+    )
+    other_id = post(client, keys, "/api/v1/solicitations", other, "pichtr_analyst")["id"]
+    drain()
+    by_need = client.get(
+        f"/api/v1/solicitations/{other_id}/matches",
+        params={"include_held_back": True},
+        headers=headers,
+    ).json()
+    need_side = {m["company"]["id"]: m for m in by_need["items"] + by_need["held_back"]}
+    for company in ("authorized", "unauthorized", "bakery"):
+        by_partner = client.get(
+            f"/api/v1/companies/{world[company]}/matches",
+            params={"include_held_back": True},
+            headers=headers,
+        ).json()
+        partner_side = {
+            m["solicitation"]["id"]: m for m in by_partner["items"] + by_partner["held_back"]
+        }
+        pair = partner_side[other_id]
+        assert pair["score"] == need_side[world[company]]["score"]
+        assert pair["components"] == need_side[world[company]]["components"]
+
+
 def test_teams(client: TestClient, keys: Keys, world: dict) -> None:
     body = client.get(
         f"/api/v1/solicitations/{world['solicitation']}/teams", headers=keys.headers("jetro_viewer")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matching.fusion import COMPONENTS, FusionWeights
+from matching.fusion import COMPONENTS, DEFAULT_WEIGHTS, FusionWeights
 from matching.ranker import MatchIndex
 
 from .conftest import Corpus
@@ -70,7 +70,9 @@ def test_query_without_areas_is_not_penalised(index: MatchIndex, corpus: Corpus)
     assert top.id == "us-cyber"
     assert top.components["areas"] == 0.0
     # Area and NAICS weights drop out, so the score is the semantic/lexical average.
-    expected = 0.5 * (top.components["semantic"] + top.components["lexical"])
+    w = DEFAULT_WEIGHTS
+    text_part = w.semantic * top.components["semantic"] + w.lexical * top.components["lexical"]
+    expected = text_part / (w.semantic + w.lexical)
     assert top.score == pytest.approx(expected, abs=1e-6)
 
 
