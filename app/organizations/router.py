@@ -42,7 +42,7 @@ def read_settings(
 @router.patch(
     "/me/settings",
     response_model=OrganizationSettingsRead,
-    responses=error_responses(400, 403, 412, 413),
+    responses=error_responses(400, 403, 409, 412, 413),
 )
 def change_settings(
     data: OrganizationSettingsUpdate,
