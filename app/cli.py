@@ -518,6 +518,62 @@ def evaluate(
     print(render_table(results, k=k))
 
 
+@cli.command("calibrate")
+def calibrate(
+    queries: Annotated[Path | None, typer.Option(help="queries.jsonl (BEIR)")] = None,
+    corpus: Annotated[Path | None, typer.Option(help="corpus.jsonl (BEIR)")] = None,
+    qrels: Annotated[Path | None, typer.Option(help="graded qrels TSV; unjudged = no fit")] = None,
+    check: Annotated[
+        Path | None,
+        typer.Option(help="a BEIR directory to measure the fitted curve on (e.g. eval-real)"),
+    ] = None,
+    folds: Annotated[int, typer.Option(min=2, max=100)] = 10,
+) -> None:
+    """Refit what a fit score means: print the Platt constants for matching/calibration.py, a
+    reliability table, the minimum-fit trade-off and the suggested default minimum.
+
+    Without options it fits on the bundled demo set (seed_data/eval), every pair judged, and
+    checks the curve on the reverse direction (company to solicitations)."""
+    from app.embeddings.service import get_encoder
+    from matching import calibration
+    from matching.evaluation import load_beir, reversed_dataset, score_dataset
+
+    settings = get_settings()
+    default = settings.seed_dir / "eval"
+    paths = (
+        queries or default / "queries.jsonl",
+        corpus or default / "corpus.jsonl",
+        qrels or default / "qrels.tsv",
+    )
+    names = ("queries.jsonl", "corpus.jsonl", "qrels.tsv")
+    checked = [check / name for name in names] if check else []
+    for path in [*paths, *checked]:
+        if not path.is_file():
+            fail(f"{path}: no such file")
+    encoder, cache_dir = get_encoder(), settings.cache_dir
+    with readable_errors():
+        dataset = load_beir(*paths)
+        # Every query counts: in a fully judged set a query without fits is all non-fits.
+        scored = score_dataset(dataset, encoder=encoder, cache_dir=cache_dir, only_judged=False)
+        report = calibration.calibrate(
+            scored.scores["fused"], scored.grades(), components=scored.scores, folds=folds
+        )
+        print(calibration.render_report(report))
+        reverse = score_dataset(
+            reversed_dataset(dataset), encoder=encoder, cache_dir=cache_dir, only_judged=False
+        )
+        result = calibration.check(
+            reverse.scores["fused"], reverse.grades(), calibration=report.calibration
+        )
+        print("\n" + calibration.render_check("Reverse direction", result))
+        if checked:
+            other = score_dataset(load_beir(*checked), encoder=encoder, cache_dir=cache_dir)
+            result = calibration.check(
+                other.scores["fused"], other.grades(), calibration=report.calibration
+            )
+            print("\n" + calibration.render_check(str(check), result))
+
+
 def main() -> None:
     """Entry point of the console script."""
     from pydantic import ValidationError

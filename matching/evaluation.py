@@ -21,10 +21,13 @@ __all__ = [
     "BeirDataset",
     "BeirRecord",
     "MethodResult",
+    "ScoredDataset",
     "document_text",
     "evaluate",
     "load_beir",
     "render_table",
+    "reversed_dataset",
+    "score_dataset",
 ]
 
 
@@ -106,6 +109,18 @@ def load_beir(queries: Path, corpus: Path, qrels: Path) -> BeirDataset:
     )
 
 
+def reversed_dataset(dataset: BeirDataset) -> BeirDataset:
+    """The same judgements the other way round: documents as queries, queries as documents."""
+    qrels: dict[str, dict[str, int]] = {}
+    for query_id, judged in dataset.qrels.items():
+        for doc_id, grade in judged.items():
+            qrels.setdefault(doc_id, {})[query_id] = grade
+    # A solicitation's title states the need: it stays in the text when it becomes the document
+    # (the service's solicitation text starts with it too).
+    corpus = [BeirRecord(q.id, "", document_text(q), q.areas, q.naics) for q in dataset.queries]
+    return BeirDataset(corpus=corpus, queries=list(dataset.corpus), qrels=qrels)
+
+
 def document_text(record: BeirRecord, *, with_title: bool = True) -> str:
     """The text ranked for a record: optionally its title as a first line, then its text."""
     if record.title and record.text and with_title:
@@ -128,18 +143,41 @@ def _top_k(scores: np.ndarray, ids: Sequence[str], k: int) -> list[str]:
     return [ids[i] for i in order]
 
 
-def evaluate(
+@dataclass(frozen=True)
+class ScoredDataset:
+    """A dataset ranked by the fused ranker: judged queries by profiles, every score matrix."""
+
+    query_ids: list[str]
+    doc_ids: list[str]
+    scores: dict[str, np.ndarray]
+    qrels: dict[str, dict[str, int]]
+
+    def grades(self) -> np.ndarray:
+        """Judged grade of every (query, document) pair; unjudged pairs are 0."""
+        out = np.zeros((len(self.query_ids), len(self.doc_ids)), dtype=np.int64)
+        column = {d: j for j, d in enumerate(self.doc_ids)}
+        for i, q in enumerate(self.query_ids):
+            for d, grade in self.qrels.get(q, {}).items():
+                if d in column:
+                    out[i, column[d]] = grade
+        return out
+
+
+def score_dataset(
     dataset: BeirDataset,
     *,
     encoder: Encoder,
     cache_dir: Path | None,
     weights: FusionWeights = DEFAULT_WEIGHTS,
-    k: int = 10,
-) -> list[MethodResult]:
-    """nDCG, Recall and MRR at ``k`` for lexical, dense, fused and RRF rankings."""
+    only_judged: bool = True,
+) -> ScoredDataset:
+    """Score every judged query (every query unless `only_judged`) against every document
+    with the fused ranker."""
     cache = EmbeddingCache(cache_dir) if cache_dir is not None else None
     judged = [
-        q for q in dataset.queries if any(r > 0 for r in dataset.qrels.get(q.id, {}).values())
+        q
+        for q in dataset.queries
+        if not only_judged or any(r > 0 for r in dataset.qrels.get(q.id, {}).values())
     ]
     if not judged or not dataset.corpus:
         raise ValueError("nothing to evaluate: no judged query or an empty corpus")
@@ -162,7 +200,25 @@ def evaluate(
         for r, t, e in zip(judged, query_texts, query_emb, strict=True)
     ]
     index = MatchIndex(weights=weights).fit(profiles)
-    scores = index.scores(queries)
+    return ScoredDataset(
+        query_ids=[q.id for q in queries],
+        doc_ids=list(index.ids_),
+        scores=index.scores(queries),
+        qrels=dataset.qrels,
+    )
+
+
+def evaluate(
+    dataset: BeirDataset,
+    *,
+    encoder: Encoder,
+    cache_dir: Path | None,
+    weights: FusionWeights = DEFAULT_WEIGHTS,
+    k: int = 10,
+) -> list[MethodResult]:
+    """nDCG, Recall and MRR at ``k`` for lexical, dense, fused and RRF rankings."""
+    scored = score_dataset(dataset, encoder=encoder, cache_dir=cache_dir, weights=weights)
+    scores = scored.scores
     rankings = {
         "lexical": scores["lexical_raw"],
         "dense": scores["semantic_raw"],
@@ -172,9 +228,9 @@ def evaluate(
     results = []
     for method, matrix in rankings.items():
         ndcg, recall, mrr = [], [], []
-        for row, q in zip(matrix, queries, strict=True):
-            ranked = _top_k(row, index.ids_, k)
-            rel = dataset.qrels[q.id]
+        for row, query_id in zip(matrix, scored.query_ids, strict=True):
+            ranked = _top_k(row, scored.doc_ids, k)
+            rel = dataset.qrels[query_id]
             ndcg.append(ndcg_at_k(ranked, rel, k))
             recall.append(recall_at_k(ranked, rel, k))
             mrr.append(mrr_at_k(ranked, rel, k))

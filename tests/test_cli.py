@@ -1,5 +1,9 @@
 """The `kakehashi` command: organizations, keys, readable failures."""
 
+import json
+from pathlib import Path
+
+import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
@@ -99,3 +103,42 @@ def test_serve_reports_a_taken_port_at_once() -> None:
         assert runner.invoke(cli, ["serve", "--port", str(port), "--check-port"]).exit_code == 1
     free = runner.invoke(cli, ["serve", "--port", str(port), "--check-port"])
     assert free.exit_code == 0 and "is free" in free.stdout
+
+
+def test_calibrate_prints_constants_tables_and_a_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.config import get_settings
+
+    monkeypatch.setenv("KAKEHASHI_CACHE_DIR", str(tmp_path / "cache"))
+    get_settings.cache_clear()
+    docs = {
+        "d-thruster": "Green monopropellant thrusters for small satellites.",
+        "d-gan": "Gallium nitride MMIC power amplifiers for X-band radar.",
+        "d-robot": "Robotic arms that sand and repaint aircraft panels.",
+        "d-battery": "Lithium-ion battery packs for vehicles.",
+    }
+    needs = {
+        "q-prop": "Prototype green propulsion thrusters for a smallsat.",
+        "q-radar": "GaN power amplifier for an X-band radar.",
+        "q-paint": "Automated repainting of aircraft.",
+    }
+    (tmp_path / "corpus.jsonl").write_text(
+        "\n".join(json.dumps({"_id": k, "text": v}) for k, v in docs.items())
+    )
+    (tmp_path / "queries.jsonl").write_text(
+        "\n".join(json.dumps({"_id": k, "text": v}) for k, v in needs.items())
+    )
+    (tmp_path / "qrels.tsv").write_text(
+        "query-id\tcorpus-id\tscore\nq-prop\td-thruster\t2\nq-radar\td-gan\t1\nq-paint\td-robot\t2\n"
+    )
+    files = ["--queries", "queries.jsonl", "--corpus", "corpus.jsonl", "--qrels", "qrels.tsv"]
+    args = ["calibrate", *[a if a.startswith("--") else str(tmp_path / a) for a in files]]
+    result = runner.invoke(cli, [*args, "--check", str(tmp_path), "--folds", "3"])
+    assert result.exit_code == 0, result.output
+    for text in ("PLATT_SLOPE = ", "Reliability", "fits kept", "DEFAULT_MIN_FIT = ", "Reverse"):
+        assert text in result.stdout
+    assert f"{tmp_path}: 3 fits among 12 pairs" in result.stdout
+    missing = runner.invoke(cli, ["calibrate", "--check", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 1 and "no such file" in missing.stderr
+    get_settings.cache_clear()

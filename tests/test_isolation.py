@@ -208,9 +208,17 @@ def test_each_organization_reads_and_writes_only_what_it_may(
     api("POST", resolve, "pichtr_admin", 404, path=flags["jetro"][0], json=body)
     api("POST", resolve, "jetro_analyst", 200, path=flags["jetro"][0], json=body)
 
-    # Matching reads shared records only.
-    for key in ("jetro_viewer", "pichtr_viewer"):
-        api("GET", "/solicitations/{solicitation_id}/matches", key, 200, path=p_sol)
+    # Settings: each organization changes its own, through its admin keys only.
+    settings = "/organizations/me/settings"
+    api("PATCH", settings, "jetro_analyst", 403, json={"min_fit": 0.3})
+    api("PATCH", settings, "jetro_admin", 200, json={"min_fit": 0.3})
+    for org, own in (("jetro", 0.3), ("pichtr", None)):
+        assert api("GET", settings, f"{org}_viewer", 200).json()["min_fit"] == own
+
+    # Matching reads shared records only, under each organization's own minimum fit.
+    for key, source in (("jetro_viewer", "organization"), ("pichtr_viewer", "platform")):
+        listed = api("GET", "/solicitations/{solicitation_id}/matches", key, 200, path=p_sol)
+        assert listed.json()["min_fit_source"] == source
         api("GET", "/solicitations/{solicitation_id}/teams", key, 200, path=p_sol)
         api("GET", "/companies/{company_id}/matches", key, 200, path=j_partner)
     api("DELETE", "/solicitations/{solicitation_id}", "jetro_analyst", 204, path=j_sol)
@@ -227,7 +235,11 @@ def test_each_organization_reads_and_writes_only_what_it_may(
     assert {e["id"] for e in jetro_events["items"]} < all_ids
     assert any(e["actor"].startswith("pichtr:") for e in platform_events["items"])
     # No refused write left a trace: nothing of JETRO's touches PICHTR's records.
-    p_ids = {("company", p_partner["id"]), ("solicitation", p_sol["id"])}
+    p_ids = {
+        ("company", p_partner["id"]),
+        ("solicitation", p_sol["id"]),
+        ("organization", me["pichtr"]["id"]),
+    }
     assert not [e for e in jetro_events["items"] if (e["entity_type"], e["entity_id"]) in p_ids]
 
     assert api.called == api.every_operation(), api.every_operation() - api.called

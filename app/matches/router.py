@@ -14,20 +14,32 @@ from app.matches.schemas import CompanyMatches, SolicitationMatches, TeamSuggest
 
 router = APIRouter(tags=["matches"], responses=error_responses(401, 404))
 Limit = Annotated[int, Query(ge=1, le=200)]
+MinFit = Annotated[
+    float | None,
+    Query(
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="leave out matches whose `fit` is below this, for this request only; "
+        "default: the organization's setting, else the platform default (0 keeps all)",
+    ),
+]
 
 
 @router.get("/solicitations/{solicitation_id:int}/matches", response_model=SolicitationMatches)
 def solicitation_matches(
     solicitation_id: RecordId,
     session: SessionDep,
-    _principal: PrincipalDep,
+    principal: PrincipalDep,
     ranker: RankerDep,
     role: CompanyRole = CompanyRole.JP_PARTNER,
     limit: Limit = 20,
     include_held_back: bool = False,
+    min_fit: MinFit = None,
 ) -> SolicitationMatches:
     """Partners that fit a solicitation, best first, with the reasons; partners who must not
-    receive it appear only with include_held_back=true, in `held_back`."""
+    receive it appear only with include_held_back=true, in `held_back`. Matches whose `fit`
+    is below the minimum are left out of both, and counted."""
     return service.match_solicitation(
         session,
         ranker=ranker,
@@ -35,6 +47,8 @@ def solicitation_matches(
         role=role,
         limit=limit,
         include_held_back=include_held_back,
+        organization_id=principal.organization_id,
+        min_fit=min_fit,
     )
 
 
@@ -42,18 +56,22 @@ def solicitation_matches(
 def company_matches(
     company_id: RecordId,
     session: SessionDep,
-    _principal: PrincipalDep,
+    principal: PrincipalDep,
     ranker: RankerDep,
     limit: Limit = 20,
     include_held_back: bool = False,
+    min_fit: MinFit = None,
 ) -> CompanyMatches:
-    """Open solicitations that fit a company, best first."""
+    """Open solicitations that fit a company, best first; those below the minimum fit are
+    left out, and counted."""
     return service.match_company(
         session,
         ranker=ranker,
         company_id=company_id,
         limit=limit,
         include_held_back=include_held_back,
+        organization_id=principal.organization_id,
+        min_fit=min_fit,
     )
 
 
@@ -61,9 +79,18 @@ def company_matches(
 def solicitation_teams(
     solicitation_id: RecordId,
     session: SessionDep,
-    _principal: PrincipalDep,
+    principal: PrincipalDep,
     ranker: RankerDep,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    min_fit: MinFit = None,
 ) -> TeamSuggestions:
-    """Suggested pairs of an eligible US performer and an eligible Japanese partner."""
-    return service.teams(session, ranker=ranker, solicitation_id=solicitation_id, limit=limit)
+    """Suggested pairs of an eligible US performer and an eligible Japanese partner, both
+    reaching the minimum fit."""
+    return service.teams(
+        session,
+        ranker=ranker,
+        solicitation_id=solicitation_id,
+        limit=limit,
+        organization_id=principal.organization_id,
+        min_fit=min_fit,
+    )

@@ -1,6 +1,8 @@
 """Match, explanation and team schemas."""
 
-from pydantic import BaseModel
+from typing import Literal
+
+from pydantic import BaseModel, Field
 
 from app.companies.schemas import CompanySummary
 from app.solicitations.schemas import SolicitationSummary
@@ -39,9 +41,35 @@ class EligibilityRead(BaseModel):
     reasons: list[ReasonRead]
 
 
+SCORE = (
+    "the fused ranking score in [0, 1] (a weighted average of the semantic, lexical, area and "
+    "NAICS components); it orders the list but is not a probability"
+)
+FIT = (
+    "the estimated probability, in [0, 1], that an analyst reading both texts judges the pair "
+    "a fit (able to do at least part of the work), calibrated on the demo relevance set; it "
+    "rises with `score`"
+)
+
+
+class MinFitApplied(BaseModel):
+    """The minimum fit a response applied, where it came from, and what it left out."""
+
+    min_fit: float = Field(description="matches with `fit` below this were left out")
+    min_fit_source: Literal["request", "organization", "platform"] = Field(
+        description="the `min_fit` query parameter, the organization's setting, or the "
+        "platform default"
+    )
+    below_min_fit: int = Field(
+        description="how many of the `limit` best-ranked candidates were left out for a fit "
+        "below the minimum"
+    )
+
+
 class MatchBase(BaseModel):
     rank: int
-    score: float
+    score: float = Field(description=SCORE)
+    fit: float = Field(description=FIT)
     components: dict[str, float]
     eligibility: EligibilityRead
     held_back: bool
@@ -56,7 +84,7 @@ class SolicitationMatch(MatchBase):
     solicitation: SolicitationSummary
 
 
-class SolicitationMatches(BaseModel):
+class SolicitationMatches(MinFitApplied):
     """Partners for one solicitation: the eligible ranking, and (on request) those held back."""
 
     solicitation: SolicitationSummary
@@ -64,17 +92,23 @@ class SolicitationMatches(BaseModel):
     model_id: str
     items: list[CompanyMatch]
     held_back: list[CompanyMatch]
+    held_back_below_min_fit: int = Field(
+        description="the same count for the held-back list (0 unless it was asked for)"
+    )
     candidates: int
     pending_embeddings: int
 
 
-class CompanyMatches(BaseModel):
+class CompanyMatches(MinFitApplied):
     """Open solicitations that fit one company."""
 
     company: CompanySummary
     model_id: str
     items: list[SolicitationMatch]
     held_back: list[SolicitationMatch]
+    held_back_below_min_fit: int = Field(
+        description="the same count for the held-back list (0 unless it was asked for)"
+    )
     candidates: int
     pending_embeddings: int
 
@@ -88,7 +122,8 @@ class NeedCoverage(BaseModel):
 
 class TeamMember(BaseModel):
     company: CompanySummary
-    score: float
+    score: float = Field(description=SCORE)
+    fit: float = Field(description=FIT)
 
 
 class TeamRead(BaseModel):
@@ -101,6 +136,13 @@ class TeamRead(BaseModel):
     coverage: list[NeedCoverage]
 
 
-class TeamSuggestions(BaseModel):
+class TeamSuggestions(MinFitApplied):
+    """Teams whose two members both reach the minimum fit; `below_min_fit` counts the
+    candidates of either pool left out."""
+
+    below_min_fit: int = Field(
+        description="how many of the best eligible candidates of each role (15 a role) were "
+        "left out of the team pools for a fit below the minimum"
+    )
     solicitation: SolicitationSummary
     items: list[TeamRead]

@@ -15,6 +15,7 @@ from app.companies import service as companies
 from app.companies.models import Company, CompanyRole, effective_vetting
 from app.db import utcnow
 from app.embeddings import service as embeddings
+from app.matches import thresholds
 from app.matches.index import RankerState, as_query, company_profile, solicitation_profile
 from app.matches.schemas import (
     CompanyMatch,
@@ -236,6 +237,7 @@ def _explained(
                 {
                     "rank": rank,
                     "score": round(hit.score, 4),
+                    "fit": thresholds.fit_of(hit.score),
                     "components": {k: round(v, 4) for k, v in hit.components.items()},
                     "eligibility": _eligibility_read(verdicts[hit.id]),
                     "held_back": held_back,
@@ -256,10 +258,13 @@ def match_solicitation(
     role: CompanyRole,
     limit: int,
     include_held_back: bool,
+    organization_id: int | None = None,
+    min_fit: float | None = None,
 ) -> SolicitationMatches:
     """The eligible partners of `role` for a solicitation, best first, each explained; held-back
-    partners only on request, in their own list."""
+    partners only on request, in their own list. Both leave out fits below the minimum."""
     now = utcnow()
+    floor = thresholds.min_fit_for(session, organization_id=organization_id, requested=min_fit)
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
     pool = candidates(session, role=role)
     query = _query_for(session, solicitation, ranker)
@@ -267,25 +272,31 @@ def match_solicitation(
     verdicts = _assess_all(session, solicitation, pool, now)
     eligible = {i for i, v in verdicts.items() if v.status is gates.EligibilityStatus.ELIGIBLE}
 
-    def items(ids: set[str], held_back: bool) -> list[CompanyMatch]:
-        ranked = _ranked(index, query, ids, limit)
+    def items(ids: set[str], held_back: bool) -> tuple[list[CompanyMatch], int]:
+        ranked, below = thresholds.above_min_fit(_ranked(index, query, ids, limit), floor)
         by_id = _companies_by_id(session, [hit.id for hit in ranked])
         return [
             CompanyMatch(**fields, company=companies.to_summary(by_id[hit_id], now=now))
             for hit_id, fields in _explained(
                 index, query, ranked, verdicts, held_back=held_back, query_is_need=True
             )
-        ]
+        ], below
 
     held = set(verdicts) - eligible
+    shown, below = items(eligible, False)
+    held_shown, held_below = items(held, True) if include_held_back else ([], 0)
     return SolicitationMatches(
         solicitation=solicitations.to_summary(solicitation),
         role=role.value,
         model_id=ranker.model_id,
-        items=items(eligible, False),
-        held_back=items(held, True) if include_held_back else [],
+        items=shown,
+        held_back=held_shown,
         candidates=len(pool),
         pending_embeddings=pending,
+        min_fit=floor.value,
+        min_fit_source=floor.source,
+        below_min_fit=below,
+        held_back_below_min_fit=held_below,
     )
 
 
@@ -296,13 +307,16 @@ def match_company(
     company_id: int,
     limit: int,
     include_held_back: bool,
+    organization_id: int | None = None,
+    min_fit: float | None = None,
 ) -> CompanyMatches:
     """The open solicitations that fit a company best; those it may not receive are held back.
 
     Each (solicitation, company) pair is scored as the solicitation's own ranking scores it
     (the solicitation is the query, the partners the corpus), so a pair shows one score
-    whichever side asks."""
+    whichever side asks. Both lists leave out fits below the minimum."""
     now = utcnow()
+    floor = thresholds.min_fit_for(session, organization_id=organization_id, requested=min_fit)
     company = companies.get(session, company_id=company_id)
     open_needs = list(
         session.scalars(
@@ -344,12 +358,13 @@ def match_company(
     if profile_index is not None and company_index.profiles_[profile_index].text != partner.text:
         profile_index = None
 
-    def items(ids: set[str], held_back: bool) -> list[SolicitationMatch]:
-        ranked = sorted(
+    def items(ids: set[str], held_back: bool) -> tuple[list[SolicitationMatch], int]:
+        candidates = sorted(
             (hit for hit in scored if hit.id in ids), key=lambda hit: (-hit.score, int(hit.id))
-        )[:limit]
+        )
+        kept, below = thresholds.above_min_fit(candidates, floor)
         out = []
-        for rank, hit in enumerate(ranked, start=1):
+        for rank, hit in enumerate(kept[:limit], start=1):
             need = needs[hit.id]
             explanation = explain(
                 need,
@@ -361,6 +376,7 @@ def match_company(
                 SolicitationMatch(
                     rank=rank,
                     score=round(hit.score, 4),
+                    fit=thresholds.fit_of(hit.score),
                     components={k: round(v, 4) for k, v in hit.components.items()},
                     eligibility=_eligibility_read(verdicts[hit.id]),
                     held_back=held_back,
@@ -370,25 +386,38 @@ def match_company(
                     solicitation=solicitations.to_summary(by_id[hit.id]),
                 )
             )
-        return out
+        return out, below
 
     held = set(verdicts) - eligible
+    shown, below = items(eligible, False)
+    held_shown, held_below = items(held, True) if include_held_back else ([], 0)
     return CompanyMatches(
         company=companies.to_summary(company, now=now),
         model_id=ranker.model_id,
-        items=items(eligible, False),
-        held_back=items(held, True) if include_held_back else [],
+        items=shown,
+        held_back=held_shown,
         candidates=len(open_needs),
         pending_embeddings=pending,
+        min_fit=floor.value,
+        min_fit_source=floor.source,
+        below_min_fit=below,
+        held_back_below_min_fit=held_below,
     )
 
 
 def teams(
-    session: Session, *, ranker: RankerState, solicitation_id: int, limit: int
+    session: Session,
+    *,
+    ranker: RankerState,
+    solicitation_id: int,
+    limit: int,
+    organization_id: int | None = None,
+    min_fit: float | None = None,
 ) -> TeamSuggestions:
     """Pairs of one eligible US performer and one eligible Japanese partner that together cover
-    the solicitation's needs."""
+    the solicitation's needs, both reaching the minimum fit."""
     now = utcnow()
+    floor = thresholds.min_fit_for(session, organization_id=organization_id, requested=min_fit)
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
     everyone = candidates(session)
     query = _query_for(session, solicitation, ranker)
@@ -398,20 +427,27 @@ def teams(
     verdicts = _assess_all(session, solicitation, everyone, now)
     roles = {str(c.id): c.role for c in everyone}
 
-    def pool(role: CompanyRole) -> list[tuple[Profile, ScoredCandidate]]:
+    def pool(role: CompanyRole) -> tuple[list[tuple[Profile, ScoredCandidate]], int]:
         ids = {
             i
             for i, v in verdicts.items()
             if v.status is gates.EligibilityStatus.ELIGIBLE and roles[i] is role
         }
-        return [(index.profile(hit.id), hit) for hit in _ranked(index, query, ids, TEAM_POOL)]
+        ranked, below = thresholds.above_min_fit(_ranked(index, query, ids, TEAM_POOL), floor)
+        return [(index.profile(hit.id), hit) for hit in ranked], below
 
-    us_pool, jp_pool = pool(CompanyRole.US_PERFORMER), pool(CompanyRole.JP_PARTNER)
+    (us_pool, us_below), (jp_pool, jp_below) = (
+        pool(CompanyRole.US_PERFORMER),
+        pool(CompanyRole.JP_PARTNER),
+    )
     scores = {hit.id: hit.score for _, hit in us_pool + jp_pool}
     suggestions = suggest_teams(query, us_pool, jp_pool, limit=limit)
     by_id = _companies_by_id(session, scores)
     return TeamSuggestions(
         solicitation=solicitations.to_summary(solicitation),
+        min_fit=floor.value,
+        min_fit_source=floor.source,
+        below_min_fit=us_below + jp_below,
         items=[
             TeamRead(
                 rank=rank,
@@ -421,10 +457,12 @@ def teams(
                 us_performer=TeamMember(
                     company=companies.to_summary(by_id[team.us_id], now=now),
                     score=round(scores[team.us_id], 4),
+                    fit=thresholds.fit_of(scores[team.us_id]),
                 ),
                 jp_partner=TeamMember(
                     company=companies.to_summary(by_id[team.jp_id], now=now),
                     score=round(scores[team.jp_id], 4),
+                    fit=thresholds.fit_of(scores[team.jp_id]),
                 ),
                 coverage=[
                     NeedCoverage(

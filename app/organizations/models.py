@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, utcnow
@@ -37,6 +37,9 @@ def enum_column(enum: type[StrEnum], name: str) -> Enum:
 
 class Organization(Base):
     __tablename__ = "organizations"
+    __table_args__ = (
+        CheckConstraint("min_fit IS NULL OR (min_fit >= 0 AND min_fit <= 1)", name="min_fit_range"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
@@ -45,9 +48,16 @@ class Organization(Base):
     # A platform organization's admin keys may change any organization's records.
     is_platform: Mapped[bool] = mapped_column(default=False)
     contact_email: Mapped[str | None] = mapped_column(String(320))
+    # Matches whose estimated fit (matching.calibration) is below this are left out of the
+    # organization's lists; None follows the platform default.
+    min_fit: Mapped[float | None]
+    # Bumped by every change to the organization: its ETag, checked against If-Match.
+    version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     api_keys: Mapped[list["ApiKey"]] = relationship(back_populates="organization", lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class ApiKey(Base):

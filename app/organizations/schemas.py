@@ -1,8 +1,11 @@
 """Organization and API key schemas."""
 
 from datetime import datetime
+from typing import Annotated
 
-from app.common.schemas import ReadModel
+from pydantic import BaseModel, Field
+
+from app.common.schemas import ReadModel, StrictModel
 from app.organizations.models import Role, Side
 
 
@@ -26,3 +29,31 @@ class ApiKeyRead(ReadModel):
 
 class MeRead(OrganizationRead):
     key: ApiKeyRead
+
+
+MIN_FIT_MEANING = (
+    "matches whose `fit` (the estimated probability that an analyst judges the pair a fit) is "
+    "below this are left out of match lists and team suggestions"
+)
+
+
+class OrganizationSettingsRead(BaseModel):
+    """The organization's settings; its ETag is the version to send back in If-Match."""
+
+    min_fit: float | None = Field(
+        description=f"{MIN_FIT_MEANING}; null follows the platform default"
+    )
+    applied_min_fit: float = Field(
+        description="the minimum applied: min_fit, or the platform default when it is null"
+    )
+    platform_min_fit: float = Field(description="the platform default minimum")
+    version: int
+
+
+class OrganizationSettingsUpdate(StrictModel):
+    """Partial update: only the fields sent change; `min_fit: null` returns to the default."""
+
+    min_fit: Annotated[
+        float | None,
+        Field(ge=0, le=1, strict=True, allow_inf_nan=False, description=MIN_FIT_MEANING),
+    ] = None

@@ -93,7 +93,9 @@ def test_eligible_ranking_and_held_back(client: TestClient, keys: Keys, world: d
     assert 0 <= top["score"] <= 1 and set(top["components"]) >= {"semantic", "lexical"}
     assert "trusted-microelectronics" in top["explanation"]["shared_areas"]
 
-    full = client.get(url, params={"include_held_back": True}, headers=headers).json()
+    # Every held-back partner, the weakest fits too (min_fit=0 leaves none out).
+    everyone = {"include_held_back": True, "min_fit": 0}
+    full = client.get(url, params=everyone, headers=headers).json()
     held = {m["company"]["id"]: m for m in full["held_back"]}
     assert set(held) == {world["pending"], world["unauthorized"], world["bakery"]}
     # Held back partners are ranked too, so an analyst sees who to authorize first.
@@ -160,9 +162,12 @@ def test_changes_reach_the_index(client: TestClient, keys: Keys, world: dict) ->
         json={"export_control": "none", "foreign_participation": "allowed"},
         headers=keys.headers("pichtr_analyst"),
     )
-    ranked = [m["company"]["id"] for m in client.get(url, headers=headers).json()["items"]]
+    body = client.get(url, headers=headers).json()
+    ranked = [m["company"]["id"] for m in body["items"]]
     assert ranked[0] in (world["authorized"], world["unauthorized"])
-    assert ranked[-1] == world["bakery"] and world["pending"] not in ranked
+    # The bakery fits too weakly for the default minimum; it is counted, not listed.
+    assert world["bakery"] not in ranked and world["pending"] not in ranked
+    assert body["below_min_fit"] == 1
     client.patch(f"/api/v1/companies/{world['bakery']}", json={"narrative": GAN}, headers=headers)
     client.delete(f"/api/v1/companies/{world['authorized']}", headers=headers)
     drain()
@@ -249,6 +254,100 @@ def test_teams(client: TestClient, keys: Keys, world: dict) -> None:
     assert team["coverage"]
 
 
+def test_min_fit_leaves_weak_matches_out_and_counts_them(
+    client: TestClient, keys: Keys, world: dict
+) -> None:
+    from matching.calibration import DEFAULT_MIN_FIT
+
+    url = f"/api/v1/solicitations/{world['solicitation']}/matches"
+    open_to_all = {"export_control": "none", "foreign_participation": "allowed"}
+    patched = client.patch(
+        f"/api/v1/solicitations/{world['solicitation']}",
+        json=open_to_all,
+        headers=keys.headers("pichtr_analyst"),
+    )
+    assert patched.status_code == 200
+    headers = keys.headers("jetro_viewer")
+    gan = {world["authorized"], world["unauthorized"]}
+
+    body = client.get(url, params={"include_held_back": True}, headers=headers).json()
+    assert (body["min_fit"], body["min_fit_source"]) == (DEFAULT_MIN_FIT, "platform")
+    assert {m["company"]["id"] for m in body["items"]} == gan and body["below_min_fit"] == 1
+    # The pending partner is a GaN house as well: held back, and above the minimum.
+    assert [m["company"]["id"] for m in body["held_back"]] == [world["pending"]]
+    assert body["held_back_below_min_fit"] == 0
+    fits = [m["fit"] for m in body["items"]]
+    assert all(DEFAULT_MIN_FIT <= f <= 1 for f in fits) and fits == sorted(fits, reverse=True)
+
+    everything = client.get(url, params={"min_fit": 0}, headers=headers).json()
+    assert [m["company"]["id"] for m in everything["items"]][-1] == world["bakery"]
+    assert everything["below_min_fit"] == 0 and everything["min_fit_source"] == "request"
+    weakest = everything["items"][-1]
+    assert 0 <= weakest["fit"] < DEFAULT_MIN_FIT and weakest["score"] < min(
+        m["score"] for m in body["items"]
+    )
+
+    nothing = client.get(
+        url, params={"min_fit": 1, "include_held_back": True}, headers=headers
+    ).json()
+    assert nothing["items"] == [] and nothing["held_back"] == []
+    assert (nothing["below_min_fit"], nothing["held_back_below_min_fit"]) == (3, 1)
+    # Only the `limit` best are ranked, so only they can be counted as left out.
+    one = client.get(url, params={"min_fit": 1, "limit": 1}, headers=headers).json()
+    assert one["below_min_fit"] == 1
+
+    # An organization's own minimum applies to its keys only; a request overrides it.
+    setting = client.patch(
+        "/api/v1/organizations/me/settings",
+        json={"min_fit": 0.0},
+        headers=keys.headers("jetro_admin"),
+    )
+    assert setting.status_code == 200, setting.text
+    jetro = client.get(url, headers=headers).json()
+    assert (jetro["min_fit"], jetro["min_fit_source"]) == (0.0, "organization")
+    assert world["bakery"] in [m["company"]["id"] for m in jetro["items"]]
+    pichtr = client.get(url, headers=keys.headers("pichtr_viewer")).json()
+    assert pichtr["min_fit_source"] == "platform" and pichtr["below_min_fit"] == 1
+    strict = client.get(url, params={"min_fit": 0.5}, headers=headers).json()
+    assert strict["min_fit_source"] == "request"
+    assert all(m["fit"] >= 0.5 for m in strict["items"])
+
+    # The reverse direction: the bakery solicitation is a weak fit for a GaN house.
+    bakery_need = solicitation_payload(
+        notice_id="BAKERY-1",
+        title="Bakery automation for dining facilities",
+        description="Robots that pack pastries and grade crust colour.",
+        export_control="none",
+        foreign_participation="allowed",
+        technology_areas=["robotics"],
+    )
+    post(client, keys, "/api/v1/solicitations", bakery_need, "pichtr_analyst")
+    drain()
+    company_url = f"/api/v1/companies/{world['authorized']}/matches"
+    pichtr_headers = keys.headers("pichtr_viewer")
+    reverse = client.get(company_url, headers=pichtr_headers).json()
+    assert [m["solicitation"]["id"] for m in reverse["items"]] == [world["solicitation"]]
+    assert reverse["below_min_fit"] == 1 and reverse["min_fit_source"] == "platform"
+    assert reverse["items"][0]["fit"] >= DEFAULT_MIN_FIT
+    all_needs = client.get(company_url, params={"min_fit": 0}, headers=pichtr_headers).json()
+    assert [m["solicitation"]["notice_id"] for m in all_needs["items"]][-1] == "BAKERY-1"
+
+
+def test_teams_leave_out_members_below_the_minimum(
+    client: TestClient, keys: Keys, world: dict
+) -> None:
+    url = f"/api/v1/solicitations/{world['solicitation']}/teams"
+    headers = keys.headers("jetro_viewer")
+    body = client.get(url, headers=headers).json()
+    assert body["min_fit_source"] == "platform" and body["items"]
+    for team in body["items"]:
+        for member in (team["us_performer"], team["jp_partner"]):
+            assert body["min_fit"] <= member["fit"] <= 1
+    none = client.get(url, params={"min_fit": 1}, headers=headers).json()
+    # The eligible pools: the US performer and the authorized partner.
+    assert none["items"] == [] and none["below_min_fit"] == 2
+
+
 def test_errors(client: TestClient, keys: Keys, world: dict) -> None:
     headers = keys.headers("jetro_viewer")
     assert client.get("/api/v1/solicitations/999/matches", headers=headers).status_code == 404
@@ -257,6 +356,12 @@ def test_errors(client: TestClient, keys: Keys, world: dict) -> None:
     url = f"/api/v1/solicitations/{world['solicitation']}/matches"
     assert client.get(url, params={"role": "broker"}, headers=headers).status_code == 422
     assert client.get(url, params={"limit": 0}, headers=headers).status_code == 422
+    teams = f"/api/v1/solicitations/{world['solicitation']}/teams"
+    for target in (url, f"/api/v1/companies/{world['authorized']}/matches", teams):
+        for bad in ("-0.1", "1.5", "nan", "inf", "high"):
+            response = client.get(target, params={"min_fit": bad}, headers=headers)
+            assert response.status_code == 422, (target, bad, response.text)
+            assert "min_fit" in response.text
     assert client.get(url).status_code == 401
 
 

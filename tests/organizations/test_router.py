@@ -72,3 +72,50 @@ def test_health_needs_no_key(client: TestClient) -> None:
     assert body["database"]["status"] == "ok"
     assert body["model"]["status"] in ("loading", "loaded")
     assert body["jobs"] == {}
+
+
+def test_settings_minimum_fit(client: TestClient, keys: Keys) -> None:
+    from matching.calibration import DEFAULT_MIN_FIT
+
+    url = "/api/v1/organizations/me/settings"
+    read = client.get(url, headers=keys.headers("jetro_viewer"))
+    assert read.status_code == 200 and read.headers["ETag"] == '"1"'
+    assert read.json() == {
+        "min_fit": None,
+        "applied_min_fit": DEFAULT_MIN_FIT,
+        "platform_min_fit": DEFAULT_MIN_FIT,
+        "version": 1,
+    }
+    for role in ("viewer", "analyst"):
+        refused = client.patch(url, json={"min_fit": 0.2}, headers=keys.headers(f"jetro_{role}"))
+        assert refused.status_code == 403, refused.text
+
+    admin = keys.headers("jetro_admin")
+    changed = client.patch(url, json={"min_fit": 0.2}, headers={**admin, "If-Match": '"1"'})
+    assert changed.status_code == 200, changed.text
+    assert changed.headers["ETag"] == '"2"'
+    assert changed.json()["min_fit"] == changed.json()["applied_min_fit"] == 0.2
+    stale = client.patch(url, json={"min_fit": 0.3}, headers={**admin, "If-Match": '"1"'})
+    assert stale.status_code == 412
+    for bad in ({"min_fit": 1.5}, {"min_fit": -0.01}, {"min_fit": "high"}, {"floor": 0.1}):
+        response = client.patch(url, json=bad, headers=admin)
+        assert response.status_code == 422, (bad, response.text)
+        assert "min_fit" in response.text or "floor" in response.text
+    unchanged = client.patch(url, json={}, headers=admin)
+    assert unchanged.json()["version"] == 2
+    # Another organization keeps the platform default.
+    other = client.get(url, headers=keys.headers("pichtr_viewer")).json()
+    assert other["min_fit"] is None and other["applied_min_fit"] == DEFAULT_MIN_FIT
+
+    back = client.patch(url, json={"min_fit": None}, headers={**admin, "If-Match": '"2"'})
+    assert back.status_code == 200
+    assert back.json() == {**read.json(), "version": 3}
+
+    events = client.get(
+        "/api/v1/audit", params={"entity_type": "organization"}, headers=admin
+    ).json()["items"]
+    assert [e["changes"]["min_fit"] for e in events] == [
+        {"before": 0.2, "after": None},
+        {"before": None, "after": 0.2},
+    ]
+    assert all(e["action"] == "update" and e["actor"].startswith("jetro:") for e in events)
