@@ -222,14 +222,14 @@ def test_one_pair_one_score_whichever_side_asks(
     drain()
     by_need = client.get(
         f"/api/v1/solicitations/{other_id}/matches",
-        params={"include_held_back": True},
+        params={"include_held_back": True, "min_fit": 0},
         headers=headers,
     ).json()
     need_side = {m["company"]["id"]: m for m in by_need["items"] + by_need["held_back"]}
     for company in ("authorized", "unauthorized", "bakery"):
         by_partner = client.get(
             f"/api/v1/companies/{world[company]}/matches",
-            params={"include_held_back": True},
+            params={"include_held_back": True, "min_fit": 0},
             headers=headers,
         ).json()
         partner_side = {
