@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from matching.text import SPLIT_VERSION, TextUnit, split_units
+from matching.text import SPLIT_VERSION, FieldedText, TextUnit, split_units
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -204,9 +204,14 @@ class Encoder:
         self.texts_encoded += len(texts)
         return np.asarray(vectors, dtype=np.float32)
 
-    def units(self, text: str) -> list[TextUnit]:
-        """Split a text into windows that fit the model without truncation."""
-        return self._fit_to_model(split_units(text, max_words=self.max_words), self.max_words)
+    def units(self, text: str | FieldedText) -> list[TextUnit]:
+        """Split a text into windows that fit the model without truncation; a fielded text's
+        windows never cross a field."""
+        if isinstance(text, FieldedText):
+            units = text.units(max_words=self.max_words)
+        else:
+            units = split_units(text, max_words=self.max_words)
+        return self._fit_to_model(units, self.max_words)
 
     def _fit_to_model(self, units: list[TextUnit], max_words: int) -> list[TextUnit]:
         """Split again, smaller, the rare token-dense windows (part numbers, chemistry)."""
@@ -235,9 +240,10 @@ class Encoder:
         return [len(ids) for ids in encoded]
 
     def encode_documents(
-        self, texts: Sequence[str], *, show_progress: bool = False
+        self, texts: Sequence[str | FieldedText], *, show_progress: bool = False
     ) -> list[DocumentEmbedding]:
-        """Embed each text as its sentence windows plus a pooled vector, in one batched call."""
+        """Embed each text as its sentence windows plus a pooled vector, in one batched call;
+        spans index a fielded text's composed ``text``."""
         per_doc = [self.units(text) for text in texts]
         flat = [u.text for units in per_doc for u in units]
         vectors = self.encode(flat, show_progress=show_progress)
