@@ -221,9 +221,9 @@ def shared_terms(
     """
     if lexical is not None and profile_index is not None:
         # Ask for more than shown: the filters below drop many.
-        candidates = lexical.shared_terms(query, profile_index, limit=5 * limit + 10)
+        candidates = lexical.shared_terms(query, profile_index, limit=3 * limit)
     else:
-        candidates = _candidate_terms(query, profile, 5 * limit + 10)
+        candidates = _candidate_terms(query, profile, 3 * limit)
     kept = [
         t
         for t in candidates

@@ -259,6 +259,9 @@ class _Part:
     item: int | None
     value: str
     offset: int
+    # Where ``value`` starts in the record's value: a list element enters the composed text
+    # without surrounding whitespace, so its separator never reads as a word of its own.
+    lead: int = 0
 
     @property
     def end(self) -> int:
@@ -293,7 +296,10 @@ class FieldedText:
                 if k:
                     chunks.append(ITEM_SEPARATOR)
                     offset += len(ITEM_SEPARATOR)
-                parts.append(_Part(name, item, text, offset))
+                lead = 0 if item is None else len(text) - len(text.lstrip())
+                if item is not None:
+                    text = text.strip()
+                parts.append(_Part(name, item, text, offset, lead))
                 chunks.append(text)
                 offset += len(text)
         self.parts: tuple[_Part, ...] = tuple(parts)
@@ -321,8 +327,7 @@ class FieldedText:
                     sentences.extend(_sentences(self.text, part.offset, part.end, max_words))
                     continue
                 # An element is one sentence, whatever punctuation it holds.
-                lead = len(part.value) - len(part.value.lstrip())
-                start, end = part.offset + lead, part.offset + len(part.value.rstrip())
+                start, end = part.offset, part.end
                 n = word_count(self.text[start:end])
                 if n > max_words:
                     sentences.extend(_chop(self.text, start, end, max_words))
@@ -346,7 +351,8 @@ class FieldedText:
             lo += len(piece) - len(piece.lstrip())
             hi -= len(piece) - len(piece.rstrip())
             if lo < hi:
-                out.append(FieldSpan(part.field, lo, hi, part.value[lo:hi], part.item))
+                text = part.value[lo:hi]
+                out.append(FieldSpan(part.field, part.lead + lo, part.lead + hi, text, part.item))
         return out
 
     def locate(self, start: int, end: int) -> FieldSpan | None:
