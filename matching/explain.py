@@ -29,6 +29,7 @@ __all__ = [
     "common_term_limit",
     "explain",
     "passage_similarities",
+    "shared_terms",
 ]
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")
