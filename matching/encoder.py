@@ -26,14 +26,15 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from matching.text import SPLIT_VERSION, TextUnit, split_units
+from matching.text import SPLIT_VERSION, FieldedText, TextUnit, split_units
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+    from tokenizers import Tokenizer
 
 __all__ = ["DocumentEmbedding", "Encoder", "Pooling", "default_model_path", "pool"]
 
@@ -140,6 +141,24 @@ def _model_name(path: Path) -> str:
     return path.name
 
 
+def _counting_tokenizer(tokenizer: Any) -> Tokenizer | None:
+    """A copy of a fast tokenizer's backend with padding and truncation off, for counting.
+
+    Counting with the model's own tokenizer switched its padding off while another thread (the
+    worker encodes while a request does) was encoding a batch with it, which then came out
+    unpadded and failed. None for a tokenizer without a fast backend.
+    """
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        return None
+    from tokenizers import Tokenizer
+
+    counter = Tokenizer.from_str(backend.to_str())
+    counter.no_padding()
+    counter.no_truncation()
+    return counter
+
+
 class Encoder:
     """Loads a sentence-transformer once and encodes texts and documents with it."""
 
@@ -171,6 +190,7 @@ class Encoder:
         max_len = self.model.max_seq_length
         self.max_tokens = (int(max_len) if max_len else 256) - 2
         self.texts_encoded = 0
+        self._counter = _counting_tokenizer(self.model.tokenizer)
 
     @property
     def cache_namespace(self) -> str:
@@ -204,9 +224,14 @@ class Encoder:
         self.texts_encoded += len(texts)
         return np.asarray(vectors, dtype=np.float32)
 
-    def units(self, text: str) -> list[TextUnit]:
-        """Split a text into windows that fit the model without truncation."""
-        return self._fit_to_model(split_units(text, max_words=self.max_words), self.max_words)
+    def units(self, text: str | FieldedText) -> list[TextUnit]:
+        """Split a text into windows that fit the model without truncation; a fielded text's
+        windows never cross a field."""
+        if isinstance(text, FieldedText):
+            units = text.units(max_words=self.max_words)
+        else:
+            units = split_units(text, max_words=self.max_words)
+        return self._fit_to_model(units, self.max_words)
 
     def _fit_to_model(self, units: list[TextUnit], max_words: int) -> list[TextUnit]:
         """Split again, smaller, the rare token-dense windows (part numbers, chemistry)."""
@@ -231,13 +256,16 @@ class Encoder:
 
     def _token_counts(self, texts: list[str]) -> list[int]:
         """Number of word pieces of each text, without special tokens."""
+        if self._counter is not None:
+            return [len(e.ids) for e in self._counter.encode_batch(texts, add_special_tokens=False)]
         encoded = self.model.tokenizer(texts, add_special_tokens=False)["input_ids"]
         return [len(ids) for ids in encoded]
 
     def encode_documents(
-        self, texts: Sequence[str], *, show_progress: bool = False
+        self, texts: Sequence[str | FieldedText], *, show_progress: bool = False
     ) -> list[DocumentEmbedding]:
-        """Embed each text as its sentence windows plus a pooled vector, in one batched call."""
+        """Embed each text as its sentence windows plus a pooled vector, in one batched call;
+        spans index a fielded text's composed ``text``."""
         per_doc = [self.units(text) for text in texts]
         flat = [u.text for units in per_doc for u in units]
         vectors = self.encode(flat, show_progress=show_progress)

@@ -194,6 +194,19 @@ class LexicalScorer:
                 break
         return out
 
+    def document_frequency(self, text: str) -> int:
+        """How many fitted documents contain the term ``text`` analyses to (its longest n-gram
+        in the vocabulary); 0 for a term the corpus does not have."""
+        if self.vectorizer_ is None:
+            return 0
+        vocabulary = self.vectorizer_.vocabulary_
+        known = [t for t in self.vectorizer_.build_analyzer()(text) if t in vocabulary]
+        if not known:
+            return 0
+        column = vocabulary[max(known, key=lambda t: len(t.split()))]
+        # Term-major rows: a term's documents are one row of the transposed matrix.
+        return int(self.matrix_t_.indptr[column + 1] - self.matrix_t_.indptr[column])
+
 
 def _shared_surface(term: str, query: str, document: str) -> str | None:
     """The first spelling of ``term`` in ``query`` that also occurs verbatim in ``document``."""

@@ -1,15 +1,23 @@
-"""Text utilities: content hashes and sentence windows that keep exact character offsets."""
+"""Text utilities: content hashes, sentence windows that keep exact character offsets, and
+fielded texts: a record's named fields composed into one text whose windows never cross a
+field, with any span mappable back to the field it came from."""
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import itertools
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "FIELD_SEPARATOR",
+    "ITEM_SEPARATOR",
     "SPLIT_VERSION",
+    "FieldSpan",
+    "FieldedText",
     "TextUnit",
     "content_hash",
     "sentence_spans",
@@ -17,8 +25,16 @@ __all__ = [
     "word_count",
 ]
 
-# Bumped whenever split_units may cut a text differently, so cached windows are recomputed.
-SPLIT_VERSION = 1
+# Bumped whenever split_units or FieldedText.units may cut a text differently, or records are
+# composed differently, so stored and cached windows are recomputed. 2: records are fielded
+# texts whose windows stop at field boundaries.
+SPLIT_VERSION = 2
+
+# Between two fields of a composed text; a blank line, so that a reader of the composed text
+# (the lexical scorer) sees a paragraph break, and no quote ever contains it.
+FIELD_SEPARATOR = "\n\n"
+# Between the elements of a list field (keywords).
+ITEM_SEPARATOR = "; "
 
 # Tokens that end in a period without ending a sentence. Compared lower-cased, without the dot.
 # "etc" is deliberately absent: it ends sentences more often than not.
@@ -182,17 +198,21 @@ def _chop(text: str, start: int, end: int, max_words: int) -> list[tuple[int, in
     return out
 
 
-def split_units(text: str, *, max_words: int = 120) -> list[TextUnit]:
-    """Split ``text`` into sentence windows of at most ``max_words`` words, dropping nothing."""
-    if max_words < 1:
-        raise ValueError("max_words must be positive")
-    sentences: list[tuple[int, int, int]] = []
-    for start, end in sentence_spans(text):
-        n = word_count(text[start:end])
+def _sentences(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int, int]]:
+    """Sentences of ``text[start:end]`` as (start, end, words), over-long ones chopped."""
+    out: list[tuple[int, int, int]] = []
+    for s, e in sentence_spans(text[start:end]):
+        s, e = s + start, e + start
+        n = word_count(text[s:e])
         if n > max_words:
-            sentences.extend(_chop(text, start, end, max_words))
+            out.extend(_chop(text, s, e, max_words))
         else:
-            sentences.append((start, end, n))
+            out.append((s, e, n))
+    return out
+
+
+def _pack(text: str, sentences: list[tuple[int, int, int]], max_words: int) -> list[TextUnit]:
+    """Whole sentences packed, in order, into windows of at most ``max_words`` words."""
     if not sentences:
         return []
     total = sum(n for _, _, n in sentences)
@@ -210,3 +230,142 @@ def split_units(text: str, *, max_words: int = 120) -> list[TextUnit]:
         first, last, words = start, end, n
     units.append(TextUnit(first, last, text[first:last]))
     return units
+
+
+def split_units(text: str, *, max_words: int = 120) -> list[TextUnit]:
+    """Split ``text`` into sentence windows of at most ``max_words`` words, dropping nothing."""
+    if max_words < 1:
+        raise ValueError("max_words must be positive")
+    return _pack(text, _sentences(text, 0, len(text), max_words), max_words)
+
+
+@dataclass(frozen=True)
+class FieldSpan:
+    """Exact text of one field of a record: ``value[start:end] == text``, where ``value`` is
+    the field, or for a list field (``item`` set) the field's element ``item``."""
+
+    field: str
+    start: int
+    end: int
+    text: str
+    item: int | None = None
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A field value (or one element of a list field) placed in the composed text."""
+
+    field: str
+    item: int | None
+    value: str
+    offset: int
+    # Where ``value`` starts in the record's value: a list element enters the composed text
+    # without surrounding whitespace, so its separator never reads as a word of its own.
+    lead: int = 0
+
+    @property
+    def end(self) -> int:
+        return self.offset + len(self.value)
+
+
+class FieldedText:
+    """Named fields composed into one text with known boundaries.
+
+    Fields are joined by ``FIELD_SEPARATOR`` and the elements of a list field by
+    ``ITEM_SEPARATOR``; blank fields and elements are left out (a list element keeps its index
+    in the list). The composed ``text`` is what encoders and the lexical scorer read; windows
+    (``units``) never cross a field, and ``pieces`` maps any span of ``text`` back to the
+    fields as the record holds them.
+    """
+
+    def __init__(self, fields: Sequence[tuple[str, str | Sequence[str]]]) -> None:
+        parts: list[_Part] = []
+        chunks: list[str] = []
+        offset = 0
+        for name, value in fields:
+            items: list[tuple[int | None, str]] = (
+                [(None, value)] if isinstance(value, str) else list(enumerate(value))
+            )
+            items = [(i, v) for i, v in items if v.strip()]
+            if not items:
+                continue
+            if chunks:
+                chunks.append(FIELD_SEPARATOR)
+                offset += len(FIELD_SEPARATOR)
+            for k, (item, text) in enumerate(items):
+                if k:
+                    chunks.append(ITEM_SEPARATOR)
+                    offset += len(ITEM_SEPARATOR)
+                lead = 0 if item is None else len(text) - len(text.lstrip())
+                if item is not None:
+                    text = text.strip()
+                parts.append(_Part(name, item, text, offset, lead))
+                chunks.append(text)
+                offset += len(text)
+        self.parts: tuple[_Part, ...] = tuple(parts)
+        self.text: str = "".join(chunks)
+        self._starts = [p.offset for p in parts]
+
+    @classmethod
+    def single(cls, text: str, field: str = "text") -> FieldedText:
+        """A text of one field, unchanged."""
+        return cls([(field, text)])
+
+    def __repr__(self) -> str:
+        return f"FieldedText({[(p.field, p.item, p.value) for p in self.parts]!r})"
+
+    def units(self, *, max_words: int = 120) -> list[TextUnit]:
+        """Sentence windows of the composed text, packed field by field: a window never
+        crosses a field; in a list field, elements are its sentences."""
+        if max_words < 1:
+            raise ValueError("max_words must be positive")
+        out: list[TextUnit] = []
+        for _, group in itertools.groupby(self.parts, key=lambda p: p.field):
+            sentences: list[tuple[int, int, int]] = []
+            for part in group:
+                if part.item is None:
+                    sentences.extend(_sentences(self.text, part.offset, part.end, max_words))
+                    continue
+                # An element is one sentence, whatever punctuation it holds.
+                start, end = part.offset, part.end
+                n = word_count(self.text[start:end])
+                if n > max_words:
+                    sentences.extend(_chop(self.text, start, end, max_words))
+                else:
+                    sentences.append((start, end, n))
+            out.extend(_pack(self.text, sentences, max_words))
+        return out
+
+    def pieces(self, start: int, end: int) -> list[FieldSpan]:
+        """The span ``text[start:end]`` cut at field and element boundaries, each piece
+        trimmed of surrounding whitespace, in order; separators belong to no piece."""
+        out: list[FieldSpan] = []
+        first = max(0, bisect.bisect_right(self._starts, start) - 1)
+        for part in self.parts[first:]:
+            if part.offset >= end:
+                break
+            lo, hi = max(start, part.offset) - part.offset, min(end, part.end) - part.offset
+            if lo >= hi:
+                continue
+            piece = part.value[lo:hi]
+            lo += len(piece) - len(piece.lstrip())
+            hi -= len(piece) - len(piece.rstrip())
+            if lo < hi:
+                text = part.value[lo:hi]
+                out.append(FieldSpan(part.field, part.lead + lo, part.lead + hi, text, part.item))
+        return out
+
+    def locate(self, start: int, end: int) -> FieldSpan | None:
+        """The longest piece of ``text[start:end]`` (the first of equals); None when the span
+        holds nothing but separators or whitespace."""
+        pieces = self.pieces(start, end)
+        return max(pieces, key=lambda p: p.end - p.start) if pieces else None
+
+    def sentences(self, span: FieldSpan) -> list[FieldSpan]:
+        """The sentences of a piece of one field, as pieces of that field."""
+        if span.item is not None:
+            return [span]
+        return [
+            FieldSpan(span.field, span.start + s, span.start + e, span.text[s:e])
+            for s, e in sentence_spans(span.text)
+        ]

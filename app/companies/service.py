@@ -20,6 +20,7 @@ from app.companies.schemas import (
 from app.db import utcnow
 from app.errors import Conflict, InvalidField, NotFound
 from app.organizations.service import Principal
+from matching.text import FieldedText
 
 NATURAL_KEYS = ("uei", "cage", "corporate_number")
 NOT_NULLABLE = {
@@ -49,17 +50,30 @@ VETTING_STATES = {
 
 def profile_text(company: Company) -> str:
     """The text the ranker reads for a company."""
-    return compose_profile_text(company.name, company.narrative, company.keywords)
+    return profile_fields(company).text
+
+
+def profile_fields(company: Company) -> FieldedText:
+    """A company's ranked fields, composed; explanations quote these fields."""
+    return compose_profile_fields(company.name, company.narrative, company.keywords)
+
+
+def compose_profile_fields(name: str, narrative: str, keywords: list[str]) -> FieldedText:
+    """Narrative and capability keywords as fields named as the API names them, so that a
+    quoted span says which field it comes from (also for column-only queries).
+
+    The name is ranked only when there is nothing else: a company name states no capability and
+    pulls the vectors off topic (demo set, nDCG@10 fused / dense: 0.9321 / 0.8638 with the name
+    as a field, 0.9377 / 0.8758 without; bench/bench_explanations.py).
+    """
+    if narrative.strip() or any(k.strip() for k in keywords):
+        return FieldedText([("narrative", narrative), ("keywords", keywords)])
+    return FieldedText([("name", name)])
 
 
 def compose_profile_text(name: str, narrative: str, keywords: list[str]) -> str:
-    """Name, narrative and capability keywords as one text (also for column-only queries)."""
-    parts = [name + "."]
-    if narrative:
-        parts.append(narrative)
-    if keywords:
-        parts.append("Capabilities: " + "; ".join(keywords) + ".")
-    return " ".join(parts)
+    """The composed text of :func:`compose_profile_fields`."""
+    return compose_profile_fields(name, narrative, keywords).text
 
 
 def snapshot(company: Company) -> dict[str, Any]:

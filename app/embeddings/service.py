@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session
 
 from app.areas import classifier
 from app.companies.models import Company
-from app.companies.service import compose_profile_text
+from app.companies.service import compose_profile_fields
 from app.config import get_settings
 from app.embeddings.models import Embedding
 from app.solicitations.models import Solicitation
-from app.solicitations.service import compose_need_text
+from app.solicitations.service import compose_need_fields
 from matching.classify import AreaClassifier
 from matching.encoder import DocumentEmbedding, Encoder
-from matching.text import content_hash
+from matching.text import FieldedText, content_hash
 
 log = logging.getLogger(__name__)
 Entity = Literal["company", "solicitation"]
@@ -66,8 +66,13 @@ class Pending:
     """A record whose stored vector is missing or was computed from another text."""
 
     entity_id: int
-    text: str
+    fields: FieldedText
     text_hash: str
+
+    @property
+    def text(self) -> str:
+        """The composed text the vector is computed from."""
+        return self.fields.text
 
 
 @dataclass(frozen=True)
@@ -101,8 +106,8 @@ def live_count(session: Session, *, entity: Entity) -> int:
 
 def _texts(
     session: Session, entity: Entity, *, after_id: int, size: int, ids: list[int] | None
-) -> list[tuple[int, str]]:
-    """(id, text) of up to `size` live records with id > after_id, by id: keyset pages read
+) -> list[tuple[int, FieldedText]]:
+    """(id, fields) of up to `size` live records with id > after_id, by id: keyset pages read
     columns only and hold no cursor open, so a commit between pages closes nothing."""
     if entity == "company":
         query = select(Company.id, Company.name, Company.narrative, Company.keywords).where(
@@ -111,14 +116,14 @@ def _texts(
         if ids is not None:
             query = query.where(Company.id.in_(ids))
         companies = session.execute(query.order_by(Company.id).limit(size))
-        return [(i, compose_profile_text(n, d, k)) for i, n, d, k in companies]
+        return [(i, compose_profile_fields(n, d, k)) for i, n, d, k in companies]
     needs = select(Solicitation.id, Solicitation.title, Solicitation.description).where(
         Solicitation.archived_at.is_(None), Solicitation.id > after_id
     )
     if ids is not None:
         needs = needs.where(Solicitation.id.in_(ids))
     rows = session.execute(needs.order_by(Solicitation.id).limit(size))
-    return [(i, compose_need_text(t, d)) for i, t, d in rows]
+    return [(i, compose_need_fields(t, d)) for i, t, d in rows]
 
 
 def _stored_hashes(
@@ -152,10 +157,10 @@ def next_page(
         return None
     stored = _stored_hashes(session, entity, model_id, [i for i, _ in batch])
     stale = []
-    for entity_id, text in batch:
-        text_hash = content_hash(text)
+    for entity_id, fields in batch:
+        text_hash = content_hash(fields.text)
         if stored.get(entity_id) != text_hash:
-            stale.append(Pending(entity_id, text, text_hash))
+            stale.append(Pending(entity_id, fields, text_hash))
     return Page(last_id=batch[-1][0], size=len(batch), stale=stale)
 
 
@@ -165,7 +170,7 @@ def encode(
     """Encode the texts (and predict their areas): CPU work, done with no transaction open."""
     if not pending:
         return []
-    documents = encoder.encode_documents([p.text for p in pending])
+    documents = encoder.encode_documents([p.fields for p in pending])
     return [
         Encoded(
             entity_id=p.entity_id,

@@ -8,18 +8,31 @@ from app.companies.schemas import CompanySummary
 from app.solicitations.schemas import SolicitationSummary
 
 
+class Quote(BaseModel):
+    """Exact text of one field of a record as the API returns it: `record[field][start:end] ==
+    text`; for `keywords` (a list), `record["keywords"][item][start:end] == text`."""
+
+    field: str = Field(
+        description="`title` or `description` of a solicitation; `name`, `narrative` or "
+        "`keywords` of a company"
+    )
+    item: int | None = Field(
+        default=None, description="Index of the keyword in `keywords`; null for text fields"
+    )
+    start: int = Field(description="Offset of the first character in the field (or keyword)")
+    end: int = Field(description="Offset just past the last character")
+    text: str
+
+
 class Passage(BaseModel):
     """A window of the solicitation and a window of the profile that say the same thing, and in
-    each the sentence sharing the most words with the other (read those first)."""
+    each the sentence sharing the most words with the other (read those first). A window of
+    keywords is quoted by its keyword sharing the most words with the other side."""
 
-    need: str
-    need_span: tuple[int, int]
-    need_sentence: str
-    need_sentence_span: tuple[int, int]
-    capability: str
-    capability_span: tuple[int, int]
-    capability_sentence: str
-    capability_sentence_span: tuple[int, int]
+    need: Quote
+    need_sentence: Quote
+    capability: Quote
+    capability_sentence: Quote
     similarity: float
 
 
@@ -114,8 +127,7 @@ class CompanyMatches(MinFitApplied):
 
 
 class NeedCoverage(BaseModel):
-    need: str
-    need_span: tuple[int, int]
+    need: Quote
     covered_by: str
     similarity: float
 

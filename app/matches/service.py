@@ -1,7 +1,7 @@
 """Ranking partners for a solicitation (and solicitations for a partner) under the
 eligibility gates, with explanations, and suggesting US-Japan teams."""
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +24,7 @@ from app.matches.schemas import (
     ExplanationRead,
     NeedCoverage,
     Passage,
+    Quote,
     ReasonRead,
     SolicitationMatch,
     SolicitationMatches,
@@ -35,8 +36,10 @@ from app.solicitations import service as solicitations
 from app.solicitations.models import Solicitation, SolicitationStatus
 from matching import eligibility as gates
 from matching.explain import Explanation, explain
+from matching.lexical import LexicalScorer
 from matching.ranker import MatchIndex, Profile, Query, ScoredCandidate, weigh_query
 from matching.teams import suggest_teams
+from matching.text import FieldedText, FieldSpan
 
 TEAM_POOL = 15
 
@@ -113,26 +116,21 @@ def _eligibility_read(result: gates.Eligibility) -> EligibilityRead:
     )
 
 
-def _explanation_read(
-    explanation: Explanation, *, query: Query, profile: Profile, query_is_need: bool
-) -> ExplanationRead:
+def _quote(span: FieldSpan) -> Quote:
+    return Quote(field=span.field, item=span.item, start=span.start, end=span.end, text=span.text)
+
+
+def _explanation_read(explanation: Explanation, *, query_is_need: bool) -> ExplanationRead:
     passages = []
     for p in explanation.passages:
-        sides = [
-            (p.query_text, (p.query_start, p.query_end), query.text, p.query_focus),
-            (p.profile_text, (p.profile_start, p.profile_end), profile.text, p.profile_focus),
-        ]
+        sides = [(p.query, p.query_focus), (p.profile, p.profile_focus)]
         need, capability = sides if query_is_need else sides[::-1]
         passages.append(
             Passage(
-                need=need[0],
-                need_span=need[1],
-                need_sentence=need[2][slice(*need[3])],
-                need_sentence_span=need[3],
-                capability=capability[0],
-                capability_span=capability[1],
-                capability_sentence=capability[2][slice(*capability[3])],
-                capability_sentence_span=capability[3],
+                need=_quote(need[0]),
+                need_sentence=_quote(need[1]),
+                capability=_quote(capability[0]),
+                capability_sentence=_quote(capability[1]),
                 similarity=round(p.similarity, 4),
             )
         )
@@ -142,6 +140,13 @@ def _explanation_read(
         shared_areas=explanation.shared_areas,
         shared_naics=explanation.shared_naics,
     )
+
+
+def fields_of(record: Company | Solicitation) -> FieldedText:
+    """The record's ranked fields, which explanations quote."""
+    if isinstance(record, Company):
+        return companies.profile_fields(record)
+    return solicitations.need_fields(record)
 
 
 def _indexed(
@@ -156,17 +161,13 @@ def _indexed(
 def _query_for(session: Session, record: Company | Solicitation, ranker: RankerState) -> Query:
     """The record as the query side: its stored vector when that was computed from its
     current text, else its text encoded here, in memory (storing it is the worker's job)."""
-    if isinstance(record, Company):
-        entity: embeddings.Entity = "company"
-        text = companies.profile_text(record)
-    else:
-        entity = "solicitation"
-        text = solicitations.need_text(record)
+    entity: embeddings.Entity = "company" if isinstance(record, Company) else "solicitation"
+    fields = fields_of(record)
     vector = embeddings.current_vector(
-        session, entity=entity, model_id=ranker.model_id, entity_id=record.id, text=text
+        session, entity=entity, model_id=ranker.model_id, entity_id=record.id, text=fields.text
     )
     if vector is None:
-        vector = ranker.encoder.encode_documents([text])[0]
+        vector = ranker.encoder.encode_documents([fields])[0]
     if isinstance(record, Company):
         return as_query(company_profile(record, vector))
     return _need_query(ranker.solicitations(session), solicitation_profile(record, vector))
@@ -215,21 +216,38 @@ def _ranked(index: MatchIndex, query: Query, ids: set[str], limit: int) -> list[
     return index.rank(query, limit=limit, allowed_ids=ids) if ids else []
 
 
+@dataclass(frozen=True)
+class _Explainer:
+    """What explaining one query against ranked profiles needs besides the index."""
+
+    query: Query
+    query_fields: FieldedText
+    # Fitted on the query's own corpus: terms common there explain nothing either.
+    query_lexical: LexicalScorer
+    query_is_need: bool
+
+
 def _explained(
     index: MatchIndex,
-    query: Query,
+    explainer: _Explainer,
     ranked: list[ScoredCandidate],
     verdicts: dict[str, gates.Eligibility],
+    records: Mapping[str, Company | Solicitation],
     *,
     held_back: bool,
-    query_is_need: bool,
 ) -> list[tuple[str, dict[str, Any]]]:
     """The fields every ranked item shares: rank, score, components, eligibility, explanation."""
     out = []
     for rank, hit in enumerate(ranked, start=1):
-        profile = index.profile(hit.id)
         explanation = explain(
-            query, profile, lexical=index.lexical_, profile_index=index.index_of(hit.id)
+            explainer.query,
+            index.profile(hit.id),
+            lexical=index.lexical_,
+            profile_index=index.index_of(hit.id),
+            query_lexical=explainer.query_lexical,
+            query_fields=explainer.query_fields,
+            profile_fields=fields_of(records[hit.id]),
+            profile_unit_weights=index.unit_weights(hit.id),
         )
         out.append(
             (
@@ -242,7 +260,7 @@ def _explained(
                     "eligibility": _eligibility_read(verdicts[hit.id]),
                     "held_back": held_back,
                     "explanation": _explanation_read(
-                        explanation, query=query, profile=profile, query_is_need=query_is_need
+                        explanation, query_is_need=explainer.query_is_need
                     ),
                 },
             )
@@ -272,13 +290,17 @@ def match_solicitation(
     verdicts = _assess_all(session, solicitation, pool, now)
     eligible = {i for i, v in verdicts.items() if v.status is gates.EligibilityStatus.ELIGIBLE}
 
+    explainer = _Explainer(
+        query, fields_of(solicitation), ranker.solicitations(session).lexical_, query_is_need=True
+    )
+
     def items(ids: set[str], held_back: bool) -> tuple[list[CompanyMatch], int]:
         ranked, below = thresholds.above_min_fit(_ranked(index, query, ids, limit), floor)
         by_id = _companies_by_id(session, [hit.id for hit in ranked])
         return [
             CompanyMatch(**fields, company=companies.to_summary(by_id[hit_id], now=now))
             for hit_id, fields in _explained(
-                index, query, ranked, verdicts, held_back=held_back, query_is_need=True
+                index, explainer, ranked, verdicts, by_id, held_back=held_back
             )
         ], below
 
@@ -358,6 +380,15 @@ def match_company(
     if profile_index is not None and company_index.profiles_[profile_index].text != partner.text:
         profile_index = None
 
+    partner_fields = fields_of(company)
+    need_lexical = needs_index.lexical_
+    if profile_index is not None:
+        partner_weights = company_index.unit_weights(partner.id)
+    else:
+        partner_weights = company_index.boilerplate_.unit_weights(
+            partner.text, partner.embedding.spans
+        )
+
     def items(ids: set[str], held_back: bool) -> tuple[list[SolicitationMatch], int]:
         candidates = sorted(
             (hit for hit in scored if hit.id in ids), key=lambda hit: (-hit.score, int(hit.id))
@@ -371,6 +402,10 @@ def match_company(
                 partner,
                 lexical=company_index.lexical_ if profile_index is not None else None,
                 profile_index=profile_index,
+                query_lexical=need_lexical,
+                query_fields=fields_of(by_id[hit.id]),
+                profile_fields=partner_fields,
+                profile_unit_weights=partner_weights,
             )
             out.append(
                 SolicitationMatch(
@@ -380,9 +415,7 @@ def match_company(
                     components={k: round(v, 4) for k, v in hit.components.items()},
                     eligibility=_eligibility_read(verdicts[hit.id]),
                     held_back=held_back,
-                    explanation=_explanation_read(
-                        explanation, query=need, profile=partner, query_is_need=True
-                    ),
+                    explanation=_explanation_read(explanation, query_is_need=True),
                     solicitation=solicitations.to_summary(by_id[hit.id]),
                 )
             )
@@ -442,6 +475,7 @@ def teams(
     )
     scores = {hit.id: hit.score for _, hit in us_pool + jp_pool}
     suggestions = suggest_teams(query, us_pool, jp_pool, limit=limit)
+    need_fields = fields_of(solicitation)
     by_id = _companies_by_id(session, scores)
     return TeamSuggestions(
         solicitation=solicitations.to_summary(solicitation),
@@ -466,12 +500,13 @@ def teams(
                 ),
                 coverage=[
                     NeedCoverage(
-                        need=c.query_text,
-                        need_span=(c.query_start, c.query_end),
+                        need=_quote(need),
                         covered_by=c.covered_by,
                         similarity=round(c.similarity, 4),
                     )
                     for c in team.coverage
+                    # A window of nothing but field separators (a stale vector) quotes nothing.
+                    if (need := need_fields.locate(c.query_start, c.query_end)) is not None
                 ],
             )
             for rank, team in enumerate(suggestions, start=1)

@@ -24,6 +24,7 @@ from app.solicitations.schemas import (
     SolicitationSummary,
     SolicitationUpdate,
 )
+from matching.text import FieldedText
 
 NOT_NULLABLE = {
     "title",
@@ -39,12 +40,23 @@ TEXT_FIELDS = {"title", "description", "technology_areas", "naics"}
 
 def need_text(solicitation: Solicitation) -> str:
     """The text the ranker reads for a solicitation."""
-    return compose_need_text(solicitation.title, solicitation.description)
+    return need_fields(solicitation).text
+
+
+def need_fields(solicitation: Solicitation) -> FieldedText:
+    """A solicitation's ranked fields, composed; explanations quote these fields."""
+    return compose_need_fields(solicitation.title, solicitation.description)
+
+
+def compose_need_fields(title: str, description: str) -> FieldedText:
+    """Title and description as fields named as the API names them (also for column-only
+    queries)."""
+    return FieldedText([("title", title), ("description", description)])
 
 
 def compose_need_text(title: str, description: str) -> str:
-    """Title and description as one text (also for column-only queries)."""
-    return f"{title}. {description}".strip()
+    """The composed text of :func:`compose_need_fields`."""
+    return compose_need_fields(title, description).text
 
 
 def snapshot(solicitation: Solicitation) -> dict[str, Any]:

@@ -48,8 +48,9 @@ def world(client: TestClient, keys: Keys) -> dict[str, int]:
         ids[key] = post(client, keys, "/api/v1/companies", body, "jetro_analyst")["id"]
         vet(client, keys, ids[key], status)
     us = us_company_payload(
-        narrative="US prime integrating Ka-band satellite payloads and GaN "
-        "amplifier line-replaceable units for SDA tranches."
+        narrative="US prime integrating Ka-band satellite payloads and radiation-hardened GaN "
+        "power amplifier line-replaceable units for SDA tranches. We qualify hermetic amplifier "
+        "modules to 100 krad total dose for crosslinks."
     )
     ids["us"] = post(client, keys, "/api/v1/companies", us, "pichtr_analyst")["id"]
     ids["solicitation"] = post(
@@ -112,29 +113,25 @@ def test_explanations_quote_the_records(client: TestClient, keys: Keys, world: d
     solicitation = client.get(
         f"/api/v1/solicitations/{world['solicitation']}", headers=headers
     ).json()
-    need_text = f"{solicitation['title']}. {solicitation['description']}"
     company = client.get(f"/api/v1/companies/{world['authorized']}", headers=headers).json()
-    profile_text = f"{company['name']}. {company['narrative']}"
     body = client.get(
         f"/api/v1/solicitations/{world['solicitation']}/matches", headers=headers
     ).json()
     explanation = body["items"][0]["explanation"]
     assert explanation["passages"]
     for passage in explanation["passages"]:
-        start, end = passage["need_span"]
-        assert need_text[start:end] == passage["need"]
-        start, end = passage["capability_span"]
-        assert profile_text[start:end] == passage["capability"]
-        # The focus sentences lie inside their windows and quote the records exactly.
-        start, end = passage["need_sentence_span"]
-        assert need_text[start:end] == passage["need_sentence"]
-        assert passage["need_sentence"] in passage["need"]
-        start, end = passage["capability_sentence_span"]
-        assert profile_text[start:end] == passage["capability_sentence"]
-        assert passage["capability_sentence"] in passage["capability"]
+        # Each quote names its field and offsets into that field as the API returns it.
+        for side, record in (("need", solicitation), ("capability", company)):
+            for quote in (passage[side], passage[f"{side}_sentence"]):
+                assert set(quote) == {"field", "item", "start", "end", "text"}
+                assert record[quote["field"]][quote["start"] : quote["end"]] == quote["text"]
+            sentence, window = passage[f"{side}_sentence"], passage[side]
+            assert sentence["field"] == window["field"]
+            assert window["start"] <= sentence["start"] < sentence["end"] <= window["end"]
     assert explanation["shared_terms"]
+    need_text = f"{solicitation['title']} {solicitation['description']}".lower()
     for term in explanation["shared_terms"]:
-        assert term.lower() in need_text.lower() and term.lower() in profile_text.lower()
+        assert term.lower() in need_text and term.lower() in company["narrative"].lower()
 
 
 def test_us_performers_and_closed_solicitations(
@@ -142,12 +139,15 @@ def test_us_performers_and_closed_solicitations(
 ) -> None:
     url = f"/api/v1/solicitations/{world['solicitation']}/matches"
     headers = keys.headers("pichtr_analyst")
-    us = client.get(url, params={"role": "us_performer"}, headers=headers).json()
+    # A short profile: shown whatever its fit, to check the role filter alone.
+    us = client.get(url, params={"role": "us_performer", "min_fit": 0}, headers=headers).json()
     assert [m["company"]["id"] for m in us["items"]] == [world["us"]]
     client.patch(
         f"/api/v1/solicitations/{world['solicitation']}", json={"status": "closed"}, headers=headers
     )
-    closed = client.get(url, params={"include_held_back": True}, headers=headers).json()
+    closed = client.get(
+        url, params={"include_held_back": True, "min_fit": 0}, headers=headers
+    ).json()
     assert closed["items"] == []
     assert {r["code"] for m in closed["held_back"] for r in m["eligibility"]["reasons"]} >= {
         "solicitation_closed"
@@ -176,7 +176,7 @@ def test_changes_reach_the_index(client: TestClient, keys: Keys, world: dict) ->
         m["company"]["id"] for m in items
     ] == [world["bakery"], world["unauthorized"]]
     items = [m for m in items if m["company"]["id"] == world["bakery"]]
-    assert "GaN" in " ".join(p["capability"] for p in items[0]["explanation"]["passages"])
+    assert "GaN" in " ".join(p["capability"]["text"] for p in items[0]["explanation"]["passages"])
 
 
 def test_company_matches(client: TestClient, keys: Keys, world: dict) -> None:
@@ -203,7 +203,8 @@ def test_company_matches(client: TestClient, keys: Keys, world: dict) -> None:
     bakery = client.get(f"/api/v1/companies/{world['bakery']}/matches", headers=headers).json()
     assert bakery["items"][0]["solicitation"]["notice_id"] == "OTHER-1"
     passage = bakery["items"][0]["explanation"]["passages"][0]
-    assert "pastries" in passage["need"].lower() or "bakery" in passage["need"].lower()
+    need = passage["need"]["text"].lower()
+    assert "pastries" in need or "bakery" in need
 
 
 def test_one_pair_one_score_whichever_side_asks(
@@ -252,6 +253,14 @@ def test_teams(client: TestClient, keys: Keys, world: dict) -> None:
         assert item["jp_partner"]["company"]["id"] not in (world["pending"], world["unauthorized"])
     assert {c["covered_by"] for c in team["coverage"]} <= {"us", "jp"}
     assert team["coverage"]
+    solicitation = client.get(
+        f"/api/v1/solicitations/{world['solicitation']}", headers=keys.headers("jetro_viewer")
+    ).json()
+    # Every need is quoted from its field: the title, then the description's windows.
+    assert team["coverage"][0]["need"]["field"] == "title"
+    for c in team["coverage"]:
+        need = c["need"]
+        assert solicitation[need["field"]][need["start"] : need["end"]] == need["text"]
 
 
 def test_min_fit_leaves_weak_matches_out_and_counts_them(

@@ -29,10 +29,13 @@ def test_explanation_passages_are_exact_slices(corpus: Corpus) -> None:
             sims = [p.similarity for p in found.passages]
             assert sims == sorted(sims, reverse=True)
             for p in found.passages:
-                assert p.query_text == query.text[p.query_start : p.query_end]
-                assert p.profile_text == profile.text[p.profile_start : p.profile_end]
-                focus = query.text[p.query_focus[0] : p.query_focus[1]]
-                assert focus.strip() and focus in p.query_text
+                # Without fields a text is one field named "text".
+                assert p.query.field == p.profile.field == "text"
+                assert p.query.text == query.text[p.query.start : p.query.end]
+                assert p.profile.text == profile.text[p.profile.start : p.profile.end]
+                focus = p.query_focus
+                assert focus.text.strip() and focus.text == query.text[focus.start : focus.end]
+                assert p.query.start <= focus.start < focus.end <= p.query.end
             for term in found.shared_terms:
                 pattern = r"\b" + re.escape(term) + r"\b"
                 assert re.search(pattern, query.text, re.IGNORECASE)
@@ -131,10 +134,10 @@ def test_passages_are_exact_slices_for_any_text(
     expected = min(3, len(query.embedding.spans)) if profile.embedding.spans else 0
     assert len(found.passages) == expected
     for p in found.passages:
-        assert p.query_text == query_text[p.query_start : p.query_end]
-        assert p.profile_text == profile_text[p.profile_start : p.profile_end]
+        assert p.query.text == query_text[p.query.start : p.query.end]
+        assert p.profile.text == profile_text[p.profile.start : p.profile.end]
         # Focus sentences stay inside their passages.
-        assert p.query_start <= p.query_focus[0] <= p.query_focus[1] <= p.query_end
-        assert p.profile_start <= p.profile_focus[0] <= p.profile_focus[1] <= p.profile_end
+        assert p.query.start <= p.query_focus.start <= p.query_focus.end <= p.query.end
+        assert p.profile.start <= p.profile_focus.start <= p.profile_focus.end <= p.profile.end
     for term in found.shared_terms:
         assert term.lower() in query_text.lower() and term.lower() in profile_text.lower()
