@@ -250,9 +250,11 @@ def insert_new(
     if not items:
         return []
     now = utcnow()
+    fields = [name for name in SolicitationCreate.model_fields if name != "technology_areas"]
     rows = []
     for data, _area_ids in items:
-        row = data.model_dump(exclude={"technology_areas"})
+        # The fields as they are (what model_dump gives, at a fraction of its cost per row).
+        row = {name: getattr(data, name) for name in fields}
         deadline = row["response_deadline"]
         (
             row["response_deadline"],
@@ -271,11 +273,18 @@ def insert_new(
         )
         rows.append(row)
     table = cast(Table, Solicitation.__table__)
-    # Matched back by natural key, so the order RETURNING gives the rows in does not matter.
-    returned = session.execute(
-        insert(table).returning(table.c.source, table.c.notice_id, table.c.id), rows
-    )
-    by_key = {(source, notice_id): id_ for source, notice_id, id_ in returned}
+    session.execute(insert(table), rows)
+    # Read back by natural key: a plain executemany, without RETURNING, is what both drivers
+    # send fastest (psycopg would otherwise parse one statement holding every row's values).
+    by_key: dict[tuple[str, str], int] = {}
+    for source in {data.source for data, _area_ids in items}:
+        notice_ids = [data.notice_id for data, _area_ids in items if data.source == source]
+        found = session.execute(
+            select(table.c.notice_id, table.c.id).where(
+                table.c.source == source, table.c.notice_id.in_(notice_ids)
+            )
+        )
+        by_key.update({(source, notice_id): id_ for notice_id, id_ in found})
     ids = [by_key[(data.source, data.notice_id)] for data, _area_ids in items]
     links = [
         {"solicitation_id": id_, "technology_area_id": area_id}
