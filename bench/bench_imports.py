@@ -4,7 +4,7 @@ same decoding and CSV reading, a bare Core executemany, no checks), then by the 
 import (`kakehashi import solicitations`); prints both rates and their ratio. Then it imports
 the same file again (everything unchanged), and interrupts and resumes a third run.
 
-    .venv/bin/python bench/bench_imports.py [--rows 100000] [--database-url URL]
+    .venv/bin/python bench/bench_imports.py [--rows 100000] [--database-url URL] [--first-only]
 
 SQLite files in a temporary directory by default; --database-url names a scratch PostgreSQL
 database instead, whose public schema is DROPPED and rebuilt before each of the two loads.
@@ -42,10 +42,32 @@ def fresh_database(env: dict[str, str], workdir: Path, name: str, url: str | Non
     kakehashi("orgs", "create", "bench", "--name", "Bench", "--side", "us", env=env)
 
 
+def reruns(
+    command: list[str], env: dict[str, str], workdir: Path, csv_path: Path, first_seconds: float
+) -> list[tuple[str, float, float, int]]:
+    """The same file again, then an edited one interrupted and resumed."""
+    print("second import:")
+    second = timed(command, env)
+    edited = workdir / "edited.csv"
+    text = csv_path.read_bytes().replace(b"prototype", b"prototypes")
+    edited.write_bytes(text)
+    edited_command = ["import", "solicitations", str(edited), "--org", "bench"]
+    print("edited file, interrupted after 40% of the first run's time:")
+    interrupted = timed(edited_command, env, timeout=first_seconds * 0.4)
+    print("edited file, run again to finish:")
+    resumed = timed(edited_command, env)
+    return [
+        ("same file again (all unchanged)", *second),
+        ("edited file, interrupted", *interrupted),
+        ("edited file, resumed", *resumed),
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--database-url", help="scratch PostgreSQL database (schema dropped!)")
+    parser.add_argument("--first-only", action="store_true", help="skip the runs after the first")
     args = parser.parse_args()
     workdir, csv_path = generated_extract(args.rows)
     env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": str(ROOT)}
@@ -67,20 +89,8 @@ def main() -> int:
     print("first import:")
     first = timed(command, env)
     rows.append(("first import (all created)", *first))
-    print("second import:")
-    second = timed(command, env)
-    rows.append(("same file again (all unchanged)", *second))
-    edited = workdir / "edited.csv"
-    text = csv_path.read_bytes().replace(b"prototype", b"prototypes")
-    edited.write_bytes(text)
-    print("edited file, interrupted after 40% of the first run's time:")
-    interrupted = timed(
-        ["import", "solicitations", str(edited), "--org", "bench"], env, timeout=first[0] * 0.4
-    )
-    rows.append(("edited file, interrupted", *interrupted))
-    print("edited file, run again to finish:")
-    resumed = timed(["import", "solicitations", str(edited), "--org", "bench"], env)
-    rows.append(("edited file, resumed", *resumed))
+    if not args.first_only:
+        rows.extend(reruns(command, env, workdir, csv_path, first[0]))
     print()
     print(f"{'run':34} {'seconds':>8} {'rows/s':>8} {'peak RSS MiB':>13} {'exit':>5}")
     for name, seconds, peak, code in rows:
