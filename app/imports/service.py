@@ -571,10 +571,12 @@ class _Importer:
             return
         for one, id_ in zip(new, ids, strict=True):
             self._created_solicitation(one, id_)
-        if self.summary.created >= max(CHUNK, 2 * self._analyzed_at):
+        grown = self.summary.created >= max(CHUNK, 2 * self._analyzed_at)
+        if grown and not self.summary.dry_run:
             # Each chunk looks its notice ids up by (source, notice_id); a table growing this
             # fast is otherwise planned as nearly empty, which turns each lookup into a scan of
             # everything imported so far. Refreshed as the table doubles: a few times a run.
+            # (A dry run's rows go with each chunk, so its table does not grow.)
             refresh_statistics(self.session, _table(Solicitation), ["source", "notice_id"])
             self._analyzed_at = self.summary.created
 
