@@ -64,6 +64,7 @@ def reruns(
 
 
 def main() -> int:
+    """Run the loads and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--database-url", help="scratch PostgreSQL database (schema dropped!)")
