@@ -76,8 +76,10 @@ test: lint typecheck
 bench-matching: install
 	$(BIN)/python bench/bench_matching.py
 
+# A plain parse-and-insert beside the first import of the same file; PostgreSQL instead of SQLite
+# when BENCH_POSTGRES_URL names a scratch database (its schema is dropped).
 bench-imports: install
-	$(BIN)/python bench/bench_imports.py
+	$(BIN)/python bench/bench_imports.py $(if $(BENCH_POSTGRES_URL),--database-url $(BENCH_POSTGRES_URL)) $(BENCH_ARGS)
 
 bench-admin-upload: install
 	$(BIN)/python bench/bench_admin_upload.py

@@ -2,13 +2,13 @@
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, create_engine, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -198,6 +198,17 @@ def unique_violation(exc: IntegrityError) -> list[str] | None:
     if match is None:
         return None
     return [c.strip().rpartition(".")[2] for c in match.group(1).split(",")]
+
+
+def refresh_statistics(session: Session, table: Table, columns: Sequence[str]) -> None:
+    """Have PostgreSQL re-read its planner statistics for some columns of a table, in the
+    session's transaction (SQLite needs none: it trusts a unique index as it is). For bulk
+    loads: until autovacuum gets round to a table that grew fast, PostgreSQL plans as if it
+    held a handful of rows, and a lookup by a unique key's second column reads them all."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    names = ", ".join(table.c[name].name for name in columns)
+    session.execute(text(f"ANALYZE {table.name} ({names})"))
 
 
 @contextmanager

@@ -73,9 +73,16 @@ def timed(
 ) -> tuple[float, float, int]:
     """Run a kakehashi command; return (seconds, peak RSS in MiB, exit code). A timeout stops
     it the way Ctrl-C would, as an interrupted import."""
+    return timed_process([KAKEHASHI, *args], env, timeout)
+
+
+def timed_process(
+    argv: list[str], env: dict[str, str], timeout: float | None = None
+) -> tuple[float, float, int]:
+    """Run any command as `timed` runs a kakehashi one."""
     start = time.perf_counter()
     process = psutil.Popen(
-        [KAKEHASHI, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     rss = PeakRss(process)
     try:

@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from pydantic import (
@@ -106,9 +107,15 @@ class StrictModel(BaseModel):
         reason = unstorable(value)
         if reason:
             raise ValueError(reason)
-        if info.field_name and _takes_dates(cls.model_fields[info.field_name].annotation):
+        if info.field_name and _field_takes_dates(cls, info.field_name):
             not_a_timestamp(value)
         return value
+
+
+@cache
+def _field_takes_dates(model: type[BaseModel], field_name: str) -> bool:
+    # Cached: this runs for every field of every row an import validates.
+    return _takes_dates(model.model_fields[field_name].annotation)
 
 
 def _takes_dates(annotation: Any) -> bool:

@@ -39,6 +39,20 @@ _NOISE_RE = re.compile(
     r"|<(script|style)\b[^<>]*>.*?</\1\s*>",
     re.IGNORECASE | re.DOTALL,
 )
+# Tags whose reading by html.parser is certain (ASCII spaces, quoted attribute values): these
+# are turned into parser events directly; any other tag sends the text through html.parser.
+_SPACE = r"[ \t\n\r\f]"
+_NAME = r"[A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9]*)?"
+_ATTR_NAME = r"[A-Za-z_:][-A-Za-z0-9_:.]*"
+_QUOTED = r"""(?:"[^"]*"|'[^']*')"""
+_PLAIN_START_RE = re.compile(
+    rf"<(?P<name>{_NAME})(?P<attrs>(?:{_SPACE}+{_ATTR_NAME}(?:{_SPACE}*={_SPACE}*{_QUOTED})?)*)"
+    rf"{_SPACE}*(?P<slash>/?)>"
+)
+_PLAIN_ATTR_RE = re.compile(
+    rf"{_SPACE}+(?P<attr>{_ATTR_NAME})(?:{_SPACE}*={_SPACE}*(?P<value>{_QUOTED}))?"
+)
+_PLAIN_END_RE = re.compile(rf"</(?P<name>{_NAME}){_SPACE}*>")
 _NEWLINES_RE = re.compile(r"\r\n?")
 _BLANK_RUN_RE = re.compile(r"\n{3,}")
 _OFFICE_TAG_RE = re.compile(r"(?:o|v|w|m|x|st\d+):")
@@ -93,6 +107,63 @@ def _escape_literals(text: str) -> str:
         pos = start + 1
     out.append(text[pos:])
     return "".join(out)
+
+
+def _feed_plain_tags(builder: _TextBuilder, text: str) -> bool:
+    """Give builder the events html.parser would give for _escape_literals(text), without
+    escaping and re-parsing: the same walk, with each data run decoded as the parser decodes
+    it. Returns False, part way, at a tag whose reading is not certain (see _PLAIN_START_RE)."""
+    parts: list[str] = []
+    run_start = pos = 0
+    while special := _SPECIAL_RE.search(text, pos):
+        start = special.start()
+        if text[start] == "<":
+            tag = _TAG_RE.match(text, start)
+            if tag and _is_known_tag(tag.group("name")):
+                if run_start < start:
+                    parts.append(text[pos:start])
+                    builder.handle_data("".join(parts))
+                parts = []
+                if not _plain_tag_event(builder, tag.group(0)):
+                    return False
+                run_start = pos = tag.end()
+                continue
+        else:
+            entity = _ENTITY_RE.match(text, start)
+            if entity and _is_entity(entity):
+                parts.append(text[pos:start])
+                parts.append(html.unescape(entity.group(0)))
+                pos = entity.end()
+                continue
+        parts.append(text[pos : start + 1])  # a literal < or &
+        pos = start + 1
+    if run_start < len(text):
+        parts.append(text[pos:])
+        builder.handle_data("".join(parts))
+    return True
+
+
+def _plain_tag_event(builder: _TextBuilder, tag: str) -> bool:
+    """Send one tag to builder as html.parser would; False if it is not a plain tag."""
+    if end := _PLAIN_END_RE.fullmatch(tag):
+        builder.handle_endtag(end["name"].lower())
+        return True
+    start = _PLAIN_START_RE.fullmatch(tag)
+    if start is None:
+        return False
+    name = start["name"].lower()
+    attrs: list[tuple[str, str | None]] = []
+    if name == "a":  # the only tag whose attributes are read
+        for attr in _PLAIN_ATTR_RE.finditer(start["attrs"]):
+            value = attr["value"]
+            if value is not None:
+                value = html.unescape(value[1:-1])
+            attrs.append((attr["attr"].lower(), value))
+    if start["slash"]:
+        builder.handle_startendtag(name, attrs)
+    else:
+        builder.handle_starttag(name, attrs)
+    return True
 
 
 def _tag_names(text: str) -> set[str]:
@@ -193,23 +264,40 @@ class _TextBuilder(HTMLParser):
 
 def _tidy(text: str) -> str:
     """Collapse spaces inside lines and keep at most one blank line between paragraphs."""
-    lines = [" ".join(line.split()) for line in text.split("\n")]
-    return _BLANK_RUN_RE.sub("\n\n", "\n".join(lines)).strip("\n")
+    lines = [line if _is_tidy(line) else " ".join(line.split()) for line in text.split("\n")]
+    tidy = "\n".join(lines)
+    if "\n\n\n" in tidy:
+        tidy = _BLANK_RUN_RE.sub("\n\n", tidy)
+    return tidy.strip("\n")
+
+
+def _is_tidy(line: str) -> bool:
+    """Whether " ".join(line.split()) would leave line as it is, found without splitting it:
+    every whitespace character but the space is unprintable."""
+    return (
+        line.isprintable()
+        and "  " not in line
+        and not line.startswith(" ")
+        and not line.endswith(" ")
+    )
 
 
 def html_to_text(value: str) -> str:
     """Convert an HTML or plain-text description to plain text, keeping every word."""
-    text = _NEWLINES_RE.sub("\n", value)
+    text = _NEWLINES_RE.sub("\n", value) if "\r" in value else value
     if "<" not in text and "&" not in text:
         return _tidy(text)
-    if "<!" in text or "<?" in text or "<s" in text.lower():
+    if "<!" in text or "<?" in text or "<s" in text or "<S" in text:
         text = _NOISE_RE.sub("", text)
     tags = _tag_names(text) if "<" in text else set()
     if not tags:
         return _tidy(_decode_entities(text))  # text with entities and <addresses> only
-    builder = _TextBuilder(keep_newlines=not tags & (_LINE_TAGS | _PARA_TAGS | {"li"}))
-    builder.feed(_escape_literals(text))
-    builder.close()
+    keep_newlines = not tags & (_LINE_TAGS | _PARA_TAGS | {"li"})
+    builder = _TextBuilder(keep_newlines=keep_newlines)
+    if not _feed_plain_tags(builder, text):
+        builder = _TextBuilder(keep_newlines=keep_newlines)
+        builder.feed(_escape_literals(text))
+        builder.close()
     return _tidy("".join(builder.parts))
 
 

@@ -37,7 +37,6 @@ ENVELOPE_KEYS = frozenset({"opportunitiesData", "companies", "data"})
 _FALLBACK_ERRORS = "kakehashi-cp1252-fallback"
 _SURROGATE_RE = re.compile("[\udc80-\udcff]")
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f")
-_QUOTE_OR_NEWLINE_RE = re.compile(rb'["\n]')
 _WS_RE = re.compile(r"[ \t\r\n]*")
 _NAICS_RE = re.compile(r"\d{2,6}")
 _ISO_DATE_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
@@ -1248,15 +1247,16 @@ def _count_records(handle: BinaryIO, *, quoted: bool) -> int:
     last = b""
     while chunk := handle.read(1 << 20):
         last = chunk[-1:]
-        if not quoted or (not in_quotes and b'"' not in chunk):
+        if not quoted:
             breaks += chunk.count(b"\n")
             continue
-        # '"' and '\n' never occur inside a multi-byte UTF-8 or windows-1252 character.
-        for match in _QUOTE_OR_NEWLINE_RE.finditer(chunk):
-            if match.group() == b'"':
-                in_quotes = not in_quotes  # an escaped "" toggles twice
-            elif not in_quotes:
-                breaks += 1
+        # '"' and '\n' never occur inside a multi-byte UTF-8 or windows-1252 character. The
+        # pieces between quotes are alternately outside and inside a quoted cell (an escaped
+        # "" is an empty piece inside).
+        pieces = chunk.split(b'"')
+        outside = pieces[1::2] if in_quotes else pieces[::2]
+        breaks += sum(piece.count(b"\n") for piece in outside)
+        in_quotes = in_quotes != (len(pieces) % 2 == 0)
     return breaks + (1 if last not in (b"\n", b"") else 0)
 
 

@@ -6,6 +6,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import PurePath
 from typing import Any, BinaryIO, Literal
@@ -13,7 +14,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 from rapidfuzz import fuzz, process
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, Table, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
@@ -24,7 +26,7 @@ from app.companies import service as companies
 from app.companies.models import Company
 from app.companies.schemas import CompanyCreate
 from app.config import get_settings
-from app.db import utcnow
+from app.db import refresh_statistics, utcnow
 from app.errors import AppError, Conflict, NotFound
 from app.imports import parsing
 from app.imports.models import DuplicateFlag, FlagResolution, ImportRun, ImportStatus
@@ -39,8 +41,10 @@ from app.solicitations.schemas import SolicitationCreate, SolicitationImport
 Kind = Literal["solicitations", "companies"]
 # (validated row, external id) -> the key that makes two rows of one file the same record
 KeyOf = Callable[[Any, str | None], str]
-# (validated row, fields the file gave, external id) -> "created" | "updated" | "unchanged"
+# (validated row, fields the file gave, external id) -> "created" | "updated" | "unchanged",
+# or QUEUED: a new record written with the rest of its chunk, and counted then.
 Upsert = Callable[[Any, set[str], str | None], str]
+QUEUED = "queued"
 # validated row -> (field, reason) of each warning about a row that is imported all the same
 WarningsOf = Callable[[Any], list[tuple[str, str]]]
 CHUNK = 500
@@ -52,6 +56,7 @@ NAME_SIMILARITY = 92
 LEGAL_SUFFIXES = re.compile(
     r"\b(co|ltd|inc|llc|corp|corporation|company|kk|kabushiki kaisha|gk|limited|plc)\b\.?"
 )
+NOT_NAME_CHARS = re.compile(r"[^0-9a-z ]+")
 
 
 class RowRejected(Exception):
@@ -80,8 +85,14 @@ def _validate(model: type[BaseModel], data: dict[str, Any]) -> Any:
         raise RowRejected(field, error["msg"].removeprefix("Value error, ")) from exc
 
 
+def _table(model: type[Any]) -> Table:
+    """A model's table, for plain Core inserts (no unit of work per row)."""
+    table: Table = model.__table__
+    return table
+
+
 def _normalise_name(name: str) -> str:
-    text = re.sub(r"[^0-9a-z ]+", " ", name.lower())
+    text = NOT_NAME_CHARS.sub(" ", name.lower())
     return " ".join(LEGAL_SUFFIXES.sub(" ", text).split())
 
 
@@ -90,6 +101,15 @@ def _host(url: str | None) -> str | None:
         return None
     host = urlsplit(url).hostname or ""
     return host.removeprefix("www.") or None
+
+
+@dataclass
+class _NewSolicitation:
+    """A valid row for a notice id not yet stored, inserted with the rest of its chunk."""
+
+    line: int
+    payload: SolicitationImport
+    area_ids: list[int]
 
 
 class _Importer:
@@ -118,7 +138,15 @@ class _Importer:
         self._names: dict[str, int] | None = None
         self._hosts: dict[str, int] | None = None
         self._titles: dict[str, int] | None = None
-        self.audit_rows: list[dict[str, Any]] = []
+        self._area_ids: dict[str, int] | None = None
+        # Records created when the planner's statistics were last refreshed (PostgreSQL).
+        self._analyzed_at = 0
+        # The line of the row being handled: audit rows are written in file order.
+        self.line = 0
+        # Written in bulk at the end of each chunk.
+        self.audit_rows: list[tuple[int, dict[str, Any]]] = []
+        self.flag_rows: list[dict[str, Any]] = []
+        self.new_solicitations: list[_NewSolicitation] = []
         self.known: dict[str, Solicitation] = {}
         # Rows, errors and warnings an earlier attempt of this run saved (see _resume).
         self.skip = 0
@@ -191,19 +219,22 @@ class _Importer:
 
     def audit(self, action: str, entity_type: str, entity_id: int, changes: dict[str, Any]) -> None:
         """Queue an audit event; they are written in bulk with each chunk."""
-        self.audit_rows.append(
-            audit.event_row(
-                principal=self.principal,
-                action=action,
-                entity_type=entity_type,
-                entity_id=entity_id,
-                changes={**changes, "import_run": self.summary.run_id},
-            )
+        event = audit.event_row(
+            principal=self.principal,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            changes={**changes, "import_run": self.summary.run_id},
         )
+        self.audit_rows.append((self.line, event))
 
     def _flush_audit(self) -> None:
         if self.audit_rows:
-            self.session.execute(insert(AuditEvent), self.audit_rows)
+            # New records are written at the end of their chunk, after the chunk's updates.
+            self.audit_rows.sort(key=lambda queued: queued[0])
+            self.session.execute(
+                insert(_table(AuditEvent)), [event for _line, event in self.audit_rows]
+            )
             self.audit_rows = []
 
     def prefetch_solicitations(self, chunk: list[parsing.ParsedRow]) -> None:
@@ -221,34 +252,64 @@ class _Importer:
         self.summary.rejected += 1
         self.summary.errors.append(RowErrorRead(line=line, field=field, reason=reason))
 
+    def _reject_app_error(self, line: int, exc: AppError) -> None:
+        self.reject(line, getattr(exc, "field", "row"), getattr(exc, "reason", exc.message))
+
     def warn(self, line: int, field: str, reason: str) -> None:
         self.summary.warnings.append(RowWarningRead(line=line, field=field, reason=reason))
 
     def flag(
         self, entity_type: str, entity_id: int, other_id: int, reason: str, score: float
     ) -> None:
-        flag = DuplicateFlag(
-            entity_type=entity_type,
-            entity_id=entity_id,
-            other_id=other_id,
-            reason=reason,
-            score=score,
-            import_run_id=self.run.id if self.run else None,
+        """Queue a likely duplicate for review; they are written in bulk with each chunk."""
+        self.flag_rows.append(
+            {
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "other_id": other_id,
+                "reason": reason,
+                "score": score,
+                "import_run_id": self.run.id if self.run else None,
+                "created_at": utcnow(),
+            }
         )
-        self.session.add(flag)
-        if not self.summary.dry_run:
-            # The id lets a client resolve the flag straight from the import's response.
-            self.session.flush()
-        self.summary.duplicates.append(
-            DuplicateFlagRead(
-                id=flag.id,
-                entity_type=entity_type,
-                entity_id=entity_id,
-                other_id=other_id,
-                reason=reason,
-                score=score,
+
+    def _flush_flags(self) -> None:
+        if not self.flag_rows:
+            return
+        ids: list[int | None] = [None] * len(self.flag_rows)
+        if self.run is not None and not self.summary.dry_run:
+            # The ids let a client resolve a flag straight from the import's response. Read
+            # back after a plain executemany, which both drivers send fastest (see insert_new).
+            table = _table(DuplicateFlag)
+            self.session.execute(insert(table), self.flag_rows)
+            found = self.session.execute(
+                select(table.c.entity_type, table.c.entity_id, table.c.other_id, table.c.id)
+                .where(
+                    table.c.import_run_id == self.run.id,
+                    table.c.entity_id.in_({row["entity_id"] for row in self.flag_rows}),
+                )
+                .order_by(table.c.id)
             )
+            by_pair: dict[tuple[str, int, int], list[int]] = {}
+            for entity_type, entity_id, other_id, id_ in found:
+                by_pair.setdefault((entity_type, entity_id, other_id), []).append(id_)
+            ids = [
+                by_pair[(row["entity_type"], row["entity_id"], row["other_id"])].pop(0)
+                for row in self.flag_rows
+            ]
+        self.summary.duplicates.extend(
+            DuplicateFlagRead(
+                id=id_,
+                entity_type=row["entity_type"],
+                entity_id=row["entity_id"],
+                other_id=row["other_id"],
+                reason=row["reason"],
+                score=row["score"],
+            )
+            for id_, row in zip(ids, self.flag_rows, strict=True)
         )
+        self.flag_rows = []
 
     def process(
         self,
@@ -260,6 +321,7 @@ class _Importer:
         progress: bool,
         prefetch: Callable[[list[parsing.ParsedRow]], None] | None = None,
         warnings_of: WarningsOf | None = None,
+        write_queued: Callable[[], None] | None = None,
     ) -> ImportSummary:
         bar = tqdm(
             total=total, unit="row", desc=f"importing {self.summary.kind}", disable=not progress
@@ -279,7 +341,11 @@ class _Importer:
                 for row in chunk:
                     self.summary.rows += 1
                     self._one(row, key_of, validate, upsert, warnings_of)
+                if write_queued is not None:
+                    write_queued()
                 self._flush_audit()
+                self._flush_flags()
+                self._in_line_order(saved)
                 if self.summary.dry_run:
                     # Nothing of a dry run is kept. Ending its transaction with each chunk keeps
                     # SQLite's write lock short; rows repeated across chunks are caught by
@@ -346,6 +412,15 @@ class _Importer:
         s.rows, s.created, s.updated, s.unchanged, s.rejected = saved[:5]
         del s.errors[saved[5] :], s.warnings[saved[6] :], s.duplicates[saved[7] :]
         self.audit_rows = []
+        self.flag_rows = []
+        self.new_solicitations = []
+
+    def _in_line_order(self, saved: tuple[int, ...]) -> None:
+        """Sort the chunk's errors and warnings by line: new records are written, and their
+        warnings (or a clash with another writer) reported, after the chunk's other rows."""
+        s = self.summary
+        s.errors[saved[5] :] = sorted(s.errors[saved[5] :], key=lambda e: e.line)
+        s.warnings[saved[6] :] = sorted(s.warnings[saved[6] :], key=lambda w: w.line)
 
     def _data(self, row: parsing.ParsedRow) -> tuple[dict[str, Any], str | None]:
         data = dict(row.data)
@@ -382,6 +457,7 @@ class _Importer:
                 RowErrorRead(line=e.line, field=e.field, reason=e.reason) for e in row.errors
             )
             return
+        self.line = row.line
         data, external_id = self._data(row)
         try:
             payload = _validate(validate, data)
@@ -391,13 +467,14 @@ class _Importer:
                     "row", f"duplicate of line {self.seen[key]} in this file; skipped"
                 )
             self.seen[key] = row.line
-            with self.session.begin_nested():
-                outcome = upsert(payload, set(data), external_id)
+            outcome = upsert(payload, set(data), external_id)
         except RowRejected as exc:
             self.reject(row.line, exc.field, exc.reason)
             return
         except AppError as exc:
-            self.reject(row.line, getattr(exc, "field", "row"), getattr(exc, "reason", exc.message))
+            self._reject_app_error(row.line, exc)
+            return
+        if outcome == QUEUED:
             return
         setattr(self.summary, outcome, getattr(self.summary, outcome) + 1)
         for field, reason in warnings_of(payload) if warnings_of is not None else []:
@@ -417,8 +494,14 @@ class _Importer:
         if self.position is not None:
             self.run.bytes_done = self.position()
         jobs.heartbeat(self.session)
-        self.run.errors = [e.model_dump() for e in self.summary.errors[:ERRORS_STORED]]
-        self.run.warnings = [w.model_dump() for w in self.summary.warnings[:ERRORS_STORED]]
+        # Rewritten only when the stored head changed: once it is full, later chunks only add
+        # to the counts (and a chunk reorders only its own rows, all past the stored head).
+        errors = self.summary.errors[:ERRORS_STORED]
+        if len(errors) != len(self.run.errors):
+            self.run.errors = [e.model_dump() for e in errors]
+        warnings = self.summary.warnings[:ERRORS_STORED]
+        if len(warnings) != len(self.run.warnings):
+            self.run.warnings = [w.model_dump() for w in warnings]
 
     def _finish(self, status: ImportStatus, failure: str | None = None) -> None:
         if self.run is None:
@@ -437,17 +520,13 @@ class _Importer:
     ) -> str:
         existing = self.known.get(payload.notice_id)
         if existing is None:
-            created = solicitations.create(
-                self.session, principal=self.principal, data=payload, embed=False, audited=False
+            if self._area_ids is None:
+                self._area_ids = areas_service.ids_by_slug(self.session)
+            area_ids = areas_service.resolve_ids(
+                self._area_ids, slugs=payload.technology_areas, field="technology_areas"
             )
-            self.audit(
-                "import.create",
-                "solicitation",
-                created.id,
-                {"notice_id": created.notice_id, "title": created.title},
-            )
-            self._flag_similar_solicitation(created)
-            return "created"
+            self.new_solicitations.append(_NewSolicitation(self.line, payload, area_ids))
+            return QUEUED
         if existing.archived_at is not None:
             raise Conflict(f"solicitation {existing.id} with this notice id is archived")
         self.principal.require_owner(existing.created_by_id, "solicitation")
@@ -457,13 +536,79 @@ class _Importer:
             for k in present
             if k in SolicitationCreate.model_fields and k not in fixed
         }
-        changed = solicitations.apply_changes(
-            self.session, solicitation=existing, changes=changes, embed=False
-        )
+        with self.session.begin_nested():
+            changed = solicitations.apply_changes(
+                self.session, solicitation=existing, changes=changes, embed=False
+            )
         if not changed:
             return "unchanged"
         self.audit("import.update", "solicitation", existing.id, changed)
         return "updated"
+
+    def write_new_solicitations(self) -> None:
+        """Insert the chunk's new solicitations together, then audit and flag them in order."""
+        new, self.new_solicitations = self.new_solicitations, []
+        if not new:
+            return
+        if self._titles is None:
+            # Read before the chunk is inserted, so its rows only count from their own line.
+            rows = self.session.execute(
+                select(Solicitation.id, Solicitation.title, Solicitation.agency)
+            )
+            self._titles = {f"{_normalise_name(t)}|{a or ''}": i for i, t, a in rows}
+        try:
+            with self.session.begin_nested():
+                ids = solicitations.insert_new(
+                    self.session,
+                    principal=self.principal,
+                    items=[(n.payload, n.area_ids) for n in new],
+                )
+        except IntegrityError:
+            # Another writer stored one of these notice ids since the chunk looked them up:
+            # one row at a time, so only the rows that clash are rejected.
+            for one in new:
+                self._create_solicitation(one)
+            return
+        for one, id_ in zip(new, ids, strict=True):
+            self._created_solicitation(one, id_)
+        grown = self.summary.created >= max(CHUNK, 2 * self._analyzed_at)
+        if grown and not self.summary.dry_run:
+            # Each chunk looks its notice ids up by (source, notice_id); a table growing this
+            # fast is otherwise planned as nearly empty, which turns each lookup into a scan of
+            # everything imported so far. Refreshed as the table doubles: a few times a run.
+            # (A dry run's rows go with each chunk, so its table does not grow.)
+            refresh_statistics(self.session, _table(Solicitation), ["source", "notice_id"])
+            self._analyzed_at = self.summary.created
+
+    def _create_solicitation(self, new: _NewSolicitation) -> None:
+        self.line = new.line
+        try:
+            with self.session.begin_nested():
+                created = solicitations.create(
+                    self.session,
+                    principal=self.principal,
+                    data=new.payload,
+                    embed=False,
+                    audited=False,
+                )
+        except AppError as exc:
+            self._reject_app_error(new.line, exc)
+            return
+        self._created_solicitation(new, created.id)
+
+    def _created_solicitation(self, new: _NewSolicitation, id_: int) -> None:
+        self.line = new.line
+        payload = new.payload
+        self.summary.created += 1
+        self.audit(
+            "import.create",
+            "solicitation",
+            id_,
+            {"notice_id": payload.notice_id, "title": payload.title},
+        )
+        self._flag_similar_solicitation(id_, payload.title, payload.agency)
+        for field, reason in self.solicitation_warnings(payload):
+            self.warn(new.line, field, reason)
 
     @staticmethod
     def solicitation_warnings(payload: SolicitationImport) -> list[tuple[str, str]]:
@@ -478,26 +623,16 @@ class _Importer:
             ]
         return []
 
-    def _flag_similar_solicitation(self, created: Solicitation) -> None:
-        if self._titles is None:
-            rows = self.session.execute(
-                select(Solicitation.id, Solicitation.title, Solicitation.agency)
-            )
-            self._titles = {
-                f"{_normalise_name(t)}|{a or ''}": i for i, t, a in rows if i != created.id
-            }
-        key = f"{_normalise_name(created.title)}|{created.agency or ''}"
+    def _flag_similar_solicitation(self, id_: int, title: str, agency: str | None) -> None:
+        assert self._titles is not None  # read by write_new_solicitations
+        key = f"{_normalise_name(title)}|{agency or ''}"
         # Compared by key, not id: a dry run rolls back each chunk, so ids come round again.
         other = self._titles.get(key)
         if other is not None:
             self.flag(
-                "solicitation",
-                created.id,
-                other,
-                "same title and agency under another notice id",
-                100.0,
+                "solicitation", id_, other, "same title and agency under another notice id", 100.0
             )
-        self._titles.setdefault(key, created.id)
+        self._titles.setdefault(key, id_)
 
     # -- companies -------------------------------------------------------------------------
 
@@ -518,6 +653,12 @@ class _Importer:
         return None
 
     def upsert_company(
+        self, payload: CompanyCreate, present: set[str], external_id: str | None
+    ) -> str:
+        with self.session.begin_nested():
+            return self._upsert_company(payload, present, external_id)
+
+    def _upsert_company(
         self, payload: CompanyCreate, present: set[str], external_id: str | None
     ) -> str:
         existing = self.find_company(payload, external_id)
@@ -640,6 +781,7 @@ def import_file(
             progress=progress,
             prefetch=importer.prefetch_solicitations,
             warnings_of=importer.solicitation_warnings,
+            write_queued=importer.write_new_solicitations,
         )
     return importer.process(
         rows,

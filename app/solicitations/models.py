@@ -68,6 +68,27 @@ def _fixed(offset: timedelta) -> timezone:
     return UTC if not offset else timezone(offset)
 
 
+def stated_deadline(value: date | datetime | None) -> tuple[datetime | None, int | None, bool]:
+    """A deadline as stored: (the instant in the offset it was stated in, that offset in
+    seconds east of UTC, whether only a date was given). A date closes at `closing_instant`."""
+    if value is None:
+        return None, None, False
+    instant = value if isinstance(value, datetime) else closing_instant(value)
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError("naive datetime given; a deadline must carry its offset")
+    offset = instant.utcoffset() or timedelta()
+    return (
+        instant.astimezone(_fixed(offset)),
+        int(offset.total_seconds()),
+        not isinstance(value, datetime),
+    )
+
+
+def stated_flags(posted: date | None, deadline: date | datetime | None) -> list[str]:
+    """The flags a new record with these dates carries."""
+    return [DEADLINE_BEFORE_POSTED] if deadline_before_posted(posted, deadline) else []
+
+
 solicitation_technology_areas = Table(
     "solicitation_technology_areas",
     Base.metadata,
@@ -145,20 +166,11 @@ class Solicitation(Base):
     @validates("response_deadline")
     def _keep_deadline_offset(self, _key: str, value: date | datetime | None) -> datetime | None:
         """Record how the deadline was stated (offset, date only) and keep the flags current."""
-        if value is None:
-            self.response_deadline_offset = None
-            self.response_deadline_date_only = False
-        else:
-            date_only = not isinstance(value, datetime)
-            instant = closing_instant(value) if not isinstance(value, datetime) else value
-            if instant.tzinfo is None or instant.utcoffset() is None:
-                raise ValueError("naive datetime given; a deadline must carry its offset")
-            offset = instant.utcoffset() or timedelta()
-            value = instant.astimezone(_fixed(offset))
-            self.response_deadline_offset = int(offset.total_seconds())
-            self.response_deadline_date_only = date_only
-        self._set_flags(self.posted_date, value)
-        return value
+        instant, self.response_deadline_offset, self.response_deadline_date_only = stated_deadline(
+            value
+        )
+        self._set_flags(self.posted_date, instant)
+        return instant
 
     @validates("posted_date")
     def _check_posted_date(self, _key: str, value: date | None) -> date | None:

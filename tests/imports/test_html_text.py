@@ -8,7 +8,16 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from app.imports.html_text import KNOWN_TAGS, has_markup, html_to_text, inline_text
+from app.imports.html_text import (
+    KNOWN_TAGS,
+    _escape_literals,
+    _feed_plain_tags,
+    _is_tidy,
+    _TextBuilder,
+    has_markup,
+    html_to_text,
+    inline_text,
+)
 
 
 @pytest.mark.parametrize(
@@ -149,3 +158,48 @@ def test_words_inside_tags_survive_in_order(pieces: list[tuple[str, str]]) -> No
     markers = re.compile(r"•|\d+\.")  # list bullets and numbers added for <li>
     words = [t for t in html_to_text(html).split() if not markers.fullmatch(t)]
     assert words == [word for word, _ in pieces]
+
+
+def _through_html_parser(text: str, keep_newlines: bool) -> str:
+    builder = _TextBuilder(keep_newlines=keep_newlines)
+    builder.feed(_escape_literals(text))
+    builder.close()
+    return "".join(builder.parts)
+
+
+_SOUP = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                "<p>", "</p>", "<br>", "<br/>", "<br />", "<BR>", "<li>", "</li>", "<ul>",
+                "</ul>", "<ol>", "</ol>", "<pre>", "</pre>", "<td>", "<th>", "<tr>", "</tr>",
+                "<b>", "</b>", "<o:p>", "</o:p>", "<p  >", "</p >", "<p/>", "<span\tid='s'>",
+                '<a href="https://sam.gov/opp/1?a=1&amp;b=2">', "<a href='mailto:k@army.mil'>",
+                '<a href="">', "<a href>", '<A HREF="http://x.mil" title="t">', "</a>",
+                "<a href=bare>", '<p title="a>b">', "</p class=x>", "<div\xa0class='x'>",
+                "<st1:place w:st=\"on\">", "<p\x0b>", "<script>", "<3", "a < b",
+                "<jo.doe@army.mil>", "&amp;", "&nbsp;", "&#8217;", "&#1;", "&#x80;", "&copy",
+                "AT&T", "&madeup;", "\n", "  ", "\t", "\u2028",
+            ]
+        ),
+        st.text(min_size=1, max_size=6),
+    ),
+    max_size=30,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(_SOUP, st.booleans())
+def test_plain_tags_read_directly_give_what_html_parser_gives(
+    text: str, keep_newlines: bool
+) -> None:
+    direct = _TextBuilder(keep_newlines=keep_newlines)
+    if _feed_plain_tags(direct, text):
+        assert "".join(direct.parts) == _through_html_parser(text, keep_newlines)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(st.characters(categories=("Zs", "Zl", "Zp", "Cc", "Cf", "L")), max_size=12))
+def test_a_line_found_tidy_is_left_as_splitting_would_leave_it(line: str) -> None:
+    if _is_tidy(line):
+        assert " ".join(line.split()) == line

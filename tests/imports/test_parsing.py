@@ -519,6 +519,16 @@ def test_count_rows_hint() -> None:
     assert count_rows_hint(FIXTURES / "missing.csv") is None
 
 
+def test_count_rows_hint_skips_quoted_line_breaks_across_reads(tmp_path: Path) -> None:
+    # Multi-line cells with escaped quotes, one of them across the first 1 MiB read.
+    cell = '"Line one\nsays ""hi""\n' + "x" * (1 << 20) + '\nlast line"'
+    rows = ["NoticeId,Title", f"n1,{cell}", 'n2,"a\nb"', "n3,plain", f"n4,{cell}"]
+    path = tmp_path / "quoted.csv"
+    path.write_text("\r\n".join(rows) + "\r\n", encoding="utf-8")
+    assert path.stat().st_size > 2 << 20
+    assert count_rows_hint(path) == 4
+
+
 # -- SAM.gov API JSON -----------------------------------------------------------------------
 
 

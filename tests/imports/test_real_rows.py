@@ -14,9 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from app.audit.models import AuditEvent
 from app.db import session_scope
 from app.imports import service
-from app.imports.models import ImportRun, ImportStatus
+from app.imports.models import DuplicateFlag, ImportRun, ImportStatus
 from app.jobs.worker import drain
 from app.organizations.models import Role
 from app.organizations.service import Principal
@@ -231,3 +232,69 @@ def test_an_interrupted_run_goes_on_and_counts_each_row_once(
     [stop] = interruptions
     assert (stop["attempt"], stop["rows"]) == (1, 500) and "OSError" in stop["reason"]
     assert stop["resumed_at"] is not None
+
+
+def test_a_run_stopped_while_writing_a_chunk_keeps_none_of_it(
+    database_url: str, keys: Keys, upload_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "extract.csv"
+    _bench_module().write_sam_csv(path, rows=1_200, encoding="utf-8")
+    principal = Principal(
+        organization_id=1,
+        organization_slug="pichtr",
+        is_platform=True,
+        role=Role.ANALYST,
+        actor="pichtr:test",
+    )
+    with session_scope() as session, path.open("rb") as stream:
+        run_id = service.queue_upload(
+            session,
+            principal=principal,
+            kind="solicitations",
+            stream=stream,
+            filename="extract.csv",
+            source="sam.gov",
+        ).id
+
+    # The second chunk's rows are inserted together; the run stops while they are audited.
+    original = service._Importer._created_solicitation
+    calls = {"n": 0}
+
+    def crash_at_row_700(self, *args):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 700:
+            raise OSError("disk went away")
+        return original(self, *args)
+
+    monkeypatch.setattr(service._Importer, "_created_solicitation", crash_at_row_700)
+    assert drain(kinds=["import"]) == 1
+    with session_scope() as session:
+        failed = session.get(ImportRun, run_id)
+        assert failed is not None and failed.status is ImportStatus.FAILED
+        assert failed.counts["rows"] == failed.counts["created"] == 500
+        assert session.scalar(select(func.count()).select_from(Solicitation)) == 500
+        service.queue_run(session, run=failed, principal=principal)
+    monkeypatch.setattr(service._Importer, "_created_solicitation", original)
+    assert drain(kinds=["import"]) == 1
+
+    with session_scope() as session:
+        done = session.get(ImportRun, run_id)
+        assert done is not None and done.status is ImportStatus.FINISHED
+        counts = done.counts
+        stored = session.scalar(select(func.count(func.distinct(Solicitation.notice_id))))
+        created_events = session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "import.create")
+        )
+        flags = session.scalar(
+            select(func.count())
+            .select_from(DuplicateFlag)
+            .where(DuplicateFlag.import_run_id == run_id)
+        )
+        flagged = session.scalar(
+            select(func.count(func.distinct(DuplicateFlag.entity_id))).where(
+                DuplicateFlag.import_run_id == run_id
+            )
+        )
+    assert counts["rows"] == counts["created"] == stored == created_events == 1_200
+    # Each record is flagged at most once, and the run's count says how many were.
+    assert flags == flagged == counts["duplicates"] > 0

@@ -5,15 +5,20 @@ import csv
 import io
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from app.audit.models import AuditEvent
 from app.cli import cli
 from app.db import get_sessionmaker
+from app.imports import parsing, service
 from app.imports.models import ImportRun
 from app.jobs.models import Job
+from app.solicitations import service as solicitations
 from app.solicitations.models import Solicitation
+from app.solicitations.schemas import SolicitationCreate
 from tests.conftest import Keys
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "imports"
@@ -260,3 +265,86 @@ def test_a_dry_run_over_many_chunks_predicts_the_real_import(
     assert len(dry["duplicates"]) == len(real["duplicates"]) == 636
     assert [e["line"] for e in dry["errors"]] == [e["line"] for e in real["errors"]]
     assert any("duplicate of line 12" in e["reason"] for e in real["errors"])
+
+
+def _extract(rows: list[str]) -> bytes:
+    header = "NoticeId,Title,Department/Ind.Agency,PostedDate,ResponseDeadLine"
+    return "\n".join([header, *rows]).encode()
+
+
+def test_new_and_changed_rows_of_one_chunk_are_reported_in_file_order(
+    client: TestClient, keys: Keys
+) -> None:
+    upload(client, keys, "a.csv", content=_extract(["U1,Counter-UAS sensors,DEPT OF DEFENSE,,"]))
+    content = _extract(
+        [
+            # New, and its deadline is before its posted date: a warning.
+            "A1,Thermal protection,DEPT OF DEFENSE,2026-03-20,2026-03-19T17:00:00+09:00",
+            # Changed, with the same oddity: updated, and a warning.
+            "U1,Counter-UAS sensors v2,DEPT OF DEFENSE,2026-03-20,2026-03-19",
+            # New, and it looks like line 2 under another notice id: flagged.
+            "B1,Thermal protection,DEPT OF DEFENSE,,",
+            # The notice id of line 2 again, in the same chunk: skipped.
+            "A1,Another title,DEPT OF DEFENSE,,",
+        ]
+    )
+    summary = upload(client, keys, "b.csv", content=content)
+    assert (summary["created"], summary["updated"], summary["rejected"]) == (2, 1, 1)
+    assert [(w["line"], w["field"]) for w in summary["warnings"]] == [
+        (2, "response_deadline"),
+        (3, "response_deadline"),
+    ]
+    assert [(e["line"], e["reason"]) for e in summary["errors"]] == [
+        (5, "duplicate of line 2 in this file; skipped")
+    ]
+    with get_sessionmaker()() as session:
+        ids = dict(session.execute(select(Solicitation.notice_id, Solicitation.id)).tuples().all())
+        title = session.scalar(select(Solicitation.title).where(Solicitation.notice_id == "A1"))
+        events = list(
+            session.execute(
+                select(AuditEvent.action, AuditEvent.entity_id)
+                .where(AuditEvent.changes["import_run"].as_integer() == summary["run_id"])
+                .order_by(AuditEvent.id)
+            ).tuples()
+        )
+    assert title == "Thermal protection" and len(ids) == 3
+    assert events == [
+        ("import.create", ids["A1"]),
+        ("import.update", ids["U1"]),
+        ("import.create", ids["B1"]),
+    ]
+    [flag] = summary["duplicates"]
+    assert (flag["entity_id"], flag["other_id"]) == (ids["B1"], ids["A1"])
+    review = client.get("/api/v1/imports/duplicates", headers=keys.headers("pichtr_viewer"))
+    assert [f["id"] for f in review.json()["items"]] == [flag["id"]]
+
+
+def test_a_notice_id_another_writer_stores_meanwhile_rejects_only_that_row(
+    client: TestClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    looked_up = service._Importer.prefetch_solicitations
+
+    def look_up_then_another_writer_stores_b1(
+        self: service._Importer, chunk: list[parsing.ParsedRow]
+    ) -> None:
+        looked_up(self, chunk)
+        solicitations.create(
+            self.session,
+            principal=self.principal,
+            data=SolicitationCreate(source="sam.gov", notice_id="B1", title="Stored meanwhile"),
+            embed=False,
+        )
+
+    monkeypatch.setattr(
+        service._Importer, "prefetch_solicitations", look_up_then_another_writer_stores_b1
+    )
+    content = _extract([f"{n},Title {n},DEPT OF DEFENSE,," for n in ("A1", "B1", "C1")])
+    summary = upload(client, keys, "x.csv", content=content)
+    assert (summary["created"], summary["rejected"]) == (2, 1)
+    [error] = summary["errors"]
+    assert error["line"] == 3 and "already has notice id 'B1'" in error["reason"]
+    with get_sessionmaker()() as session:
+        titles = dict(
+            session.execute(select(Solicitation.notice_id, Solicitation.title)).tuples().all()
+        )
+    assert titles == {"A1": "Title A1", "B1": "Stored meanwhile", "C1": "Title C1"}
