@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -94,9 +95,14 @@ def focus_sentence(text: str, start: int, end: int, other: str) -> tuple[int, in
     return best
 
 
+@lru_cache(maxsize=4096)
+def _whole_words(term: str) -> re.Pattern[str]:
+    return re.compile(r"\b" + re.escape(term) + r"\b", re.IGNORECASE)
+
+
 def _occurs(term: str, text: str) -> bool:
     """Whether ``term`` occurs in ``text`` as whole words, ignoring case."""
-    return re.search(r"\b" + re.escape(term) + r"\b", text, re.IGNORECASE) is not None
+    return _whole_words(term).search(text) is not None
 
 
 def _shared_naics(a: frozenset[str], b: frozenset[str]) -> list[str]:

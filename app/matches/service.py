@@ -1,11 +1,12 @@
 """Ranking partners for a solicitation (and solicitations for a partner) under the
 eligibility gates, with explanations, and suggesting US-Japan teams."""
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,7 +16,14 @@ from app.companies import service as companies
 from app.companies.models import Company, CompanyRole, effective_vetting
 from app.db import utcnow
 from app.embeddings import service as embeddings
-from app.matches.index import RankerState, as_query, company_profile, solicitation_profile
+from app.matches import sync
+from app.matches.index import (
+    IndexView,
+    RankerState,
+    as_query,
+    company_profile,
+    solicitation_profile,
+)
 from app.matches.schemas import (
     CompanyMatch,
     CompanyMatches,
@@ -40,32 +48,7 @@ from matching.teams import suggest_teams
 TEAM_POOL = 15
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """The few columns of a company that eligibility needs (not the whole profile)."""
-
-    id: int
-    role: CompanyRole
-    country: str
-    vetting_status: str | None
-    vetting_expires_at: datetime | None
-
-
-def candidates(session: Session, *, role: CompanyRole | None = None) -> list[Candidate]:
-    """Every live company as eligibility facts, in one light query."""
-    query = select(
-        Company.id,
-        Company.role,
-        Company.country,
-        Company.vetting_status,
-        Company.vetting_expires_at,
-    ).where(Company.archived_at.is_(None))
-    if role is not None:
-        query = query.where(Company.role == role)
-    return [Candidate(*row) for row in session.execute(query)]
-
-
-def partner_facts(company: Company | Candidate, now: datetime) -> gates.PartnerFacts:
+def partner_facts(company: Company, now: datetime) -> gates.PartnerFacts:
     """What the eligibility rules need to know about a company."""
     return gates.PartnerFacts(
         id=str(company.id),
@@ -143,15 +126,6 @@ def _explanation_read(
     )
 
 
-def _indexed(
-    session: Session, *, entity: embeddings.Entity, ids: Sequence[int], ranker: RankerState
-) -> tuple[MatchIndex, int]:
-    """The current index over `entity`, and how many of `ids` still wait for the worker to
-    embed them (they are left out of this ranking; a read never embeds or writes)."""
-    index = ranker.companies(session) if entity == "company" else ranker.solicitations(session)
-    return index, sum(1 for i in ids if str(i) not in index.positions_)
-
-
 def _query_for(session: Session, record: Company | Solicitation, ranker: RankerState) -> Query:
     """The record as the query side: its stored vector when that was computed from its
     current text, else its text encoded here, in memory (storing it is the worker's job)."""
@@ -171,48 +145,113 @@ def _query_for(session: Session, record: Company | Solicitation, ranker: RankerS
     return as_query(solicitation_profile(record, vector))
 
 
-def _assess_all(
-    session: Session, solicitation: Solicitation, pool: Sequence[Candidate], now: datetime
-) -> dict[str, gates.Eligibility]:
-    facts = solicitation_facts(solicitation)
+def _authorizations(session: Session) -> dict[str, list[gates.AuthorizationFacts]]:
+    """Every trusted unrevoked authorization, by company: few in number, and an IN list of
+    every candidate would not be."""
     auths: dict[str, list[gates.AuthorizationFacts]] = {}
-    # All unrevoked authorizations: few in number, and an IN list of every candidate would not be.
     for auth in authorizations.for_companies(session, company_ids=None):
         auths.setdefault(str(auth.company_id), []).append(authorization_facts(auth))
-    verdicts: dict[str, gates.Eligibility] = {}
-    # Partners without authorizations get the same verdict when their facts are the same: assess
-    # each distinct (role, country, vetting) once instead of once per partner.
-    shared: dict[tuple[str, str, str], gates.Eligibility] = {}
-    for candidate in pool:
-        partner = partner_facts(candidate, now)
-        own = auths.get(partner.id)
-        if own:
-            verdicts[partner.id] = gates.assess(partner, facts, own, now=now)
+    return auths
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The candidate companies of one request (live, of the role asked for) and their
+    eligibility verdicts."""
+
+    positions: np.ndarray  # positions in the view's `known`, ascending
+    verdict_of: np.ndarray  # per candidate, an index into `verdicts`
+    verdicts: list[gates.Eligibility]
+    eligible: np.ndarray  # per candidate
+
+    def verdict(self, view: IndexView, company_id: str) -> gates.Eligibility:
+        """The verdict on one candidate."""
+        at = int(np.searchsorted(self.positions, view.known_of(company_id)))
+        return self.verdicts[int(self.verdict_of[at])]
+
+    def rows(self, view: IndexView, among: np.ndarray) -> np.ndarray:
+        """Index rows (ascending) of the indexed candidates selected by the mask `among`."""
+        rows = view.rows[self.positions[among]]
+        return np.sort(rows[rows >= 0])
+
+    def pending(self, view: IndexView) -> int:
+        """Candidates still waiting for their vector (left out of the ranking)."""
+        return int((view.rows[self.positions] < 0).sum())
+
+
+def _effective_vetting(
+    known: sync.Known, at: np.ndarray, now: datetime
+) -> tuple[np.ndarray, list[str]]:
+    """``effective_vetting`` of many companies at once: a code per company, and the names."""
+    _, _, stored, stored_names = known.codes
+    names = [*(str(v) for v in stored_names), "unvetted", "expired", "not_required"]
+    unvetted, expired, not_required = len(stored_names), len(stored_names) + 1, len(names) - 1
+    code = stored[at]
+    found = {str(v): i for i, v in enumerate(stored_names)}
+    vetted = found.get("vetted", -1)
+    lapsed = (
+        (code == vetted)
+        & (known.expires[at] != sync.NO_TIME)
+        & (known.expires[at] <= sync.micros(now))
+    )
+    code = np.where(code == found.get("", -1), unvetted, code)
+    code = np.where(lapsed, expired, code)
+    us = known.role[at] == sync.ROLES.index(CompanyRole.US_PERFORMER)
+    return np.where(us, not_required, code), names
+
+
+def _pool(
+    view: IndexView,
+    solicitation: Solicitation,
+    auths: dict[str, list[gates.AuthorizationFacts]],
+    now: datetime,
+    *,
+    role: CompanyRole | None,
+) -> Pool:
+    """Every live company (of `role`) with its verdict. Companies without authorizations get
+    the same verdict when their role, country and vetting are the same: each distinct one is
+    assessed once, not once per company."""
+    known = view.known
+    live = known.live.copy()
+    if role is not None:
+        live &= known.role == sync.ROLES.index(role)
+    at = np.flatnonzero(live)
+    facts = solicitation_facts(solicitation)
+    country, countries, _, _ = known.codes
+    vetting, names = _effective_vetting(known, at, now)
+    keys = (known.role[at].astype(np.int64) * len(countries) + country[at]) * len(names) + vetting
+    _, first, verdict_of = np.unique(keys, return_index=True, return_inverse=True)
+
+    def facts_of(j: int) -> gates.PartnerFacts:
+        position = at[j]
+        return gates.PartnerFacts(
+            id=str(known.ids[position]),
+            role=sync.ROLES[int(known.role[position])].value,
+            country=str(known.country[position]),
+            vetting_status=names[int(vetting[j])],
+        )
+
+    verdicts = [gates.assess(facts_of(int(j)), facts, [], now=now) for j in first]
+    verdict_of = np.asarray(verdict_of, dtype=np.int64).reshape(-1)
+    holders = np.array([int(i) for i in auths], dtype=np.int64)
+    for position in known.position(holders):
+        j = int(np.searchsorted(at, position))
+        if position < 0 or j >= len(at) or at[j] != position:
             continue
-        key = (partner.role, partner.country, partner.vetting_status)
-        if key not in shared:
-            shared[key] = gates.assess(partner, facts, [], now=now)
-        verdicts[partner.id] = shared[key]
-    return verdicts
-
-
-def _companies_by_id(session: Session, ids: Collection[str]) -> dict[str, Company]:
-    """Full profiles of the few companies a response shows."""
-    if not ids:
-        return {}
-    rows = session.scalars(select(Company).where(Company.id.in_([int(i) for i in ids])))
-    return {str(c.id): c for c in rows}
-
-
-def _ranked(index: MatchIndex, query: Query, ids: set[str], limit: int) -> list[ScoredCandidate]:
-    return index.rank(query, limit=limit, allowed_ids=ids) if ids else []
+        partner = facts_of(j)
+        verdict_of[j] = len(verdicts)
+        verdicts.append(gates.assess(partner, facts, auths[partner.id], now=now))
+    is_eligible = np.array(
+        [v.status is gates.EligibilityStatus.ELIGIBLE for v in verdicts], dtype=bool
+    )
+    return Pool(at, verdict_of, verdicts, is_eligible[verdict_of] if len(at) else np.zeros(0, bool))
 
 
 def _explained(
     index: MatchIndex,
     query: Query,
     ranked: list[ScoredCandidate],
-    verdicts: dict[str, gates.Eligibility],
+    verdict: Callable[[str], gates.Eligibility],
     *,
     held_back: bool,
     query_is_need: bool,
@@ -231,7 +270,7 @@ def _explained(
                     "rank": rank,
                     "score": round(hit.score, 4),
                     "components": {k: round(v, 4) for k, v in hit.components.items()},
-                    "eligibility": _eligibility_read(verdicts[hit.id]),
+                    "eligibility": _eligibility_read(verdict(hit.id)),
                     "held_back": held_back,
                     "explanation": _explanation_read(
                         explanation, query=query, profile=profile, query_is_need=query_is_need
@@ -255,30 +294,36 @@ def match_solicitation(
     partners only on request, in their own list."""
     now = utcnow()
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
-    pool = candidates(session, role=role)
     query = _query_for(session, solicitation, ranker)
-    index, pending = _indexed(session, entity="company", ids=[c.id for c in pool], ranker=ranker)
-    verdicts = _assess_all(session, solicitation, pool, now)
-    eligible = {i for i, v in verdicts.items() if v.status is gates.EligibilityStatus.ELIGIBLE}
+    auths = _authorizations(session)
+    with ranker.read(session, entity="company") as view:
+        pool = _pool(view, solicitation, auths, now, role=role)
 
-    def items(ids: set[str], held_back: bool) -> list[CompanyMatch]:
-        ranked = _ranked(index, query, ids, limit)
-        by_id = _companies_by_id(session, [hit.id for hit in ranked])
-        return [
-            CompanyMatch(**fields, company=companies.to_summary(by_id[hit_id], now=now))
-            for hit_id, fields in _explained(
-                index, query, ranked, verdicts, held_back=held_back, query_is_need=True
+        def items(among: np.ndarray, held_back: bool) -> list[tuple[str, dict[str, Any]]]:
+            rows = pool.rows(view, among)
+            if not len(rows):
+                return []
+            ranked = view.index.rank(query, limit=limit, allowed_rows=rows)
+            return _explained(
+                view.index,
+                query,
+                ranked,
+                lambda company_id: pool.verdict(view, company_id),
+                held_back=held_back,
+                query_is_need=True,
             )
-        ]
 
-    held = set(verdicts) - eligible
+        eligible = items(pool.eligible, False)
+        held = items(~pool.eligible, True) if include_held_back else []
+        pending = pool.pending(view)
+    by_id = companies.summaries(session, ids=[int(i) for i, _ in eligible + held], now=now)
     return SolicitationMatches(
         solicitation=solicitations.to_summary(solicitation),
         role=role.value,
         model_id=ranker.model_id,
-        items=items(eligible, False),
-        held_back=items(held, True) if include_held_back else [],
-        candidates=len(pool),
+        items=[CompanyMatch(**fields, company=by_id[int(i)]) for i, fields in eligible],
+        held_back=[CompanyMatch(**fields, company=by_id[int(i)]) for i, fields in held],
+        candidates=len(pool.positions),
         pending_embeddings=pending,
     )
 
@@ -303,9 +348,6 @@ def match_company(
         )
     )
     query = _query_for(session, company, ranker)
-    index, pending = _indexed(
-        session, entity="solicitation", ids=[s.id for s in open_needs], ranker=ranker
-    )
     partner = partner_facts(company, now)
     auths = [
         authorization_facts(a)
@@ -316,26 +358,32 @@ def match_company(
     }
     by_id = {str(s.id): s for s in open_needs}
     eligible = {i for i, v in verdicts.items() if v.status is gates.EligibilityStatus.ELIGIBLE}
-
-    def items(ids: set[str], held_back: bool) -> list[SolicitationMatch]:
-        return [
-            SolicitationMatch(**fields, solicitation=solicitations.to_summary(by_id[hit_id]))
-            for hit_id, fields in _explained(
-                index,
-                query,
-                _ranked(index, query, ids, limit),
-                verdicts,
-                held_back=held_back,
-                query_is_need=False,
-            )
-        ]
-
     held = set(verdicts) - eligible
+    with ranker.read(session, entity="solicitation") as view:
+        index = view.index
+        pending = sum(1 for s in open_needs if str(s.id) not in index.positions_)
+
+        def items(ids: set[str], held_back: bool) -> list[SolicitationMatch]:
+            ranked = index.rank(query, limit=limit, allowed_ids=ids) if ids else []
+            return [
+                SolicitationMatch(**fields, solicitation=solicitations.to_summary(by_id[hit_id]))
+                for hit_id, fields in _explained(
+                    index,
+                    query,
+                    ranked,
+                    verdicts.__getitem__,
+                    held_back=held_back,
+                    query_is_need=False,
+                )
+            ]
+
+        eligible_items = items(eligible, False)
+        held_items = items(held, True) if include_held_back else []
     return CompanyMatches(
         company=companies.to_summary(company, now=now),
         model_id=ranker.model_id,
-        items=items(eligible, False),
-        held_back=items(held, True) if include_held_back else [],
+        items=eligible_items,
+        held_back=held_items,
         candidates=len(open_needs),
         pending_embeddings=pending,
     )
@@ -348,26 +396,24 @@ def teams(
     the solicitation's needs."""
     now = utcnow()
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
-    everyone = candidates(session)
     query = _query_for(session, solicitation, ranker)
-    index, _pending = _indexed(
-        session, entity="company", ids=[c.id for c in everyone], ranker=ranker
-    )
-    verdicts = _assess_all(session, solicitation, everyone, now)
-    roles = {str(c.id): c.role for c in everyone}
+    auths = _authorizations(session)
+    with ranker.read(session, entity="company") as view:
+        everyone = _pool(view, solicitation, auths, now, role=None)
+        roles = view.known.role[everyone.positions]
 
-    def pool(role: CompanyRole) -> list[tuple[Profile, ScoredCandidate]]:
-        ids = {
-            i
-            for i, v in verdicts.items()
-            if v.status is gates.EligibilityStatus.ELIGIBLE and roles[i] is role
-        }
-        return [(index.profile(hit.id), hit) for hit in _ranked(index, query, ids, TEAM_POOL)]
+        def ranked(role: CompanyRole) -> list[tuple[Profile, ScoredCandidate]]:
+            among = everyone.eligible & (roles == sync.ROLES.index(role))
+            rows = everyone.rows(view, among)
+            if not len(rows):
+                return []
+            hits = view.index.rank(query, limit=TEAM_POOL, allowed_rows=rows)
+            return [(view.index.profile(hit.id), hit) for hit in hits]
 
-    us_pool, jp_pool = pool(CompanyRole.US_PERFORMER), pool(CompanyRole.JP_PARTNER)
+        us_pool, jp_pool = ranked(CompanyRole.US_PERFORMER), ranked(CompanyRole.JP_PARTNER)
     scores = {hit.id: hit.score for _, hit in us_pool + jp_pool}
     suggestions = suggest_teams(query, us_pool, jp_pool, limit=limit)
-    by_id = _companies_by_id(session, scores)
+    by_id = companies.summaries(session, ids=[int(i) for i in scores], now=now)
     return TeamSuggestions(
         solicitation=solicitations.to_summary(solicitation),
         items=[
@@ -377,11 +423,11 @@ def teams(
                 coverage_score=round(team.coverage_score, 4),
                 complementarity=round(team.complementarity, 4),
                 us_performer=TeamMember(
-                    company=companies.to_summary(by_id[team.us_id], now=now),
+                    company=by_id[int(team.us_id)],
                     score=round(scores[team.us_id], 4),
                 ),
                 jp_partner=TeamMember(
-                    company=companies.to_summary(by_id[team.jp_id], now=now),
+                    company=by_id[int(team.jp_id)],
                     score=round(scores[team.jp_id], 4),
                 ),
                 coverage=[
