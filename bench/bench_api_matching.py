@@ -447,11 +447,42 @@ def measure_memory(args: argparse.Namespace, sources: dict[str, Path], workdir: 
         f"{'peak RSS':>9} {'USS before':>11}"
     )
     for n, (name, source) in enumerate(sources.items()):
-        for i, f in enumerate(memory(source, url, key, workdir, args.port + 10 + 2 * n), 1):
+        port = args.port + 10 + 2 * n
+        for i, f in enumerate(memory(source, url, key, workdir, port), 1):
             print(
                 f"   {name:12} {i:>6} {f['first_ms'] / 1000:>10.1f} s {f['rss']:>7.0f} "
                 f"{f['pss']:>7.0f} {f['uss']:>7.0f} {f['peak']:>9.0f} {f['uss_before']:>11.0f}"
             )
+        if source == ROOT:
+            vocabulary(workdir / f"cache-memory-{port}")
+
+
+def vocabulary(cache: Path) -> None:
+    """What the saved company index holds, and what its vocabulary would cost each worker as
+    the Python dict a fitted TfidfVectorizer keeps (measured with tracemalloc)."""
+    import tracemalloc
+
+    from matching.ranker import MatchIndex
+
+    root = next(cache.glob("match-index/*/*/company"))
+    index, version = MatchIndex.open(root)
+    table = index.lexical_.terms_table_
+    files = sum(array.nbytes for array in version.arrays.values()) / 2**20
+    terms = len(table)
+    table_mib = sum(a.nbytes for a in table.arrays("t").values()) / 2**20
+    tracemalloc.start()
+    as_dict = {table[i]: i for i in range(terms)}
+    dict_mib = tracemalloc.get_traced_memory()[0] / 2**20
+    tracemalloc.stop()
+    del as_dict
+    print(
+        f"   saved company index: {files:.0f} MiB of shared files for {len(index)} profiles, "
+        f"{len(index.units_)} passage vectors, {index.lexical_.matrix_.nnz} lexical weights"
+    )
+    print(
+        f"   vocabulary: {terms} terms, {table_mib:.0f} MiB as shared arrays; as a Python dict "
+        f"it would take {dict_mib:.0f} MiB in every worker"
+    )
 
 
 if __name__ == "__main__":

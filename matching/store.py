@@ -23,7 +23,6 @@ everything back to back in row order.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -196,6 +195,8 @@ def prune(root: Path, *, keep: int = 2) -> None:
 def exclusive(root: Path, *, wait: bool = True) -> Iterator[bool]:
     """Hold the build lock of ``root`` (an flock, released when the block ends or the process
     dies); yields False at once when ``wait`` is off and another holder has it."""
+    import fcntl  # POSIX only; imported here so the rest of the module works everywhere
+
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     fd = os.open(root / LOCK, os.O_CREAT | os.O_RDWR, 0o644)

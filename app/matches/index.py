@@ -17,7 +17,7 @@ import multiprocessing
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 # transaction that stamped a record earlier but committed later is still found; the exact
 # signature catches whatever falls outside (then every record's state is compared).
 CHANGE_MARGIN_US = 10_000_000
-VECTOR_MARGIN = 1_000
+VECTOR_MARGIN = 256
 
 
 def refit_after(n: int) -> int:
@@ -146,12 +146,23 @@ class IndexView:
         return int(self.known.position(np.array([int(record_id)]))[0])
 
 
-def _index_rows(index: MatchIndex, known: Known) -> np.ndarray:
-    ids = np.fromiter((int(i) for i in index.ids_), dtype=np.int64, count=len(index))
+def _record_ids(index: MatchIndex) -> np.ndarray:
+    """The record id of each index row."""
+    return np.fromiter((int(i) for i in index.ids_), dtype=np.int64, count=len(index))
+
+
+def _index_rows(ids: np.ndarray, known: Known) -> np.ndarray:
+    """Index row of each record in `known` (-1 when not indexed), from each row's record id."""
     at = known.position(ids)
     rows = np.full(len(known), -1, dtype=np.int64)
     rows[at[at >= 0]] = np.flatnonzero(at >= 0)
     return rows
+
+
+def _newer(seen: Signature, synced: Signature) -> bool:
+    """Whether `seen` is the signature of a state no older than `synced`'s: every part of a
+    signature only grows (records are archived, never deleted)."""
+    return len(seen) == len(synced) and all(a >= b for a, b in zip(seen, synced, strict=True))
 
 
 def _changed(old: Known, new: Known) -> np.ndarray:
@@ -220,6 +231,7 @@ class _IndexState:
         self.index: MatchIndex | None = None
         self.known = Known.empty()
         self.rows = np.zeros(0, dtype=np.int64)
+        self.index_ids = np.zeros(0, dtype=np.int64)  # record id of each index row
         self.version: str | None = None  # the saved version in use; None: in memory only
         self.synced: Signature | None = None
         self.changed = 0  # records changed since the saved version
@@ -324,7 +336,13 @@ class RankerState:
                     self._refit_later(_engine(session), state)
             if state.index is None:
                 self._build(session, state)
-            self._sync(session, state)
+            # A SQLite transaction is one snapshot: when it is no older than the index, the
+            # changes are read in it. Otherwise (PostgreSQL's statements each see their own)
+            # a fresh snapshot is taken.
+            mine = marker is not None and state.synced is not None and _newer(seen, state.synced)
+            self._sync(session, state, seen if mine else None)
+        if state.synced == seen:
+            checks[state.root] = (marker, seen)
 
     def _load(self, state: _IndexState, name: str) -> bool:
         """Switch to a saved version; False (and a warning) when it is unusable."""
@@ -337,9 +355,12 @@ class RankerState:
                 "match index %s/%s is unusable, building it again: %s", state.root, name, exc
             )
             return False
-        rows = _index_rows(index, known)
+        ids = _record_ids(index)
+        rows = _index_rows(ids, known)
+        # The first update otherwise pays for setting up the text analysis.
+        index.lexical_.transform(["warm up"])
         with state.lock.write():
-            state.index, state.known, state.rows = index, known, rows
+            state.index, state.known, state.rows, state.index_ids = index, known, rows, ids
             state.version, state.synced, state.changed = name, synced, 0
         self.loads[state.entity] += 1
         return True
@@ -378,16 +399,19 @@ class RankerState:
         # Served from this process's memory: not shared, but correct.
         index, known, seen = fit(_engine(session), entity=state.entity, model_id=state.model_id)
         self.builds[state.entity] += 1
-        rows = _index_rows(index, known)
+        ids = _record_ids(index)
+        rows = _index_rows(ids, known)
         with state.lock.write():
-            state.index, state.known, state.rows = index, known, rows
+            state.index, state.known, state.rows, state.index_ids = index, known, rows, ids
             state.version, state.synced, state.changed = None, seen, 0
 
-    def _sync(self, session: Session, state: _IndexState) -> None:
-        """Re-index the records changed since the index's signature, in place."""
+    def _sync(self, session: Session, state: _IndexState, seen: Signature | None) -> None:
+        """Re-index the records changed since the index's signature, in place: read in
+        `session` when `seen` is its signature, else in a fresh snapshot."""
         assert state.index is not None
-        with _snapshot(session) as reader:
-            seen = sync.signature(reader, entity=state.entity, model_id=state.model_id)
+        with nullcontext(session) if seen is not None else _snapshot(session) as reader:
+            if seen is None:
+                seen = sync.signature(reader, entity=state.entity, model_id=state.model_id)
             if seen == state.synced:
                 return
             old = state.known
@@ -409,38 +433,53 @@ class RankerState:
                     *sync.vector_ids(reader, entity=state.entity, model_id=state.model_id),
                 )
             changed = _changed(old, known)
-            if _went_back(old, known) or len(changed) > rebuild_over(len(state.index)):
-                reader.close()
-                self._rebuild(session, state)
-                return
-            at = known.position(changed)
-            wanted = [
-                int(i)
-                for i, a in zip(changed, at, strict=True)
-                if a >= 0 and known.live[a] and known.vector[a] > 0
-            ]
-            fetched = [
-                p
-                for p, _, _ in sync.profiles(
-                    reader, entity=state.entity, model_id=state.model_id, ids=wanted
-                )
-            ]
+            rebuild = _went_back(old, known) or len(changed) > rebuild_over(len(state.index))
+            fetched = []
+            if not rebuild:
+                at = known.position(changed)
+                wanted = [
+                    int(i)
+                    for i, a in zip(changed, at, strict=True)
+                    if a >= 0 and known.live[a] and known.vector[a] > 0
+                ]
+                fetched = [
+                    p
+                    for p, _, _ in sync.profiles(
+                        reader, entity=state.entity, model_id=state.model_id, ids=wanted
+                    )
+                ]
+        if rebuild:
+            self._rebuild(session, state)
+            return
         keep = {p.id for p in fetched}
         gone = [str(i) for i in changed if str(i) not in keep]
         index = state.index
         with state.lock.write():
+            # Rows whose record changes: those of removed records (the last rows move there)
+            # and those appended.
+            touched = [index.positions_[g] for g in gone if g in index.positions_]
             index.remove(gone)
             index.upsert(fetched)
+            touched += [index.positions_[p.id] for p in fetched]
+            ids = np.resize(state.index_ids, len(index))
+            for row in touched:
+                if row < len(index):
+                    ids[row] = int(index.ids_[row])
+            state.index_ids = ids
             state.known, state.synced = known, seen
-            state.rows = _index_rows(index, known)
+            state.rows = _index_rows(ids, known)
             state.changed += len(changed)
         self.updates[state.entity] += 1
-        if state.version is not None and state.changed > refit_after(len(index)):
-            self._refit_later(_engine(session), state)
+        if state.changed > refit_after(len(index)):
+            if state.version is None:
+                # Nowhere to save a refitted version to: refit here, now and then.
+                self._rebuild(session, state)
+            else:
+                self._refit_later(_engine(session), state)
 
     def _rebuild(self, session: Session, state: _IndexState) -> None:
         self._build(session, state)
-        self._sync(session, state)
+        self._sync(session, state, None)
 
     def _refit_later(self, engine: Engine, state: _IndexState) -> None:
         """Rebuild and publish in a background thread; requests switch to the new version

@@ -256,12 +256,18 @@ def vector_ids(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(record ids, embedding row ids) of the stored vectors, or of those with an id above
     `above` (a primary-key range: cheap)."""
-    query = select(Embedding.entity_id, Embedding.id).where(
-        Embedding.entity_type == entity, Embedding.model_id == model_id
-    )
-    if above is not None:
-        query = query.where(Embedding.id > above)
-    rows = session.execute(query).all()
+    if above is None:
+        query = select(Embedding.entity_id, Embedding.id).where(
+            Embedding.entity_type == entity, Embedding.model_id == model_id
+        )
+        rows: list[Any] = list(session.execute(query).all())
+    else:
+        # Filtered here, not in SQL: with the type and model in the WHERE clause SQLite scans
+        # the (type, record, model) index instead of the primary-key range.
+        recent = select(
+            Embedding.entity_id, Embedding.id, Embedding.entity_type, Embedding.model_id
+        ).where(Embedding.id > above)
+        rows = [r for r in session.execute(recent) if r[2] == entity and r[3] == model_id]
     return (
         np.array([r[0] for r in rows], dtype=np.int64),
         np.array([r[1] for r in rows], dtype=np.int64),
