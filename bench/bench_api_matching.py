@@ -16,9 +16,10 @@ one when --baseline is given).
    embed job stored, after an archive, and after a new company; the rebuild counter shows that
    none of them rebuilt.
 3. Memory (--memory-profiles M, 0 to skip): a database of M partners; a first worker serves a
-   match request, then a second worker on the same database and cache directory does; RSS, PSS
-   and USS (unique pages: what that process adds) and peak RSS of each, beside what the second
-   worker held before its first match request (the model, the app).
+   match request, then a second worker on the same database and cache directory does; with
+   both up, RSS, PSS (shared pages split between the processes that map them) and USS (pages
+   of that process alone: what it adds to the machine) of each, its peak RSS, and its RSS and
+   USS before its first match request (the app and the model, loaded at start-up).
 
 --baseline DIR runs 1 and 3 against another source tree as well, e.g. the commit before this
 change: `mkdir DIR && git archive <commit> | tar -x -C DIR`. The machine may be shared: compare
@@ -374,7 +375,9 @@ def memory(source: Path, url: str, key: str, workdir: Path, port: int) -> list[d
             time.sleep(5)  # the model loads in a thread at start-up
             before = server.memory()
             first = get_matches(server.base, key, ids[0])
-            figures.append({"first_ms": first, "uss_before": before["uss"]})
+            figures.append(
+                {"first_ms": first, "uss_before": before["uss"], "rss_before": before["rss"]}
+            )
         # Both workers up and warm: shared pages now count half in each one's PSS.
         for server, figure in zip(servers, figures, strict=True):
             figure.update(server.memory())
@@ -444,14 +447,15 @@ def measure_memory(args: argparse.Namespace, sources: dict[str, Path], workdir: 
     print(f"3. Memory of two workers, {args.memory_profiles} partners (MiB)")
     print(
         f"   {'':12} {'worker':>6} {'first match':>12} {'RSS':>7} {'PSS':>7} {'USS':>7} "
-        f"{'peak RSS':>9} {'USS before':>11}"
+        f"{'peak RSS':>9} {'RSS before':>11} {'USS before':>11}"
     )
     for n, (name, source) in enumerate(sources.items()):
         port = args.port + 10 + 2 * n
         for i, f in enumerate(memory(source, url, key, workdir, port), 1):
             print(
                 f"   {name:12} {i:>6} {f['first_ms'] / 1000:>10.1f} s {f['rss']:>7.0f} "
-                f"{f['pss']:>7.0f} {f['uss']:>7.0f} {f['peak']:>9.0f} {f['uss_before']:>11.0f}"
+                f"{f['pss']:>7.0f} {f['uss']:>7.0f} {f['peak']:>9.0f} {f['rss_before']:>11.0f} "
+                f"{f['uss_before']:>11.0f}"
             )
         if source == ROOT:
             vocabulary(workdir / f"cache-memory-{port}")
