@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -138,6 +139,10 @@ def populate(url: str, partners: int, *, seed: int = 7) -> str:
         _, key = organizations.create_api_key(
             session, organization=pichtr, role=Role.ADMIN, label="bench"
         )
+    get_engine().dispose()
+    # A freshly loaded database, as a running one is: its write-ahead log folded in.
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return key
 
 

@@ -383,14 +383,6 @@ class ProfileStore:
         self.a["weights"][old:] = 1.0
         self.a["owner"][old:] = -1
 
-    def fits(self, rows: int, units: int, text_bytes: int) -> bool:
-        """Whether this many more rows, units and bytes of text fit without growing."""
-        return (
-            self.n + rows <= len(self.a["pooled"])
-            and self.used["units"] + units <= len(self.a["units"])
-            and self.used["texts"] + text_bytes <= len(self.a["texts.bytes"])
-        )
-
     # -- rows -----------------------------------------------------------------------------
 
     def _put_string(self, name: str, row: int, value: str) -> None:

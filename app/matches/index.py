@@ -41,10 +41,12 @@ from matching.store import StoreError, current_version, exclusive
 
 log = logging.getLogger(__name__)
 
-# A sync re-reads the records changed this long before the newest change it has seen, so a
-# transaction that stamped a record earlier but committed later is still found; the exact
-# signature catches whatever falls outside (then every record's state is compared).
-CHANGE_MARGIN_US = 10_000_000
+# On PostgreSQL a sync re-reads the records changed this long before the newest change it has
+# seen, so a transaction that stamped a record earlier but committed later is still found; the
+# exact signature catches whatever falls outside (then every record's state is compared). SQLite
+# writers hold the write lock from the start of their transaction, so they stamp in the order
+# they commit and no margin is needed.
+CHANGE_MARGIN_US = 5_000_000
 VECTOR_MARGIN = 256
 
 
@@ -115,6 +117,11 @@ class ReadWriteLock:
                 self._readers -= 1
                 if not self._readers:
                     self._cond.notify_all()
+
+    def writers_waiting(self) -> int:
+        """How many writers wait for the readers to finish."""
+        with self._cond:
+            return self._waiting
 
     @contextmanager
     def write(self) -> Iterator[None]:
@@ -415,7 +422,8 @@ class RankerState:
             if seen == state.synced:
                 return
             old = state.known
-            since = int(old.updated.max()) - CHANGE_MARGIN_US if len(old) else None
+            margin = 0 if reader.get_bind().dialect.name == "sqlite" else CHANGE_MARGIN_US
+            since = int(old.updated.max()) - margin if len(old) else None
             last_vector = int(old.vector.max()) if len(old) else 0
             known = sync.with_vectors(
                 old.merged(sync.records(reader, entity=state.entity, changed_since=since)),

@@ -3,6 +3,7 @@ reaches the next request through an update in place (the rebuild counter stays p
 processes share one saved index under the cache directory, and a damaged saved index is
 ignored and rebuilt."""
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy import update
 from app.companies.models import Company
 from app.db import get_read_sessionmaker, session_scope, utcnow
 from app.jobs.worker import drain
-from app.matches.index import RankerState, get_ranker
+from app.matches.index import RankerState, ReadWriteLock, get_ranker
 from matching.store import current_version, mapped_file
 from tests.conftest import Keys
 from tests.matches.conftest import GAN, vet
@@ -193,3 +194,40 @@ def test_a_large_index_is_built_in_a_child_process(
     assert len(ids) == 5
     assert (ranker.builds["company"], ranker.loads["company"]) == (1, 1)
     assert mapped_file(view.index.store_.a["pooled"]) is not None
+
+
+def test_an_update_waits_for_readers_and_goes_before_later_ones() -> None:
+    """Requests rank while holding the index; an update in place waits for them, and requests
+    that come while it waits read the updated index."""
+    lock = ReadWriteLock()
+    order: list[str] = []
+    inside, leave = threading.Event(), threading.Event()
+
+    def first_reader() -> None:
+        with lock.read():
+            order.append("first reader in")
+            inside.set()
+            leave.wait()
+            order.append("first reader out")
+
+    def writer() -> None:
+        with lock.write():
+            order.append("update")
+
+    def later_reader() -> None:
+        with lock.read():
+            order.append("later reader")
+
+    threads = [threading.Thread(target=first_reader)]
+    threads[0].start()
+    inside.wait()
+    threads.append(threading.Thread(target=writer))
+    threads[1].start()
+    while not lock.writers_waiting():
+        threading.Event().wait(0.001)
+    threads.append(threading.Thread(target=later_reader))
+    threads[2].start()
+    leave.set()
+    for thread in threads:
+        thread.join()
+    assert order == ["first reader in", "first reader out", "update", "later reader"]
