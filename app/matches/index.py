@@ -2,13 +2,14 @@
 in files that every API process maps (shared pages), each brought up to date change by change.
 
 Per request, one query reads the change signature of the records and their vectors
-(app/matches/sync.py). When it differs from the one the index reflects, the records changed
-since then are read and only they are re-indexed in place (``MatchIndex.upsert`` / ``remove``);
-a profile change costs milliseconds, not a rebuild. The index is rebuilt from scratch only when
-there is none yet (or the saved one is unusable), when one sync finds too many changes, or in
-the background once enough changes have piled up to refit the lexical vocabulary; the rebuilt
-version is published under the cache directory and the other processes switch to it at their
-next request. Reads never write to the database; the index files are written atomically
+(app/matches/sync.py; on SQLite not even that when nothing was committed since). When it
+differs from the one the index reflects, the records changed since then are read and only they
+are re-indexed in place (``MatchIndex.upsert`` / ``remove``): a profile change costs
+milliseconds, not a rebuild. The index is rebuilt from scratch only when there is none yet (or
+the saved one is unusable), when one sync finds too many changes, or in the background once
+enough changes have piled up to refit the lexical vocabulary; the rebuilt version is published
+under the cache directory and the other processes switch to it at their next request. Reads
+never write to the database; the index files are written atomically
 (matching/store.py), one builder at a time."""
 
 import hashlib
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 # writers hold the write lock from the start of their transaction, so they stamp in the order
 # they commit and no margin is needed.
 CHANGE_MARGIN_US = 5_000_000
+# Likewise for vectors: ids are handed out before commit, so re-read this many below the last.
 VECTOR_MARGIN = 256
 
 
@@ -264,6 +266,7 @@ class RankerState:
         self._background = background
         self._lock = threading.Lock()
         self._states: dict[Path, _IndexState] = {}
+        self._refits: list[threading.Thread] = []
         self.builds: Counter[str] = Counter()
         self.loads: Counter[str] = Counter()
         self.updates: Counter[str] = Counter()
@@ -508,7 +511,14 @@ class RankerState:
             finally:
                 state.refitting = False
 
-        threading.Thread(target=run, name="kakehashi-index-refit", daemon=True).start()
+        thread = threading.Thread(target=run, name="kakehashi-index-refit", daemon=True)
+        self._refits.append(thread)
+        thread.start()
+
+    def wait_for_refits(self) -> None:
+        """Wait until the background rebuilds started so far have ended."""
+        while self._refits:
+            self._refits.pop().join()
 
 
 def fit(

@@ -231,3 +231,29 @@ def test_an_update_waits_for_readers_and_goes_before_later_ones() -> None:
     for thread in threads:
         thread.join()
     assert order == ["first reader in", "first reader out", "update", "later reader"]
+
+
+def test_enough_changes_refit_the_index_in_the_background(
+    client: TestClient, keys: Keys, world: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Updates keep the fitted vocabulary; once enough records changed, the index is rebuilt
+    and published in the background, and the next request switches to it."""
+    monkeypatch.setattr("app.matches.index.refit_after", lambda n: 0)
+    ranker = get_ranker()
+    url = _open_to_all(client, keys, world)
+    _matches(client, keys, url)
+    builds, loads = ranker.builds["company"], ranker.loads["company"]
+    client.patch(
+        f"/api/v1/companies/{world['bakery']}",
+        json={"narrative": GAN},
+        headers=keys.headers("jetro_analyst"),
+    )
+    drain()
+    updated = _matches(client, keys, url)
+    ranker.wait_for_refits()
+    assert ranker.builds["company"] == builds + 1
+    refitted = _matches(client, keys, url)
+    assert ranker.loads["company"] == loads + 1
+    assert sorted(_ids(refitted["items"])) == sorted(_ids(updated["items"]))
+    bakery = next(m for m in refitted["items"] if m["company"]["id"] == world["bakery"])
+    assert "GaN" in bakery["explanation"]["shared_terms"]
