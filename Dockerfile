@@ -5,7 +5,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HF_HUB_OFFLINE=1 \
     KAKEHASHI_ENV=production \
     KAKEHASHI_DATABASE_URL=sqlite:////data/kakehashi.db \
-    KAKEHASHI_UPLOAD_DIR=/data/uploads
+    KAKEHASHI_UPLOAD_DIR=/data/uploads \
+    KAKEHASHI_CACHE_DIR=/data/cache
 
 WORKDIR /srv/kakehashi
 # CPU-only torch first, from PyTorch's CPU index, so no CUDA wheels are pulled.

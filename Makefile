@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install browser-deps demo demo-reset serve test lint typecheck bench-matching bench-imports bench-admin-upload bench-load bench-crash clean
+.PHONY: install browser-deps demo demo-reset serve test lint typecheck bench-matching bench-api-matching bench-imports bench-admin-upload bench-load bench-crash clean
 
 $(STAMP): pyproject.toml
 	@echo "Installing Kakehashi into $(VENV): the CPU build of torch, then the other packages."
@@ -75,6 +75,11 @@ test: lint typecheck
 
 bench-matching: install
 	$(BIN)/python bench/bench_matching.py
+
+# The match GET through a real server at 10,000 partners, the index work after one change, and
+# with BENCH_ARGS="--memory-profiles 100000" the memory of two workers sharing the index files.
+bench-api-matching: install
+	$(BIN)/python bench/bench_api_matching.py $(BENCH_ARGS)
 
 # A plain parse-and-insert beside the first import of the same file; PostgreSQL instead of SQLite
 # when BENCH_POSTGRES_URL names a scratch database (its schema is dropped).

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_upload_bytes: int = Field(default=200 * 1_048_576, ge=1024)
     cache_dir: Path = Path(".cache")
+    # Match indexes over at least this many records are built in a child process, so an API
+    # process never keeps the builder's memory (about 3 GiB at 100,000 profiles).
+    index_build_child_from: int = Field(default=20_000, ge=0)
     # Files uploaded through the admin pages wait here for the import job; with workers on
     # several hosts it must be a shared volume.
     upload_dir: Path = Path("var/uploads")

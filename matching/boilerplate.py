@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -47,6 +48,17 @@ class BoilerplateModel:
         self.min_df = min_df
         self.share = share
         self.common_: frozenset[str] = frozenset()
+
+    def settings(self) -> dict[str, Any]:
+        """What a saved index needs to weigh new profiles as this model does."""
+        return {"min_df": self.min_df, "share": self.share, "common": sorted(self.common_)}
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> BoilerplateModel:
+        """The model saved with :meth:`settings`."""
+        model = cls(min_df=float(settings["min_df"]), share=float(settings["share"]))
+        model.common_ = frozenset(str(w) for w in settings["common"])
+        return model
 
     def fit(self, texts: Sequence[str]) -> BoilerplateModel:
         """Learn the words used by at least ``min_df`` of the documents."""

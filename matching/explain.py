@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -167,11 +168,15 @@ def _is_common(term: str, scorer: LexicalScorer | None) -> bool:
     return scorer.document_frequency(term) > common_term_limit(scorer.n_documents_)
 
 
+@lru_cache(maxsize=4096)
+def _standalone_pattern(term: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w-])" + re.escape(term) + r"(?![\w-])", re.IGNORECASE)
+
+
 def _standalone(term: str, text: str) -> bool:
     """Whether ``term`` occurs in ``text`` as whole words, not as part of a longer
     hyphenated compound ("Class" in "ESPA-class" is not the word "Class"), ignoring case."""
-    pattern = r"(?<![\w-])" + re.escape(term) + r"(?![\w-])"
-    return re.search(pattern, text, re.IGNORECASE) is not None
+    return _standalone_pattern(term).search(text) is not None
 
 
 def _says_something(term: str) -> bool:

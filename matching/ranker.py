@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +21,7 @@ from matching.fusion import (
     normalise_semantic,
 )
 from matching.lexical import LexicalMethod, LexicalScorer
+from matching.store import ProfileStore, StoreError, Version, current_version, open_version, publish
 from matching.structured import StructuredIndex, area_overlap, naics_overlap
 
 __all__ = [
@@ -32,6 +35,8 @@ __all__ = [
 
 # Queries scored together in rank_many; bounds the dense (chunk, n_profiles) score matrices.
 _BATCH = 256
+# Bumped when what a saved index holds changes meaning, so older saved versions are rebuilt.
+STORE_LAYOUT = 2
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,8 @@ class MatchIndex:
             raise ValueError("profile ids must be unique")
         self.ids_: list[str] = ids
         self.positions_: dict[str, int] = {pid: i for i, pid in enumerate(ids)}
-        self.profiles_: list[Profile] = list(profiles)
+        # Profiles handed to fit or upsert in this process, returned as they were given.
+        self._objects: dict[str, Profile] = {p.id: p for p in profiles}
         dims = {p.embedding.pooled.shape[0] for p in profiles}
         if len(dims) > 1:
             raise ValueError(f"profiles mix embedding dimensions {sorted(dims)}")
@@ -121,31 +127,222 @@ class MatchIndex:
         # already discounts common words, and dropping those sentences there measured no better
         # (nDCG@10 lexical only, demo 0.9077 -> 0.9112, eval-real 0.1906 -> 0.1875).
         self.boilerplate_: BoilerplateModel = BoilerplateModel().fit(texts)
-        self.unit_weights_: list[np.ndarray] = [
-            self.boilerplate_.unit_weights(p.text, p.embedding.spans) for p in profiles
-        ]
-        self.vectors_: np.ndarray = (
-            np.stack(
-                [
-                    weighted_pool(p.embedding, weights)
-                    for p, weights in zip(profiles, self.unit_weights_, strict=True)
-                ]
-            ).astype(np.float32)
-            if profiles
-            else np.zeros((0, dim), dtype=np.float32)
-        )
+        units = sum(len(p.embedding.units) for p in profiles)
+        self.store_: ProfileStore = ProfileStore.empty(dim, len(profiles), units)
+        for row, p in enumerate(profiles):
+            self._put(row, p)
         self.lexical_: LexicalScorer = LexicalScorer(method=self.lexical_method).fit(texts)
+        self.lexical_.documents_ = self.store_.column("texts")
         self.structured_: StructuredIndex = StructuredIndex().fit(
             [p.areas for p in profiles], [p.naics for p in profiles]
         )
         return self
 
+    def _put(self, row: int, p: Profile) -> None:
+        # Weighed by the boilerplate model of the last full fit; a refit recomputes every row.
+        weights = self.boilerplate_.unit_weights(p.text, p.embedding.spans)
+        self.store_.put(
+            row,
+            id=p.id,
+            text=p.text,
+            areas=p.areas,
+            naics=p.naics,
+            pooled=weighted_pool(p.embedding, weights),
+            units=p.embedding.units,
+            spans=p.embedding.spans,
+            weights=weights,
+        )
+
+    # -- incremental changes ----------------------------------------------------------------
+
+    def upsert(self, profiles: Sequence[Profile]) -> MatchIndex:
+        """Add profiles, or replace those whose id is indexed already, without refitting: the
+        lexical weights of the changed texts use the fitted vocabulary and IDF."""
+        ids = [p.id for p in profiles]
+        if len(set(ids)) != len(ids):
+            raise ValueError("profile ids must be unique")
+        if not profiles:
+            return self
+        dims = {p.embedding.pooled.shape[0] for p in profiles}
+        if not self.ids_:
+            # An empty index takes the dimension of its first profiles.
+            self.store_ = ProfileStore.empty(dims.pop() if len(dims) == 1 else 0)
+            dims = {self.store_.dim}
+        if dims != {self.store_.dim}:
+            raise ValueError(f"profiles of dimension {sorted(dims)}, index is {self.store_.dim}")
+        rows = []
+        for p in profiles:
+            row = self.positions_.get(p.id)
+            if row is None:
+                row = len(self.ids_)
+                self.ids_.append(p.id)
+                self.positions_[p.id] = row
+            self._put(row, p)
+            self._objects[p.id] = p
+            rows.append(row)
+        self.lexical_.set_rows(rows, [p.text for p in profiles])
+        self.structured_.set_rows(rows, [p.areas for p in profiles], [p.naics for p in profiles])
+        return self
+
+    def remove(self, ids: Collection[str]) -> MatchIndex:
+        """Drop profiles (ids not indexed are ignored); the last row takes each freed row."""
+        for pid in ids:
+            row = self.positions_.pop(pid, None)
+            if row is None:
+                continue
+            last = len(self.ids_) - 1
+            if row != last:
+                moved = self.ids_[last]
+                self.store_.move(last, row)
+                self.lexical_.move_row(last, row)
+                self.structured_.move_row(last, row)
+                self.ids_[row] = moved
+                self.positions_[moved] = row
+            self.ids_.pop()
+            self.store_.truncate(last)
+            self.lexical_.truncate(last)
+            self.structured_.truncate(last)
+            self._objects.pop(pid, None)
+        return self
+
+    # -- files --------------------------------------------------------------------------------
+
+    def save(
+        self,
+        root: Path,
+        *,
+        extra: Mapping[str, np.ndarray] | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Publish the index as a new version under ``root`` (see ``matching.store``), with
+        the caller's own arrays and metadata beside it; returns the version's name."""
+        arrays = {
+            **self.store_.compact_arrays(),
+            **self.lexical_.arrays(),
+            **self.structured_.arrays(),
+            **{f"extra.{k}": v for k, v in (extra or {}).items()},
+        }
+        return publish(
+            root,
+            arrays,
+            {
+                "rows": len(self),
+                "lexical": self.lexical_.settings(),
+                "boilerplate": self.boilerplate_.settings(),
+                "store_layout": STORE_LAYOUT,
+                "extra": dict(meta or {}),
+            },
+        )
+
+    @classmethod
+    def open(
+        cls,
+        root: Path,
+        name: str | None = None,
+        *,
+        weights: FusionWeights = DEFAULT_WEIGHTS,
+        lexical_method: LexicalMethod = "tfidf",
+        verify: bool = True,
+    ) -> tuple[MatchIndex, Version]:
+        """The saved index (the current version unless ``name``) over memory-mapped arrays,
+        and the version with the caller's arrays (``extra.*``) and metadata (``extra``)."""
+        name = name or current_version(root)
+        if name is None:
+            raise StoreError(f"no index under {root}")
+        version = open_version(root, name, verify=verify)
+        meta = version.meta
+        expected = LexicalScorer(method=lexical_method).settings()
+        saved = dict(meta.get("lexical") or {})
+        if meta.get("store_layout") != STORE_LAYOUT or {
+            k: v for k, v in saved.items() if k != "avg_length"
+        } != {k: v for k, v in expected.items() if k != "avg_length"}:
+            raise StoreError(f"version {name} was saved with other settings")
+        index = cls(weights=weights, lexical_method=lexical_method)
+        try:
+            index.store_ = ProfileStore.from_arrays(version.arrays, meta)
+            n = index.store_.n
+            index.ids_ = [index.store_.string("ids", i) for i in range(n)]
+            index.positions_ = {pid: i for i, pid in enumerate(index.ids_)}
+            index._objects = {}
+            index.lexical_ = LexicalScorer.from_arrays(
+                version.arrays, saved, index.store_.column("texts")
+            )
+            index.structured_ = StructuredIndex.from_arrays(version.arrays)
+            index.boilerplate_ = BoilerplateModel.from_settings(meta["boilerplate"])
+        except (KeyError, ValueError, IndexError, UnicodeDecodeError, TypeError) as exc:
+            raise StoreError(f"version {name}: {exc}") from exc
+        if len(index.positions_) != n or index.lexical_.n_documents_ != n:
+            raise StoreError(f"version {name}: rows do not agree")
+        return index, version
+
+    # -- reading --------------------------------------------------------------------------------
+
+    @property
+    def vectors_(self) -> np.ndarray:
+        """Pooled vectors (n_profiles, dim), float32, in row order."""
+        return self.store_.a["pooled"][: self.store_.n]
+
+    @property
+    def units_(self) -> np.ndarray:
+        """Every stored passage (unit) vector (n_units, dim), float16; units whose
+        ``unit_owner_`` is -1 belong to no profile any more (replaced or removed)."""
+        return self.store_.a["units"][: self.store_.used["units"]]
+
+    @property
+    def unit_owner_(self) -> np.ndarray:
+        """Row of the profile each unit belongs to, -1 for none."""
+        return self.store_.a["owner"][: self.store_.used["units"]]
+
+    @property
+    def unit_weights_(self) -> np.ndarray:
+        """A float32 weight per unit (1.0 unless set)."""
+        return self.store_.a["weights"][: self.store_.used["units"]]
+
+    @property
+    def unit_start_(self) -> np.ndarray:
+        """First unit of each profile (its units are ``unit_count_`` consecutive ones)."""
+        return self.store_.a["unit_start"][: self.store_.n]
+
+    @property
+    def unit_count_(self) -> np.ndarray:
+        """Number of units of each profile."""
+        return self.store_.a["unit_count"][: self.store_.n]
+
+    def reduce_units(
+        self, values: np.ndarray, ufunc: np.ufunc = np.maximum, empty: float = 0.0
+    ) -> np.ndarray:
+        """Per-unit values (..., n_units) reduced over each profile's units with ``ufunc``:
+        (..., n_profiles); ``empty`` for a profile without units."""
+        rows, take, starts = self.store_.unit_runs()
+        out = np.full((*values.shape[:-1], len(self)), empty, dtype=values.dtype)
+        if len(rows):
+            out[..., rows] = ufunc.reduceat(values[..., take], starts, axis=-1)
+        return out
+
     def __len__(self) -> int:
         return len(self.ids_)
 
     def profile(self, id: str) -> Profile:
-        """The fitted profile with this id (KeyError when absent)."""
-        return self.profiles_[self.positions_[id]]
+        """The indexed profile with this id (KeyError when absent)."""
+        given = self._objects.get(id)
+        if given is not None:
+            return given
+        row = self.positions_[id]
+        store = self.store_
+        units = store.unit_slice(row)
+        spans = store.a["spans"][units]
+        return Profile(
+            id=id,
+            text=store.string("texts", row),
+            areas=store.string_set("areas", row),
+            naics=store.string_set("naics", row),
+            # Copies: the rows may move once the caller lets go of the index.
+            embedding=DocumentEmbedding(
+                pooled=np.array(store.a["pooled"][row], dtype=np.float32),
+                units=np.array(store.a["units"][units], dtype=np.float16),
+                spans=[(int(a), int(b)) for a, b in spans],
+            ),
+        )
 
     def index_of(self, id: str) -> int:
         """Row of this profile in the index (KeyError when absent)."""
@@ -153,7 +350,12 @@ class MatchIndex:
 
     def unit_weights(self, id: str) -> np.ndarray:
         """Per passage of this profile, the share that is not boilerplate of the corpus."""
-        return self.unit_weights_[self.positions_[id]]
+        return np.array(self.unit_weights_[self.store_.unit_slice(self.positions_[id])])
+
+    def indexed_text(self, id: str) -> str | None:
+        """The text this profile was indexed with, None when it is not indexed."""
+        row = self.positions_.get(id)
+        return None if row is None else self.store_.string("texts", row)
 
     def _components(
         self, queries: Sequence[Query], semantic: np.ndarray, lexical: np.ndarray
@@ -232,7 +434,7 @@ class MatchIndex:
         if not queries:
             return []
         row = self.positions_.get(profile.id, -1)
-        known = row >= 0 and self.profiles_[row].text == profile.text
+        known = row >= 0 and self.indexed_text(profile.id) == profile.text
         if known:
             vector = self.vectors_[row : row + 1]
         else:
@@ -307,12 +509,18 @@ class MatchIndex:
         *,
         limit: int | None = None,
         allowed_ids: Collection[str] | None = None,
+        allowed_rows: np.ndarray | None = None,
     ) -> list[ScoredCandidate]:
-        """Rank profiles for one query, restricted to ``allowed_ids`` before truncation."""
+        """Rank profiles for one query, restricted to ``allowed_ids`` (or to the rows
+        ``allowed_rows``, sorted) before truncation."""
         if not self.ids_:
             return []
         scores, components = self._score_batch([query])
-        return self._top(scores[0], components, 0, self._allowed(allowed_ids), limit)
+        if allowed_rows is not None:
+            candidates: np.ndarray | None = np.asarray(allowed_rows, dtype=np.int64)
+        else:
+            candidates = self._allowed(allowed_ids)
+        return self._top(scores[0], components, 0, candidates, limit)
 
     def rank_many(
         self,

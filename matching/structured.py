@@ -8,15 +8,16 @@ side (6 digits 1.0, 5 digits 0.8, 4 digits 0.6, 3 digits 0.35, 2 digits 0.15) an
 best credit of each side over the other side (a symmetric best-match average).
 
 ``StructuredIndex`` computes both features for one query against many profiles at once, with
-sparse indicator matrices instead of a Python loop over profiles.
+array operations over integer codes instead of a Python loop over profiles.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
-import scipy.sparse as sp
+
+from matching.store import TermTable
 
 __all__ = [
     "NAICS_PREFIX_CREDIT",
@@ -70,49 +71,82 @@ def naics_overlap(a: Collection[str], b: Collection[str]) -> float:
 
 
 class StructuredIndex:
-    """Area and NAICS overlap of one query against every fitted profile, vectorised."""
+    """Area and NAICS overlap of one query against every fitted profile, vectorised.
+
+    Each profile's areas and NAICS codes are kept as small integer codes in two padded
+    (n_profiles, width) arrays (-1 = no code), so a profile is changed, moved or dropped in
+    place and a query is a few array operations over all profiles."""
 
     def fit(
         self, areas: Sequence[Collection[str]], naics: Sequence[Collection[str]]
     ) -> StructuredIndex:
-        """Build indicator matrices for the profiles' areas and NAICS codes."""
+        """Encode the profiles' areas and NAICS codes."""
         if len(areas) != len(naics):
             raise ValueError("areas and naics must have one entry per profile")
-        self.n_profiles_ = len(areas)
-        area_sets = [set(a) for a in areas]
-        self.area_vocab_ = {a: i for i, a in enumerate(sorted(set().union(*area_sets)))}
-        # Column-major: queries read a few columns (their areas / prefixes) at a time.
-        self.areas_ = _indicator(area_sets, self.area_vocab_, self.n_profiles_).tocsc()
-        self.area_counts_ = np.asarray(self.areas_.sum(axis=1)).ravel()
-
-        codes = [normalise_naics(c) for c in naics]
-        self.code_vocab_ = {c: i for i, c in enumerate(sorted(set().union(*map(set, codes))))}
-        # Profile -> code membership, rows scaled to average over the profile's codes.
-        membership = _indicator([set(c) for c in codes], self.code_vocab_, self.n_profiles_)
-        counts = np.asarray(membership.sum(axis=1)).ravel()
-        scale = sp.diags(np.divide(1.0, counts, out=np.zeros_like(counts), where=counts > 0))
-        self.code_mean_ = sp.csr_matrix(scale @ membership)
-        self.code_counts_ = counts
-        # For each prefix length: code -> prefix indicator, and profile -> prefix indicator.
-        self.prefix_vocab_: dict[int, dict[str, int]] = {}
-        self.code_prefix_: dict[int, sp.csc_matrix] = {}
-        self.profile_prefix_: dict[int, sp.csc_matrix] = {}
-        vocab_codes = list(self.code_vocab_)
-        for length in NAICS_PREFIX_CREDIT:
-            prefixes = sorted({c[:length] for c in vocab_codes if len(c) >= length})
-            index = {p: i for i, p in enumerate(prefixes)}
-            self.prefix_vocab_[length] = index
-            self.code_prefix_[length] = _indicator(
-                [{c[:length]} if len(c) >= length else set() for c in vocab_codes],
-                index,
-                len(vocab_codes),
-            ).tocsc()
-            self.profile_prefix_[length] = _indicator(
-                [{c[:length] for c in cs if len(c) >= length} for cs in codes],
-                index,
-                self.n_profiles_,
-            ).tocsc()
+        self.area_vocab_: dict[str, int] = {}
+        self.code_vocab_: dict[str, int] = {}
+        self.codes_: list[str] = []
+        self._prefixes: dict[int, np.ndarray] | None = None
+        self.n_profiles_ = 0
+        self.areas_ = np.full((0, 1), -1, dtype=np.int32)
+        self.naics_ = np.full((0, 1), -1, dtype=np.int32)
+        self.set_rows(list(range(len(areas))), areas, naics)
         return self
+
+    def _encode_areas(self, areas: Collection[str]) -> list[int]:
+        return [self.area_vocab_.setdefault(a, len(self.area_vocab_)) for a in sorted(set(areas))]
+
+    def _encode_naics(self, codes: Collection[str]) -> list[int]:
+        out = []
+        for code in normalise_naics(codes):
+            if code not in self.code_vocab_:
+                self.code_vocab_[code] = len(self.codes_)
+                self.codes_.append(code)
+                self._prefixes = None
+            out.append(self.code_vocab_[code])
+        return out
+
+    @staticmethod
+    def _put(table: np.ndarray, row: int, values: list[int]) -> np.ndarray:
+        if len(values) > table.shape[1]:
+            wider = np.full((table.shape[0], len(values)), -1, dtype=table.dtype)
+            wider[:, : table.shape[1]] = table
+            table = wider
+        table[row] = -1
+        table[row, : len(values)] = values
+        return table
+
+    def set_rows(
+        self,
+        rows: Sequence[int],
+        areas: Sequence[Collection[str]],
+        naics: Sequence[Collection[str]],
+    ) -> None:
+        """Encode the profiles at ``rows`` (``rows`` may end with appended rows, in order)."""
+        needed = max([self.n_profiles_, *(r + 1 for r in rows)])
+        for name in ("areas_", "naics_"):
+            table = getattr(self, name)
+            if needed > len(table):
+                bigger = np.full((max(needed, 2 * len(table)), table.shape[1]), -1, np.int32)
+                bigger[: len(table)] = table
+                setattr(self, name, bigger)
+        for row, row_areas, row_naics in zip(rows, areas, naics, strict=True):
+            if row > self.n_profiles_:
+                raise IndexError(f"row {row} is past the end ({self.n_profiles_})")
+            self.n_profiles_ = max(self.n_profiles_, row + 1)
+            self.areas_ = self._put(self.areas_, row, self._encode_areas(row_areas))
+            self.naics_ = self._put(self.naics_, row, self._encode_naics(row_naics))
+
+    def move_row(self, src: int, dst: int) -> None:
+        """Put the profile at ``src`` at ``dst`` (dropping what was there)."""
+        self.areas_[dst] = self.areas_[src]
+        self.naics_[dst] = self.naics_[src]
+
+    def truncate(self, n: int) -> None:
+        """Drop the profiles from row ``n`` on."""
+        self.areas_[n : self.n_profiles_] = -1
+        self.naics_[n : self.n_profiles_] = -1
+        self.n_profiles_ = min(self.n_profiles_, n)
 
     def area_scores(self, query_areas: Collection[str]) -> np.ndarray:
         """``area_overlap(query_areas, profile.areas)`` for every profile."""
@@ -120,54 +154,76 @@ class StructuredIndex:
         idx = [self.area_vocab_[a] for a in q if a in self.area_vocab_]
         if not q or not idx:
             return np.zeros(self.n_profiles_, dtype=np.float32)
-        shared = np.zeros(self.n_profiles_)
-        for col in idx:
-            shared[_column_rows(self.areas_, col)] += 1.0
-        denom = np.sqrt(self.area_counts_ * len(q))
-        return np.divide(shared, denom, out=np.zeros_like(shared), where=denom > 0).astype(
-            np.float32
-        )
+        codes = self.areas_[: self.n_profiles_]
+        shared = np.isin(codes, idx).sum(axis=1)
+        denom = np.sqrt((codes >= 0).sum(axis=1) * len(q))
+        return np.divide(
+            shared, denom, out=np.zeros(len(codes), dtype=np.float64), where=denom > 0
+        ).astype(np.float32)
+
+    def _credit(self, query: list[str]) -> np.ndarray:
+        """``naics_credit(code, q)`` for every known code and query code: (n_codes, n_query)."""
+        if self._prefixes is None:
+            # Each code's prefix of every credited length as an integer (-1 when shorter).
+            self._prefixes = {
+                length: np.array(
+                    [int(c[:length]) if len(c) >= length else -1 for c in self.codes_],
+                    dtype=np.int64,
+                )
+                for length in NAICS_PREFIX_CREDIT
+            }
+        prefixes = self._prefixes
+        credit = np.zeros((len(self.codes_), len(query)))
+        for length, value in NAICS_PREFIX_CREDIT.items():
+            mine = prefixes[length]
+            for j, code in enumerate(query):
+                if len(code) >= length:
+                    hit = mine == int(code[:length])
+                    credit[hit, j] = np.maximum(credit[hit, j], value)
+        return credit
 
     def naics_scores(self, query_naics: Collection[str]) -> np.ndarray:
         """``naics_overlap(query_naics, profile.naics)`` for every profile."""
         q = normalise_naics(query_naics)
-        if not q or not self.code_vocab_:
+        if not q or not self.codes_:
             return np.zeros(self.n_profiles_, dtype=np.float32)
-        # Best credit of each query code over each profile's codes: (n_profiles, n_query_codes).
-        best_q = np.zeros((self.n_profiles_, len(q)))
-        # Best credit of each vocabulary code over the query codes: (n_codes,).
-        best_code = np.zeros(len(self.code_vocab_))
-        for length, credit in NAICS_PREFIX_CREDIT.items():
-            index = self.prefix_vocab_[length]
-            for j, code in enumerate(q):
-                col = index.get(code[:length]) if len(code) >= length else None
-                if col is None:
-                    continue
-                rows = _column_rows(self.profile_prefix_[length], col)
-                best_q[rows, j] = np.maximum(best_q[rows, j], credit)
-                codes = _column_rows(self.code_prefix_[length], col)
-                best_code[codes] = np.maximum(best_code[codes], credit)
-        query_side = best_q.mean(axis=1)
-        profile_side = self.code_mean_ @ best_code
+        # A last row of zeros: the padding code -1 picks it.
+        credit = np.vstack([self._credit(q), np.zeros((1, len(q)))])
+        codes = self.naics_[: self.n_profiles_]
+        counts = (codes >= 0).sum(axis=1)
+        # Credit of each profile code against each query code: (n_profiles, width, n_query).
+        per_code = credit[codes]
+        query_side = per_code.max(axis=1).mean(axis=1)
+        best_per_code = per_code.max(axis=2).sum(axis=1)
+        profile_side = np.divide(best_per_code, counts, out=np.zeros(len(codes)), where=counts > 0)
         score = 0.5 * (query_side + profile_side)
-        return np.where(self.code_counts_ > 0, score, 0.0).astype(np.float32)
+        return np.where(counts > 0, score, 0.0).astype(np.float32)
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The encoded profiles and vocabularies as named arrays, for saving."""
+        n = self.n_profiles_
+        return {
+            "structured.areas": self.areas_[:n],
+            "structured.naics": self.naics_[:n],
+            **TermTable.build(list(self.area_vocab_)).arrays("structured.area_vocab"),
+            **TermTable.build(self.codes_).arrays("structured.codes"),
+        }
 
-def _column_rows(matrix: sp.csc_matrix, col: int) -> np.ndarray:
-    """Row indices of the stored entries of one CSC column, without copying the matrix."""
-    return np.asarray(matrix.indices[matrix.indptr[col] : matrix.indptr[col + 1]])
-
-
-def _indicator(
-    sets: Sequence[Collection[str]], vocab: dict[str, int], n_rows: int
-) -> sp.csr_matrix:
-    """Binary (n_rows, len(vocab)) matrix with row i marking the members of ``sets[i]``."""
-    rows, cols = [], []
-    for i, items in enumerate(sets):
-        for item in items:
-            j = vocab.get(item)
-            if j is not None:
-                rows.append(i)
-                cols.append(j)
-    data = np.ones(len(rows), dtype=np.float64)
-    return sp.csr_matrix((data, (rows, cols)), shape=(n_rows, len(vocab)))
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> StructuredIndex:
+        """An index over saved arrays (copied: they are small, and change in place)."""
+        index = cls()
+        areas = TermTable.from_arrays(arrays, "structured.area_vocab")
+        codes = TermTable.from_arrays(arrays, "structured.codes")
+        index.area_vocab_ = {areas[i]: i for i in range(len(areas))}
+        index.codes_ = [codes[i] for i in range(len(codes))]
+        index.code_vocab_ = {c: i for i, c in enumerate(index.codes_)}
+        index.areas_ = np.array(arrays["structured.areas"], dtype=np.int32)
+        index.naics_ = np.array(arrays["structured.naics"], dtype=np.int32)
+        index.n_profiles_ = len(index.areas_)
+        if index.areas_.shape[1] == 0:
+            index.areas_ = np.full((len(index.areas_), 1), -1, dtype=np.int32)
+        if index.naics_.shape[1] == 0:
+            index.naics_ = np.full((len(index.naics_), 1), -1, dtype=np.int32)
+        index._prefixes = None
+        return index

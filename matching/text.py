@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = [
     "FIELD_SEPARATOR",
@@ -174,6 +175,12 @@ def _cut_positions(text: str) -> list[int]:
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Split ``text`` into sentence spans (start, end) with surrounding whitespace trimmed."""
+    return list(_sentence_spans(text))
+
+
+@lru_cache(maxsize=1024)
+def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    # Cached: explanations split the same passages of a query once per candidate shown.
     spans: list[tuple[int, int]] = []
     bounds = [0, *_cut_positions(text), len(text)]
     for lo, hi in itertools.pairwise(bounds):
@@ -183,7 +190,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             continue
         start = lo + (len(segment) - len(segment.lstrip()))
         spans.append((start, start + len(stripped)))
-    return spans
+    return tuple(spans)
 
 
 def _chop(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int, int]]:

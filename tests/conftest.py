@@ -90,6 +90,8 @@ def database_url(
     postgres_ready: str | None,
 ) -> Iterator[str]:
     """A fresh, migrated database for one test, on each available backend."""
+    # Match indexes are saved under the cache directory: one per test, like the database.
+    os.environ["KAKEHASHI_CACHE_DIR"] = str(tmp_path / "cache")
     if request.param == "sqlite":
         path = tmp_path / "test.db"
         shutil.copyfile(sqlite_template, path)
@@ -100,6 +102,7 @@ def database_url(
         url = postgres_ready
     use_database(url)
     yield url
+    os.environ.pop("KAKEHASHI_CACHE_DIR", None)
     use_database("sqlite:///:memory:")
 
 

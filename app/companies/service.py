@@ -1,5 +1,6 @@
 """Company profiles: list, read, create, update, archive."""
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.areas import service as areas_service
 from app.areas.models import TechnologyArea
 from app.common.records import add_created, apply_field_changes, archive_owned, update_owned
-from app.companies.models import Company, CompanyRole, company_technology_areas
+from app.companies.models import Company, CompanyRole, company_technology_areas, effective_vetting
 from app.companies.schemas import (
     CompanyCreate,
     CompanyRead,
@@ -308,3 +309,64 @@ def to_summary(company: Company, *, now: datetime) -> CompanySummary:
         technology_areas=company.area_slugs,
         vetting=vetting_summary(company, now=now),
     )
+
+
+def fields_by_id(session: Session, *, ids: Collection[int]) -> dict[int, FieldedText]:
+    """The ranked fields of a few companies (those a match list explains), read column by
+    column instead of as whole records."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Company.id, Company.name, Company.narrative, Company.keywords).where(
+            Company.id.in_(list(ids))
+        )
+    )
+    return {
+        company_id: compose_profile_fields(name, narrative, keywords)
+        for company_id, name, narrative, keywords in rows
+    }
+
+
+def summaries(
+    session: Session, *, ids: Collection[int], now: datetime
+) -> dict[int, CompanySummary]:
+    """Short API views of a few companies (those a match list shows), read column by column
+    instead of as whole records."""
+    if not ids:
+        return {}
+    wanted = list(ids)
+    areas: dict[int, list[str]] = {}
+    for company_id, slug in session.execute(
+        select(company_technology_areas.c.company_id, TechnologyArea.slug)
+        .join(TechnologyArea, TechnologyArea.id == company_technology_areas.c.technology_area_id)
+        .where(company_technology_areas.c.company_id.in_(wanted))
+    ):
+        areas.setdefault(company_id, []).append(slug)
+    rows = session.execute(
+        select(
+            Company.id,
+            Company.role,
+            Company.country,
+            Company.name,
+            Company.name_ja,
+            Company.vetting_status,
+            Company.vetting_decided_at,
+            Company.vetting_expires_at,
+        ).where(Company.id.in_(wanted))
+    )
+    return {
+        row.id: CompanySummary(
+            id=row.id,
+            role=row.role,
+            country=row.country,
+            name=row.name,
+            name_ja=row.name_ja,
+            technology_areas=sorted(areas.get(row.id, [])),
+            vetting=VettingSummary(
+                status=effective_vetting(row.role, row.vetting_status, row.vetting_expires_at, now),
+                decided_at=row.vetting_decided_at,
+                expires_at=row.vetting_expires_at,
+            ),
+        )
+        for row in rows
+    }

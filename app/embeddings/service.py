@@ -259,13 +259,3 @@ def load(
         )
         for row in session.scalars(query)
     }
-
-
-def signature(session: Session, *, entity: Entity, model_id: str) -> tuple[int, int]:
-    """Changes whenever a vector of this entity type is added or replaced."""
-    count, last = session.execute(
-        select(func.count(), func.max(Embedding.id)).where(
-            Embedding.entity_type == entity, Embedding.model_id == model_id
-        )
-    ).one()
-    return int(count), int(last or 0)

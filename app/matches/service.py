@@ -1,11 +1,12 @@
 """Ranking partners for a solicitation (and solicitations for a partner) under the
 eligibility gates, with explanations, and suggesting US-Japan teams."""
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,8 +16,14 @@ from app.companies import service as companies
 from app.companies.models import Company, CompanyRole, effective_vetting
 from app.db import utcnow
 from app.embeddings import service as embeddings
-from app.matches import thresholds
-from app.matches.index import RankerState, as_query, company_profile, solicitation_profile
+from app.matches import sync, thresholds
+from app.matches.index import (
+    IndexView,
+    RankerState,
+    as_query,
+    company_profile,
+    solicitation_profile,
+)
 from app.matches.schemas import (
     CompanyMatch,
     CompanyMatches,
@@ -44,32 +51,7 @@ from matching.text import FieldedText, FieldSpan
 TEAM_POOL = 15
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """The few columns of a company that eligibility needs (not the whole profile)."""
-
-    id: int
-    role: CompanyRole
-    country: str
-    vetting_status: str | None
-    vetting_expires_at: datetime | None
-
-
-def candidates(session: Session, *, role: CompanyRole | None = None) -> list[Candidate]:
-    """Every live company as eligibility facts, in one light query."""
-    query = select(
-        Company.id,
-        Company.role,
-        Company.country,
-        Company.vetting_status,
-        Company.vetting_expires_at,
-    ).where(Company.archived_at.is_(None))
-    if role is not None:
-        query = query.where(Company.role == role)
-    return [Candidate(*row) for row in session.execute(query)]
-
-
-def partner_facts(company: Company | Candidate, now: datetime) -> gates.PartnerFacts:
+def partner_facts(company: Company, now: datetime) -> gates.PartnerFacts:
     """What the eligibility rules need to know about a company."""
     return gates.PartnerFacts(
         id=str(company.id),
@@ -149,15 +131,6 @@ def fields_of(record: Company | Solicitation) -> FieldedText:
     return solicitations.need_fields(record)
 
 
-def _indexed(
-    session: Session, *, entity: embeddings.Entity, ids: Sequence[int], ranker: RankerState
-) -> tuple[MatchIndex, int]:
-    """The current index over `entity`, and how many of `ids` still wait for the worker to
-    embed them (they are left out of this ranking; a read never embeds or writes)."""
-    index = ranker.companies(session) if entity == "company" else ranker.solicitations(session)
-    return index, sum(1 for i in ids if str(i) not in index.positions_)
-
-
 def _query_for(session: Session, record: Company | Solicitation, ranker: RankerState) -> Query:
     """The record as the query side: its stored vector when that was computed from its
     current text, else its text encoded here, in memory (storing it is the worker's job)."""
@@ -179,41 +152,106 @@ def _need_query(solicitation_index: MatchIndex, need: Profile) -> Query:
     return weigh_query(as_query(need), solicitation_index.boilerplate_)
 
 
-def _assess_all(
-    session: Session, solicitation: Solicitation, pool: Sequence[Candidate], now: datetime
-) -> dict[str, gates.Eligibility]:
-    facts = solicitation_facts(solicitation)
+def _authorizations(session: Session) -> dict[str, list[gates.AuthorizationFacts]]:
+    """Every trusted unrevoked authorization, by company: few in number, and an IN list of
+    every candidate would not be."""
     auths: dict[str, list[gates.AuthorizationFacts]] = {}
-    # All unrevoked authorizations: few in number, and an IN list of every candidate would not be.
     for auth in authorizations.for_companies(session, company_ids=None):
         auths.setdefault(str(auth.company_id), []).append(authorization_facts(auth))
-    verdicts: dict[str, gates.Eligibility] = {}
-    # Partners without authorizations get the same verdict when their facts are the same: assess
-    # each distinct (role, country, vetting) once instead of once per partner.
-    shared: dict[tuple[str, str, str], gates.Eligibility] = {}
-    for candidate in pool:
-        partner = partner_facts(candidate, now)
-        own = auths.get(partner.id)
-        if own:
-            verdicts[partner.id] = gates.assess(partner, facts, own, now=now)
+    return auths
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The candidate companies of one request (live, of the role asked for) and their
+    eligibility verdicts."""
+
+    positions: np.ndarray  # positions in the view's `known`, ascending
+    verdict_of: np.ndarray  # per candidate, an index into `verdicts`
+    verdicts: list[gates.Eligibility]
+    eligible: np.ndarray  # per candidate
+
+    def verdict(self, view: IndexView, company_id: str) -> gates.Eligibility:
+        """The verdict on one candidate."""
+        at = int(np.searchsorted(self.positions, view.known_of(company_id)))
+        return self.verdicts[int(self.verdict_of[at])]
+
+    def rows(self, view: IndexView, among: np.ndarray) -> np.ndarray:
+        """Index rows (ascending) of the indexed candidates selected by the mask `among`."""
+        rows = view.rows[self.positions[among]]
+        return np.sort(rows[rows >= 0])
+
+    def pending(self, view: IndexView) -> int:
+        """Candidates still waiting for their vector (left out of the ranking)."""
+        return int((view.rows[self.positions] < 0).sum())
+
+
+def _effective_vetting(
+    known: sync.Known, at: np.ndarray, now: datetime
+) -> tuple[np.ndarray, list[str]]:
+    """``effective_vetting`` of many companies at once: a code per company, and the names."""
+    _, _, stored, stored_names = known.codes
+    names = [*(str(v) for v in stored_names), "unvetted", "expired", "not_required"]
+    unvetted, expired, not_required = len(stored_names), len(stored_names) + 1, len(names) - 1
+    code = stored[at]
+    found = {str(v): i for i, v in enumerate(stored_names)}
+    vetted = found.get("vetted", -1)
+    lapsed = (
+        (code == vetted)
+        & (known.expires[at] != sync.NO_TIME)
+        & (known.expires[at] <= sync.micros(now))
+    )
+    code = np.where(code == found.get("", -1), unvetted, code)
+    code = np.where(lapsed, expired, code)
+    us = known.role[at] == sync.ROLES.index(CompanyRole.US_PERFORMER)
+    return np.where(us, not_required, code), names
+
+
+def _pool(
+    view: IndexView,
+    solicitation: Solicitation,
+    auths: dict[str, list[gates.AuthorizationFacts]],
+    now: datetime,
+    *,
+    role: CompanyRole | None,
+) -> Pool:
+    """Every live company (of `role`) with its verdict. Companies without authorizations get
+    the same verdict when their role, country and vetting are the same: each distinct one is
+    assessed once, not once per company."""
+    known = view.known
+    live = known.live.copy()
+    if role is not None:
+        live &= known.role == sync.ROLES.index(role)
+    at = np.flatnonzero(live)
+    facts = solicitation_facts(solicitation)
+    country, countries, _, _ = known.codes
+    vetting, names = _effective_vetting(known, at, now)
+    keys = (known.role[at].astype(np.int64) * len(countries) + country[at]) * len(names) + vetting
+    _, first, verdict_of = np.unique(keys, return_index=True, return_inverse=True)
+
+    def facts_of(j: int) -> gates.PartnerFacts:
+        position = at[j]
+        return gates.PartnerFacts(
+            id=str(known.ids[position]),
+            role=sync.ROLES[int(known.role[position])].value,
+            country=str(known.country[position]),
+            vetting_status=names[int(vetting[j])],
+        )
+
+    verdicts = [gates.assess(facts_of(int(j)), facts, [], now=now) for j in first]
+    verdict_of = np.asarray(verdict_of, dtype=np.int64).reshape(-1)
+    holders = np.array([int(i) for i in auths], dtype=np.int64)
+    for position in known.position(holders):
+        j = int(np.searchsorted(at, position))
+        if position < 0 or j >= len(at) or at[j] != position:
             continue
-        key = (partner.role, partner.country, partner.vetting_status)
-        if key not in shared:
-            shared[key] = gates.assess(partner, facts, [], now=now)
-        verdicts[partner.id] = shared[key]
-    return verdicts
-
-
-def _companies_by_id(session: Session, ids: Collection[str]) -> dict[str, Company]:
-    """Full profiles of the few companies a response shows."""
-    if not ids:
-        return {}
-    rows = session.scalars(select(Company).where(Company.id.in_([int(i) for i in ids])))
-    return {str(c.id): c for c in rows}
-
-
-def _ranked(index: MatchIndex, query: Query, ids: set[str], limit: int) -> list[ScoredCandidate]:
-    return index.rank(query, limit=limit, allowed_ids=ids) if ids else []
+        partner = facts_of(j)
+        verdict_of[j] = len(verdicts)
+        verdicts.append(gates.assess(partner, facts, auths[partner.id], now=now))
+    is_eligible = np.array(
+        [v.status is gates.EligibilityStatus.ELIGIBLE for v in verdicts], dtype=bool
+    )
+    return Pool(at, verdict_of, verdicts, is_eligible[verdict_of] if len(at) else np.zeros(0, bool))
 
 
 @dataclass(frozen=True)
@@ -231,12 +269,13 @@ def _explained(
     index: MatchIndex,
     explainer: _Explainer,
     ranked: list[ScoredCandidate],
-    verdicts: dict[str, gates.Eligibility],
-    records: Mapping[str, Company | Solicitation],
+    verdict: Callable[[str], gates.Eligibility],
+    fields: Mapping[str, FieldedText],
     *,
     held_back: bool,
 ) -> list[tuple[str, dict[str, Any]]]:
-    """The fields every ranked item shares: rank, score, components, eligibility, explanation."""
+    """The fields every ranked item shares: rank, score, fit, components, eligibility,
+    explanation."""
     out = []
     for rank, hit in enumerate(ranked, start=1):
         explanation = explain(
@@ -246,7 +285,7 @@ def _explained(
             profile_index=index.index_of(hit.id),
             query_lexical=explainer.query_lexical,
             query_fields=explainer.query_fields,
-            profile_fields=fields_of(records[hit.id]),
+            profile_fields=fields[hit.id],
             profile_unit_weights=index.unit_weights(hit.id),
         )
         out.append(
@@ -257,7 +296,7 @@ def _explained(
                     "score": round(hit.score, 4),
                     "fit": thresholds.fit_of(hit.score),
                     "components": {k: round(v, 4) for k, v in hit.components.items()},
-                    "eligibility": _eligibility_read(verdicts[hit.id]),
+                    "eligibility": _eligibility_read(verdict(hit.id)),
                     "held_back": held_back,
                     "explanation": _explanation_read(
                         explanation, query_is_need=explainer.query_is_need
@@ -284,36 +323,42 @@ def match_solicitation(
     now = utcnow()
     floor = thresholds.min_fit_for(session, organization_id=organization_id, requested=min_fit)
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
-    pool = candidates(session, role=role)
     query = _query_for(session, solicitation, ranker)
-    index, pending = _indexed(session, entity="company", ids=[c.id for c in pool], ranker=ranker)
-    verdicts = _assess_all(session, solicitation, pool, now)
-    eligible = {i for i, v in verdicts.items() if v.status is gates.EligibilityStatus.ELIGIBLE}
-
     explainer = _Explainer(
         query, fields_of(solicitation), ranker.solicitations(session).lexical_, query_is_need=True
     )
+    auths = _authorizations(session)
+    with ranker.read(session, entity="company") as view:
+        pool = _pool(view, solicitation, auths, now, role=role)
 
-    def items(ids: set[str], held_back: bool) -> tuple[list[CompanyMatch], int]:
-        ranked, below = thresholds.above_min_fit(_ranked(index, query, ids, limit), floor)
-        by_id = _companies_by_id(session, [hit.id for hit in ranked])
-        return [
-            CompanyMatch(**fields, company=companies.to_summary(by_id[hit_id], now=now))
-            for hit_id, fields in _explained(
-                index, explainer, ranked, verdicts, by_id, held_back=held_back
+        def items(among: np.ndarray, held_back: bool) -> tuple[list[tuple[str, Any]], int]:
+            rows = pool.rows(view, among)
+            if not len(rows):
+                return [], 0
+            ranked, below = thresholds.above_min_fit(
+                view.index.rank(query, limit=limit, allowed_rows=rows), floor
             )
-        ], below
+            fields = companies.fields_by_id(session, ids=[int(hit.id) for hit in ranked])
+            return _explained(
+                view.index,
+                explainer,
+                ranked,
+                lambda company_id: pool.verdict(view, company_id),
+                {str(i): f for i, f in fields.items()},
+                held_back=held_back,
+            ), below
 
-    held = set(verdicts) - eligible
-    shown, below = items(eligible, False)
-    held_shown, held_below = items(held, True) if include_held_back else ([], 0)
+        eligible, below = items(pool.eligible, False)
+        held, held_below = items(~pool.eligible, True) if include_held_back else ([], 0)
+        pending = pool.pending(view)
+    by_id = companies.summaries(session, ids=[int(i) for i, _ in eligible + held], now=now)
     return SolicitationMatches(
         solicitation=solicitations.to_summary(solicitation),
         role=role.value,
         model_id=ranker.model_id,
-        items=shown,
-        held_back=held_shown,
-        candidates=len(pool),
+        items=[CompanyMatch(**fields, company=by_id[int(i)]) for i, fields in eligible],
+        held_back=[CompanyMatch(**fields, company=by_id[int(i)]) for i, fields in held],
+        candidates=len(pool.positions),
         pending_embeddings=pending,
         min_fit=floor.value,
         min_fit_source=floor.source,
@@ -356,74 +401,72 @@ def match_company(
         naics=partner_query.naics,
         embedding=partner_query.embedding,
     )
-    needs_index, pending = _indexed(
-        session, entity="solicitation", ids=[s.id for s in open_needs], ranker=ranker
-    )
-    company_index = ranker.companies(session)
-    needs = {
-        str(s.id): _need_query(needs_index, needs_index.profile(str(s.id)))
-        for s in open_needs
-        if str(s.id) in needs_index.positions_
-    }
-    scored = company_index.score_pairs(list(needs.values()), partner)
+    facts = partner_facts(company, now)
     auths = [
         authorization_facts(a)
         for a in authorizations.for_companies(session, company_ids=[company.id])
     ]
-    facts = partner_facts(company, now)
     verdicts = {
         str(s.id): gates.assess(facts, solicitation_facts(s), auths, now=now) for s in open_needs
     }
     by_id = {str(s.id): s for s in open_needs}
     eligible = {i for i, v in verdicts.items() if v.status is gates.EligibilityStatus.ELIGIBLE}
-    profile_index = company_index.positions_.get(partner.id)
-    if profile_index is not None and company_index.profiles_[profile_index].text != partner.text:
-        profile_index = None
-
-    partner_fields = fields_of(company)
-    need_lexical = needs_index.lexical_
-    if profile_index is not None:
-        partner_weights = company_index.unit_weights(partner.id)
-    else:
-        partner_weights = company_index.boilerplate_.unit_weights(
-            partner.text, partner.embedding.spans
-        )
-
-    def items(ids: set[str], held_back: bool) -> tuple[list[SolicitationMatch], int]:
-        candidates = sorted(
-            (hit for hit in scored if hit.id in ids), key=lambda hit: (-hit.score, int(hit.id))
-        )
-        kept, below = thresholds.above_min_fit(candidates, floor)
-        out = []
-        for rank, hit in enumerate(kept[:limit], start=1):
-            need = needs[hit.id]
-            explanation = explain(
-                need,
-                partner,
-                lexical=company_index.lexical_ if profile_index is not None else None,
-                profile_index=profile_index,
-                query_lexical=need_lexical,
-                query_fields=fields_of(by_id[hit.id]),
-                profile_fields=partner_fields,
-                profile_unit_weights=partner_weights,
-            )
-            out.append(
-                SolicitationMatch(
-                    rank=rank,
-                    score=round(hit.score, 4),
-                    fit=thresholds.fit_of(hit.score),
-                    components={k: round(v, 4) for k, v in hit.components.items()},
-                    eligibility=_eligibility_read(verdicts[hit.id]),
-                    held_back=held_back,
-                    explanation=_explanation_read(explanation, query_is_need=True),
-                    solicitation=solicitations.to_summary(by_id[hit.id]),
-                )
-            )
-        return out, below
-
     held = set(verdicts) - eligible
-    shown, below = items(eligible, False)
-    held_shown, held_below = items(held, True) if include_held_back else ([], 0)
+    needs_index = ranker.solicitations(session)
+    pending = sum(1 for s in open_needs if str(s.id) not in needs_index.positions_)
+    needs = {
+        str(s.id): _need_query(needs_index, needs_index.profile(str(s.id)))
+        for s in open_needs
+        if str(s.id) in needs_index.positions_
+    }
+    partner_fields = fields_of(company)
+    with ranker.read(session, entity="company") as view:
+        company_index = view.index
+        scored = company_index.score_pairs(list(needs.values()), partner)
+        known = company_index.indexed_text(partner.id) == partner.text
+        profile_index = company_index.index_of(partner.id) if known else None
+        if known:
+            partner_weights = company_index.unit_weights(partner.id)
+        else:
+            partner_weights = company_index.boilerplate_.unit_weights(
+                partner.text, partner.embedding.spans
+            )
+
+        def items(ids: set[str], held_back: bool) -> tuple[list[SolicitationMatch], int]:
+            candidates = sorted(
+                (hit for hit in scored if hit.id in ids),
+                key=lambda hit: (-hit.score, int(hit.id)),
+            )
+            kept, below = thresholds.above_min_fit(candidates, floor)
+            out = []
+            for rank, hit in enumerate(kept[:limit], start=1):
+                need = needs[hit.id]
+                explanation = explain(
+                    need,
+                    partner,
+                    lexical=company_index.lexical_ if known else None,
+                    profile_index=profile_index,
+                    query_lexical=needs_index.lexical_,
+                    query_fields=fields_of(by_id[hit.id]),
+                    profile_fields=partner_fields,
+                    profile_unit_weights=partner_weights,
+                )
+                out.append(
+                    SolicitationMatch(
+                        rank=rank,
+                        score=round(hit.score, 4),
+                        fit=thresholds.fit_of(hit.score),
+                        components={k: round(v, 4) for k, v in hit.components.items()},
+                        eligibility=_eligibility_read(verdicts[hit.id]),
+                        held_back=held_back,
+                        explanation=_explanation_read(explanation, query_is_need=True),
+                        solicitation=solicitations.to_summary(by_id[hit.id]),
+                    )
+                )
+            return out, below
+
+        shown, below = items(eligible, False)
+        held_shown, held_below = items(held, True) if include_held_back else ([], 0)
     return CompanyMatches(
         company=companies.to_summary(company, now=now),
         model_id=ranker.model_id,
@@ -452,31 +495,30 @@ def teams(
     now = utcnow()
     floor = thresholds.min_fit_for(session, organization_id=organization_id, requested=min_fit)
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
-    everyone = candidates(session)
     query = _query_for(session, solicitation, ranker)
-    index, _pending = _indexed(
-        session, entity="company", ids=[c.id for c in everyone], ranker=ranker
-    )
-    verdicts = _assess_all(session, solicitation, everyone, now)
-    roles = {str(c.id): c.role for c in everyone}
+    auths = _authorizations(session)
+    with ranker.read(session, entity="company") as view:
+        everyone = _pool(view, solicitation, auths, now, role=None)
+        roles = view.known.role[everyone.positions]
 
-    def pool(role: CompanyRole) -> tuple[list[tuple[Profile, ScoredCandidate]], int]:
-        ids = {
-            i
-            for i, v in verdicts.items()
-            if v.status is gates.EligibilityStatus.ELIGIBLE and roles[i] is role
-        }
-        ranked, below = thresholds.above_min_fit(_ranked(index, query, ids, TEAM_POOL), floor)
-        return [(index.profile(hit.id), hit) for hit in ranked], below
+        def ranked(role: CompanyRole) -> tuple[list[tuple[Profile, ScoredCandidate]], int]:
+            among = everyone.eligible & (roles == sync.ROLES.index(role))
+            rows = everyone.rows(view, among)
+            if not len(rows):
+                return [], 0
+            hits, below = thresholds.above_min_fit(
+                view.index.rank(query, limit=TEAM_POOL, allowed_rows=rows), floor
+            )
+            return [(view.index.profile(hit.id), hit) for hit in hits], below
 
-    (us_pool, us_below), (jp_pool, jp_below) = (
-        pool(CompanyRole.US_PERFORMER),
-        pool(CompanyRole.JP_PARTNER),
-    )
+        (us_pool, us_below), (jp_pool, jp_below) = (
+            ranked(CompanyRole.US_PERFORMER),
+            ranked(CompanyRole.JP_PARTNER),
+        )
     scores = {hit.id: hit.score for _, hit in us_pool + jp_pool}
     suggestions = suggest_teams(query, us_pool, jp_pool, limit=limit)
     need_fields = fields_of(solicitation)
-    by_id = _companies_by_id(session, scores)
+    by_id = companies.summaries(session, ids=[int(i) for i in scores], now=now)
     return TeamSuggestions(
         solicitation=solicitations.to_summary(solicitation),
         min_fit=floor.value,
@@ -489,12 +531,12 @@ def teams(
                 coverage_score=round(team.coverage_score, 4),
                 complementarity=round(team.complementarity, 4),
                 us_performer=TeamMember(
-                    company=companies.to_summary(by_id[team.us_id], now=now),
+                    company=by_id[int(team.us_id)],
                     score=round(scores[team.us_id], 4),
                     fit=thresholds.fit_of(scores[team.us_id]),
                 ),
                 jp_partner=TeamMember(
-                    company=companies.to_summary(by_id[team.jp_id], now=now),
+                    company=by_id[int(team.jp_id)],
                     score=round(scores[team.jp_id], 4),
                     fit=thresholds.fit_of(scores[team.jp_id]),
                 ),
