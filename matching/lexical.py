@@ -226,6 +226,8 @@ class LexicalScorer:
 
     def transform(self, documents: Sequence[str]) -> sp.csr_matrix:
         """Document weights of new texts in the fitted vocabulary, as ``fit`` gives them."""
+        if self._n_terms == 0:
+            return sp.csr_matrix((len(documents), 0), dtype=np.float32)
         counts = self._counts(documents)
         if self.method == "bm25":
             return self._bm25_rows(counts, self.idf_)

@@ -55,7 +55,8 @@ VECTOR_MARGIN = 256
 def refit_after(n: int) -> int:
     """Changed records since the saved version after which it is rebuilt in the background
     (re-fitting the lexical vocabulary and IDF, which updates leave as they were)."""
-    return max(256, n // 20)
+    # A small index refits soon (it costs little, and its vocabulary may be far from complete).
+    return max(8, n // 20)
 
 
 def rebuild_over(n: int) -> int:

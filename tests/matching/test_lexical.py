@@ -44,6 +44,20 @@ def test_bm25_matches_a_direct_formula() -> None:
     np.testing.assert_allclose(scorer.score("radar niobium radar"), expected, rtol=1e-5)
 
 
+@pytest.mark.parametrize("method", ["tfidf", "bm25"])
+def test_changed_documents_are_weighted_as_fit_weighs_them(method: str) -> None:
+    scorer = LexicalScorer(method=method).fit(DOCS)  # type: ignore[arg-type]
+    before = scorer.matrix_[0].toarray()
+    np.testing.assert_allclose(scorer.transform([DOCS[0]]).toarray(), before, rtol=1e-5)
+    query = "X-band GaN power amplifier for radar"
+    scorer.set_rows([1, len(DOCS)], [DOCS[0], DOCS[2]])
+    scores = scorer.score(query)
+    assert scores.shape == (len(DOCS) + 1,)
+    assert scores[1] == pytest.approx(scores[0])
+    assert scores[len(DOCS)] == pytest.approx(scores[2])
+    assert scorer.shared_terms(query, 1) == scorer.shared_terms(query, 0)
+
+
 def test_score_many_is_row_wise_score() -> None:
     scorer = LexicalScorer().fit(DOCS)
     queries = ["thruster for satellites", "intrusion detection", ""]
@@ -65,6 +79,9 @@ def test_an_index_of_stop_words_and_symbols_scores_zero(method: str) -> None:
     scorer = LexicalScorer(method=method).fit(["the and of", "!!! ?", "a"])
     assert scorer.score("radar of the").tolist() == [0.0, 0.0, 0.0]
     assert scorer.shared_terms("radar", 0) == []
+    assert scorer.transform(["radar"]).shape == (1, 0)
+    scorer.set_rows([1, 3], ["radar", "radar sensor"])
+    assert scorer.score("radar").tolist() == [0.0, 0.0, 0.0, 0.0]
 
 
 @pytest.mark.parametrize("method", ["tfidf", "bm25"])
