@@ -45,8 +45,10 @@ best profile passage averaged (0.9140 / 0.2116); BM25 in place of TF-IDF (k1 0.9
 at best 0.9185 / 0.2030 at equal weights); the title repeated or scored apart (+0.00 to +0.02 on
 eval-real, -0.00 to -0.01 on demo, both ways across weights); boilerplate sentences removed from
 the lexical texts (0.9318 / 0.2318); query passages scored lexically one by one (0.9149 / 0.2301);
-Rocchio pseudo-relevance feedback on the lexical query (top 3-10, beta 0.3-0.6: 0.9124-0.9245 /
-0.2254-0.2358); semantic scores z-scored per query like lexical ones (0.9169-0.9181 / 0.2292-0.2384).
+and, at 0.35/0.45 without areas or NAICS (0.9199 / 0.2355 there): Rocchio pseudo-relevance
+feedback on the lexical query (top 3-10 documents, beta 0.3-0.6: 0.9124-0.9245 /
+0.2254-0.2358) and semantic scores z-scored per query like lexical ones (0.9169-0.9181 /
+0.2292-0.2384).
 
 The fused ranker beats lexical-only and dense-only on both sets; on eval-real its lead over
 dense (0.011) is inside the noise, on the demo set it leads by 0.025 over lexical.
