@@ -486,6 +486,23 @@ def import_companies(
     _run_import("companies", path, org, source, dry_run)
 
 
+BEIR_FILES = ("queries.jsonl", "corpus.jsonl", "qrels.tsv")
+
+
+def _beir_paths(
+    queries: Path | None, corpus: Path | None, qrels: Path | None
+) -> tuple[Path, Path, Path]:
+    """The three BEIR files, the bundled demo set's for any not given; exits when one is
+    missing."""
+    default = get_settings().seed_dir / "eval"
+    given = (queries, corpus, qrels)
+    paths = tuple(path or default / name for path, name in zip(given, BEIR_FILES, strict=True))
+    for path in paths:
+        if not path.is_file():
+            fail(f"{path}: no such file")
+    return paths[0], paths[1], paths[2]
+
+
 @cli.command("eval")
 def evaluate(
     queries: Annotated[Path | None, typer.Option(help="queries.jsonl (BEIR)")] = None,
@@ -501,15 +518,7 @@ def evaluate(
     from matching.evaluation import load_beir, render_table
 
     settings = get_settings()
-    default = settings.seed_dir / "eval"
-    paths = (
-        queries or default / "queries.jsonl",
-        corpus or default / "corpus.jsonl",
-        qrels or default / "qrels.tsv",
-    )
-    for path in paths:
-        if not path.is_file():
-            fail(f"{path}: no such file")
+    paths = _beir_paths(queries, corpus, qrels)
     with readable_errors():
         dataset = load_beir(*paths)
         results = run_evaluation(dataset, encoder=get_encoder(), cache_dir=settings.cache_dir, k=k)
@@ -539,17 +548,8 @@ def calibrate(
     from matching.evaluation import load_beir, reversed_dataset, score_dataset
 
     settings = get_settings()
-    default = settings.seed_dir / "eval"
-    paths = (
-        queries or default / "queries.jsonl",
-        corpus or default / "corpus.jsonl",
-        qrels or default / "qrels.tsv",
-    )
-    names = ("queries.jsonl", "corpus.jsonl", "qrels.tsv")
-    checked = [check / name for name in names] if check else []
-    for path in [*paths, *checked]:
-        if not path.is_file():
-            fail(f"{path}: no such file")
+    paths = _beir_paths(queries, corpus, qrels)
+    checked = list(_beir_paths(*(check / name for name in BEIR_FILES))) if check else []
     encoder, cache_dir = get_encoder(), settings.cache_dir
     with readable_errors():
         dataset = load_beir(*paths)

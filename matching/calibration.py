@@ -61,6 +61,8 @@ from itertools import pairwise
 import numpy as np
 from numpy.typing import ArrayLike
 
+from matching.evaluation import plain_table
+
 __all__ = [
     "CALIBRATION",
     "DEFAULT_MIN_FIT",
@@ -365,22 +367,9 @@ def check(
     )
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(
-            str(cell).ljust(w) if i == 0 else str(cell).rjust(w)
-            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        )
-        for row in [header, *rows]
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def render_reliability(bins: Sequence[ReliabilityBin]) -> str:
     """A reliability table as aligned plain text."""
-    return _table(
+    return plain_table(
         ("fit band", "pairs", "mean fit", "observed"),
         [
             (f"{b.low:.2f} - {b.high:.2f}", str(b.pairs), f"{b.mean_fit:.3f}", f"{b.observed:.3f}")
@@ -391,7 +380,7 @@ def render_reliability(bins: Sequence[ReliabilityBin]) -> str:
 
 def render_trade_off(rows: Sequence[TradeOff]) -> str:
     """A minimum-fit trade-off table as aligned plain text."""
-    return _table(
+    return plain_table(
         ("minimum", "score", "fits kept", "clear fits kept", "non-fits dropped", "kept/query"),
         [
             (
@@ -423,7 +412,7 @@ def render_check(name: str, result: CalibrationCheck) -> str:
 def render_report(report: CalibrationReport) -> str:
     """The fitted constants, the comparison, the reliability and trade-off tables, as text."""
     c = report.calibration
-    methods = _table(
+    methods = plain_table(
         ("method", "log-loss", "Brier"),
         [(m.method, f"{m.log_loss:.4f}", f"{m.brier:.4f}") for m in report.methods],
     )

@@ -25,6 +25,7 @@ __all__ = [
     "document_text",
     "evaluate",
     "load_beir",
+    "plain_table",
     "render_table",
     "reversed_dataset",
     "score_dataset",
@@ -244,7 +245,12 @@ def render_table(results: Sequence[MethodResult], *, k: int = 10) -> str:
     """Results as one aligned plain-text table."""
     header = ("method", f"nDCG@{k}", f"Recall@{k}", f"MRR@{k}")
     rows = [(r.method, f"{r.ndcg:.4f}", f"{r.recall:.4f}", f"{r.mrr:.4f}") for r in results]
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(4)]
+    return plain_table(header, rows)
+
+
+def plain_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Rows under a header as aligned plain text: first column left, the others right."""
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     lines = [
         "  ".join(
             str(cell).ljust(w) if i == 0 else str(cell).rjust(w)
