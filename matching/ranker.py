@@ -522,6 +522,28 @@ class MatchIndex:
             candidates = self._allowed(allowed_ids)
         return self._top(scores[0], components, 0, candidates, limit)
 
+    def rank_above(
+        self,
+        query: Query,
+        *,
+        min_score: float,
+        limit: int | None = None,
+        allowed_rows: np.ndarray | None = None,
+    ) -> tuple[list[ScoredCandidate], int]:
+        """Rank the candidates scoring at least ``min_score`` (all rows, or ``allowed_rows``),
+        and count those left out below it."""
+        if not self.ids_:
+            return [], 0
+        scores, components = self._score_batch([query])
+        candidates = (
+            np.arange(len(self.ids_), dtype=np.int64)
+            if allowed_rows is None
+            else np.asarray(allowed_rows, dtype=np.int64)
+        )
+        keep = scores[0][candidates] >= min_score
+        ranked = self._top(scores[0], components, 0, candidates[keep], limit)
+        return ranked, int((~keep).sum())
+
     def rank_many(
         self,
         queries: Sequence[Query],

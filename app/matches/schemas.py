@@ -74,8 +74,7 @@ class MinFitApplied(BaseModel):
         "platform default"
     )
     below_min_fit: int = Field(
-        description="how many of the `limit` best-ranked candidates were left out for a fit "
-        "below the minimum"
+        description="how many candidates of the list were left out for a fit below the minimum"
     )
 
 
@@ -153,8 +152,8 @@ class TeamSuggestions(MinFitApplied):
     candidates of either pool left out."""
 
     below_min_fit: int = Field(
-        description="how many of the best eligible candidates of each role (15 a role) were "
-        "left out of the team pools for a fit below the minimum"
+        description="how many eligible candidates of either role were left out of the team "
+        "pools for a fit below the minimum"
     )
     solicitation: SolicitationSummary
     items: list[TeamRead]

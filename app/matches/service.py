@@ -335,8 +335,8 @@ def match_solicitation(
             rows = pool.rows(view, among)
             if not len(rows):
                 return [], 0
-            ranked, below = thresholds.above_min_fit(
-                view.index.rank(query, limit=limit, allowed_rows=rows), floor
+            ranked, below = view.index.rank_above(
+                query, min_score=floor.min_score, limit=limit, allowed_rows=rows
             )
             fields = companies.fields_by_id(session, ids=[int(hit.id) for hit in ranked])
             return _explained(
@@ -506,8 +506,8 @@ def teams(
             rows = everyone.rows(view, among)
             if not len(rows):
                 return [], 0
-            hits, below = thresholds.above_min_fit(
-                view.index.rank(query, limit=TEAM_POOL, allowed_rows=rows), floor
+            hits, below = view.index.rank_above(
+                query, min_score=floor.min_score, limit=TEAM_POOL, allowed_rows=rows
             )
             return [(view.index.profile(hit.id), hit) for hit in hits], below
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.organizations.models import Organization
-from matching.calibration import DEFAULT_MIN_FIT, estimate_fit
+from matching.calibration import CALIBRATION, DEFAULT_MIN_FIT, estimate_fit
 
 MinFitSource = Literal["request", "organization", "platform"]
 
@@ -31,6 +31,11 @@ class MinFit:
 
     value: float
     source: MinFitSource
+
+    @property
+    def min_score(self) -> float:
+        """The same minimum on the fused score (fit rises with the score)."""
+        return CALIBRATION.score_at(self.value)
 
 
 def min_fit_for(

@@ -90,3 +90,16 @@ def test_empty_index(corpus: Corpus) -> None:
     empty = MatchIndex().fit([])
     assert empty.rank(corpus.queries["sol-sat"]) == []
     assert empty.rank_many(list(corpus.queries.values())) == [[], []]
+
+
+def test_rank_above_keeps_the_head_and_counts_the_rest(index: MatchIndex, corpus: Corpus) -> None:
+    query = corpus.queries["sol-sat"]
+    everyone = index.rank(query)
+    threshold = everyone[2].score
+    kept, below = index.rank_above(query, min_score=threshold, limit=1)
+    assert [c.id for c in kept] == [everyone[0].id]
+    assert below == sum(1 for c in everyone if c.score < threshold)
+    rows = np.array(sorted(index.index_of(c.id) for c in everyone[:4]))
+    kept, below = index.rank_above(query, min_score=threshold, allowed_rows=rows)
+    assert [c.id for c in kept] == [c.id for c in everyone[:3]] and below == 1
+    assert index.rank_above(query, min_score=float("inf")) == ([], len(everyone))
