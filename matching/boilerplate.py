@@ -72,14 +72,16 @@ class BoilerplateModel:
         self.common_ = frozenset(w for w, n in df.items() if n >= threshold)
         return self
 
-    def is_boilerplate(self, sentence: str) -> bool:
-        """Whether a sentence is made of corpus-common words (one without content words is)."""
+    def is_boilerplate(self, sentence: str, *, share: float | None = None) -> bool:
+        """Whether a sentence is made of corpus-common words (one without content words is);
+        ``share`` overrides the model's share of common words that makes it so."""
         if not self.common_:
             return False
         words = _content_words(sentence)
         if not words:
             return True
-        return sum(1 for w in words if w in self.common_) >= self.share * len(words)
+        needed = self.share if share is None else share
+        return sum(1 for w in words if w in self.common_) >= needed * len(words)
 
     def boilerplate_spans(self, text: str) -> list[tuple[int, int]]:
         """Spans of the boilerplate sentences of ``text``."""

@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from matching.boilerplate import BoilerplateModel
 from matching.lexical import LexicalScorer
 from matching.ranker import Profile, Query
 from matching.structured import normalise_naics
@@ -36,6 +37,9 @@ __all__ = [
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 # A unit weighted below this is boilerplate: paired only when no distinctive pair exists.
 BOILERPLATE_WEIGHT = 0.5
+# A sentence half made of corpus-common words is not a quote's focus while another sentence
+# is left (stricter than the ranker's 0.6: a focus is what an analyst reads first).
+FOCUS_SHARE = 0.5
 # A term in more than this share of a corpus's documents (and more than the minimum) is common.
 COMMON_TERM_SHARE = 0.1
 COMMON_TERM_MIN_DOCUMENTS = 3
@@ -145,15 +149,22 @@ def _most_shared(candidates: list[FieldSpan], other: set[str]) -> FieldSpan:
 
 
 def _quote(
-    fields: FieldedText, span: tuple[int, int], other: str
+    fields: FieldedText,
+    span: tuple[int, int],
+    other: str,
+    boilerplate: BoilerplateModel | None = None,
 ) -> tuple[FieldSpan, FieldSpan] | None:
-    """A window's quote and its focus sentence, or None when it holds no text of a field."""
+    """A window's quote and its focus sentence, or None when it holds no text of a field. The
+    focus is never a boilerplate sentence of the window's corpus while another one is left."""
     pieces = fields.pieces(*span)
     if not pieces:
         return None
     other_words = _content_words(other)
     quote = _most_shared(pieces, other_words)
     sentences = fields.sentences(quote) or [quote]
+    if boilerplate is not None:
+        own = [s for s in sentences if not boilerplate.is_boilerplate(s.text, share=FOCUS_SHARE)]
+        sentences = own or sentences
     return quote, _most_shared(sentences, other_words)
 
 
@@ -272,6 +283,8 @@ def explain(
     profile_fields: FieldedText | None = None,
     query_unit_weights: np.ndarray | None = None,
     profile_unit_weights: np.ndarray | None = None,
+    query_boilerplate: BoilerplateModel | None = None,
+    profile_boilerplate: BoilerplateModel | None = None,
     top_passages: int = 3,
     top_terms: int = 8,
 ) -> Explanation:
@@ -279,7 +292,9 @@ def explain(
 
     ``query_fields`` and ``profile_fields`` are the records' fields whose composed text the
     query and profile were embedded from; without them a text is one field named ``text``.
-    Unit weights in [0, 1] (1 distinctive, near 0 boilerplate) steer the choice of passages;
+    Boilerplate models (each fitted on its side's corpus) keep boilerplate sentences from
+    being the focus of a quote. Unit weights in [0, 1] (1 distinctive, near 0 boilerplate)
+    steer the choice of passages;
     the query's default to those it was weighed with (``matching.ranker.weigh_query``).
     """
     query_fields = query_fields or FieldedText.single(query.text)
@@ -295,8 +310,10 @@ def explain(
         # Pairs whose window holds no field text (a stale span) are skipped, so ask for spares.
         for qi, pi in _best_pairs(scores, sim.shape[0]):
             q_span, p_span = query.embedding.spans[qi], profile.embedding.spans[pi]
-            q_quote = _quote(query_fields, q_span, profile.text[slice(*p_span)])
-            p_quote = _quote(profile_fields, p_span, query.text[slice(*q_span)])
+            q_quote = _quote(query_fields, q_span, profile.text[slice(*p_span)], query_boilerplate)
+            p_quote = _quote(
+                profile_fields, p_span, query.text[slice(*q_span)], profile_boilerplate
+            )
             if q_quote is None or p_quote is None:
                 continue
             passages.append(

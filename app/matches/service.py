@@ -42,6 +42,7 @@ from app.matches.schemas import (
 from app.solicitations import service as solicitations
 from app.solicitations.models import Solicitation, SolicitationStatus
 from matching import eligibility as gates
+from matching.boilerplate import BoilerplateModel
 from matching.explain import Explanation, explain
 from matching.lexical import LexicalScorer
 from matching.ranker import MatchIndex, Profile, Query, ScoredCandidate, weigh_query
@@ -260,8 +261,9 @@ class _Explainer:
 
     query: Query
     query_fields: FieldedText
-    # Fitted on the query's own corpus: terms common there explain nothing either.
+    # Fitted on the query's own corpus: terms and sentences common there explain nothing either.
     query_lexical: LexicalScorer
+    query_boilerplate: BoilerplateModel
     query_is_need: bool
 
 
@@ -287,6 +289,8 @@ def _explained(
             query_fields=explainer.query_fields,
             profile_fields=fields[hit.id],
             profile_unit_weights=index.unit_weights(hit.id),
+            query_boilerplate=explainer.query_boilerplate,
+            profile_boilerplate=index.boilerplate_,
         )
         out.append(
             (
@@ -324,8 +328,13 @@ def match_solicitation(
     floor = thresholds.min_fit_for(session, organization_id=organization_id, requested=min_fit)
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
     query = _query_for(session, solicitation, ranker)
+    needs_index = ranker.solicitations(session)
     explainer = _Explainer(
-        query, fields_of(solicitation), ranker.solicitations(session).lexical_, query_is_need=True
+        query,
+        fields_of(solicitation),
+        needs_index.lexical_,
+        needs_index.boilerplate_,
+        query_is_need=True,
     )
     auths = _authorizations(session)
     with ranker.read(session, entity="company") as view:
@@ -450,6 +459,8 @@ def match_company(
                     query_fields=fields_of(by_id[hit.id]),
                     profile_fields=partner_fields,
                     profile_unit_weights=partner_weights,
+                    query_boilerplate=needs_index.boilerplate_,
+                    profile_boilerplate=company_index.boilerplate_,
                 )
                 out.append(
                     SolicitationMatch(

@@ -179,3 +179,27 @@ def test_shared_terms_never_exceed_the_corpus_threshold(corpus: Corpus) -> None:
             for term in found.shared_terms:
                 assert index.lexical_.document_frequency(term) <= limit
                 assert len(term) > 2 and not term.isdigit()
+
+
+def test_a_boilerplate_sentence_is_not_the_focus_while_another_is_left() -> None:
+    from matching.boilerplate import BoilerplateModel
+    from matching.encoder import DocumentEmbedding
+    from matching.ranker import Profile, Query
+
+    notice = "Technical data is subject to the export control regulations of the United States."
+    own = "Radiation-hardened star tracker optics for small satellites."
+    topics = [f"Topic {i} about sensors number {i}. {notice}" for i in range(12)]
+    model = BoilerplateModel().fit(topics)
+    text = f"{notice} {own}"
+    vector = np.ones((1, 4), dtype=np.float16) / 2
+    embedding = DocumentEmbedding(vector[0].astype(np.float32), vector, [(0, len(text))])
+    query = Query("q", text, frozenset(), frozenset(), embedding)
+    partner_text = "Technical data follow United States export control regulations; star optics."
+    partner_embedding = DocumentEmbedding(
+        vector[0].astype(np.float32), vector, [(0, len(partner_text))]
+    )
+    partner = Profile("p", partner_text, frozenset(), frozenset(), partner_embedding)
+    plain = explain(query, partner)
+    assert plain.passages[0].query_focus.text == notice
+    weighed = explain(query, partner, query_boilerplate=model)
+    assert weighed.passages[0].query_focus.text == own
