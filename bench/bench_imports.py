@@ -15,20 +15,16 @@ import os
 import sys
 from pathlib import Path
 
-from import_common import ROOT, generated_extract, kakehashi, timed, timed_process
+from import_common import (
+    ROOT,
+    generated_extract,
+    kakehashi,
+    reset_postgres,
+    timed,
+    timed_process,
+)
 
 TARGET_ROWS_PER_SECOND = 1500
-
-
-def reset_postgres(url: str) -> None:
-    """Drop and recreate the public schema of the scratch PostgreSQL database."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def fresh_database(env: dict[str, str], workdir: Path, name: str, url: str | None) -> None:

@@ -40,6 +40,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from import_common import reset_postgres
 from make_import_files import write_sam_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -308,17 +309,6 @@ def prepare_database(env: dict[str, str]) -> str:
         text=True,
     )
     return created.stdout.strip().splitlines()[-1]
-
-
-def reset_postgres(url: str) -> None:
-    """Drop and recreate the public schema of the scratch PostgreSQL database."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def busy_worker(url: str, key: str, rows: int, workdir: Path) -> int:

@@ -1,4 +1,5 @@
-"""What the import benchmarks share: a generated extract, the CLI, and peak-memory sampling."""
+"""What the benchmarks share: a generated extract, the CLI, peak-memory sampling, and a scratch
+PostgreSQL schema reset."""
 
 import subprocess
 import sys
@@ -35,6 +36,17 @@ class PeakRss:
         self._stop.set()
         self._thread.join()
         return self.peak
+
+
+def reset_postgres(url: str) -> None:
+    """Drop and recreate the public schema of the scratch PostgreSQL database."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
 
 
 def generated_extract(rows: int) -> tuple[Path, Path]:
