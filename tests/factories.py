@@ -1,6 +1,34 @@
-"""Valid request payloads, varied with keyword overrides."""
+"""Valid request payloads, varied with keyword overrides; the platform's analyst as services
+see a caller, and an extract queued for import as that analyst."""
 
+from pathlib import Path
 from typing import Any
+
+from app.db import session_scope
+from app.imports import service as imports
+from app.organizations.models import Role
+from app.organizations.service import Principal
+
+PLATFORM_ANALYST = Principal(
+    organization_id=1,
+    organization_slug="pichtr",
+    is_platform=True,
+    role=Role.ANALYST,
+    actor="pichtr:test",
+)
+
+
+def queue_extract(path: Path, principal: Principal = PLATFORM_ANALYST) -> int:
+    """Queue a SAM.gov extract for import, committed; the run's id."""
+    with session_scope() as session, path.open("rb") as stream:
+        return imports.queue_upload(
+            session,
+            principal=principal,
+            kind="solicitations",
+            stream=stream,
+            filename="extract.csv",
+            source="sam.gov",
+        ).id
 
 
 def company_payload(**overrides: Any) -> dict[str, Any]:

@@ -19,10 +19,9 @@ from app.db import session_scope
 from app.imports import service
 from app.imports.models import DuplicateFlag, ImportRun, ImportStatus
 from app.jobs.worker import drain
-from app.organizations.models import Role
-from app.organizations.service import Principal
 from app.solicitations.models import Solicitation
 from tests.conftest import Keys
+from tests.factories import PLATFORM_ANALYST, queue_extract
 
 ROOT = Path(__file__).resolve().parents[2]
 LONG = " ".join(["The prototype shall survive a 30 g shock and 2,000 thermal cycles."] * 400)
@@ -37,6 +36,21 @@ def _bench_module() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _crash_at_row_700(monkeypatch: pytest.MonkeyPatch, method: str) -> Any:
+    """Make the importer's ``method`` raise on its 700th call; the original method."""
+    original = getattr(service._Importer, method)
+    calls = {"n": 0}
+
+    def crash(self, *args):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 700:
+            raise OSError("disk went away")
+        return original(self, *args)
+
+    monkeypatch.setattr(service._Importer, method, crash)
+    return original
 
 
 def _extract(rows: list[dict[str, str]]) -> bytes:
@@ -182,34 +196,10 @@ def test_an_interrupted_run_goes_on_and_counts_each_row_once(
     # imported by the attempt that stopped.
     lines = path.read_bytes().split(b"\r\n")
     path.write_bytes(b"\r\n".join([*lines[:-1], lines[1], b""]))
-    with session_scope() as session:
-        principal = Principal(
-            organization_id=1,
-            organization_slug="pichtr",
-            is_platform=True,
-            role=Role.ANALYST,
-            actor="pichtr:test",
-        )
-        with path.open("rb") as stream:
-            run_id = service.queue_upload(
-                session,
-                principal=principal,
-                kind="solicitations",
-                stream=stream,
-                filename="extract.csv",
-                source="sam.gov",
-            ).id
+    principal = PLATFORM_ANALYST
+    run_id = queue_extract(path, principal)
 
-    original = service._Importer.upsert_solicitation
-    calls = {"n": 0}
-
-    def crash_at_row_700(self, *args):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        if calls["n"] == 700:
-            raise OSError("disk went away")
-        return original(self, *args)
-
-    monkeypatch.setattr(service._Importer, "upsert_solicitation", crash_at_row_700)
+    original = _crash_at_row_700(monkeypatch, "upsert_solicitation")
     assert drain(kinds=["import"]) == 1
     with session_scope() as session:
         failed = session.get(ImportRun, run_id)
@@ -239,34 +229,11 @@ def test_a_run_stopped_while_writing_a_chunk_keeps_none_of_it(
 ) -> None:
     path = tmp_path / "extract.csv"
     _bench_module().write_sam_csv(path, rows=1_200, encoding="utf-8")
-    principal = Principal(
-        organization_id=1,
-        organization_slug="pichtr",
-        is_platform=True,
-        role=Role.ANALYST,
-        actor="pichtr:test",
-    )
-    with session_scope() as session, path.open("rb") as stream:
-        run_id = service.queue_upload(
-            session,
-            principal=principal,
-            kind="solicitations",
-            stream=stream,
-            filename="extract.csv",
-            source="sam.gov",
-        ).id
+    principal = PLATFORM_ANALYST
+    run_id = queue_extract(path, principal)
 
     # The second chunk's rows are inserted together; the run stops while they are audited.
-    original = service._Importer._created_solicitation
-    calls = {"n": 0}
-
-    def crash_at_row_700(self, *args):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        if calls["n"] == 700:
-            raise OSError("disk went away")
-        return original(self, *args)
-
-    monkeypatch.setattr(service._Importer, "_created_solicitation", crash_at_row_700)
+    original = _crash_at_row_700(monkeypatch, "_created_solicitation")
     assert drain(kinds=["import"]) == 1
     with session_scope() as session:
         failed = session.get(ImportRun, run_id)

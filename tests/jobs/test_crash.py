@@ -17,12 +17,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.db import get_sessionmaker, session_scope
-from app.imports import service
 from app.imports.models import ImportRun, ImportStatus
-from app.organizations.models import Role
-from app.organizations.service import Principal
 from app.solicitations.models import Solicitation
 from tests.conftest import Keys
+from tests.factories import queue_extract
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 4_000
@@ -95,22 +93,7 @@ def test_kill_9_mid_import_loses_and_doubles_nothing(
     start = workers[0]
     path = tmp_path / "extract.csv"
     notice_ids = _write_extract(path)
-    principal = Principal(
-        organization_id=1,
-        organization_slug="pichtr",
-        is_platform=True,
-        role=Role.ANALYST,
-        actor="pichtr:test",
-    )
-    with session_scope() as session, path.open("rb") as stream:
-        run_id = service.queue_upload(
-            session,
-            principal=principal,
-            kind="solicitations",
-            stream=stream,
-            filename="extract.csv",
-            source="sam.gov",
-        ).id
+    run_id = queue_extract(path)
 
     first = start()
     _wait("committed chunk", lambda: _run(run_id).counts.get("rows", 0) >= 500, timeout=90)

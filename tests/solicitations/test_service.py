@@ -7,21 +7,13 @@ from sqlalchemy import Table, select
 
 from app.areas import service as areas_service
 from app.db import session_scope
-from app.organizations.models import Role
-from app.organizations.service import Principal
 from app.solicitations import service
 from app.solicitations.models import Solicitation
 from app.solicitations.schemas import SolicitationImport
 from tests.conftest import Keys
-from tests.factories import solicitation_payload
+from tests.factories import PLATFORM_ANALYST, solicitation_payload
 
-PRINCIPAL = Principal(
-    organization_id=1,
-    organization_slug="pichtr",
-    is_platform=True,
-    role=Role.ANALYST,
-    actor="pichtr:test",
-)
+PRINCIPAL = PLATFORM_ANALYST
 # Set by the database or the clock, or the key itself: the only columns allowed to differ.
 OWN = {"id", "notice_id", "created_at", "updated_at"}
 
