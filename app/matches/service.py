@@ -43,6 +43,7 @@ from app.solicitations import service as solicitations
 from app.solicitations.models import Solicitation, SolicitationStatus
 from matching import eligibility as gates
 from matching.boilerplate import BoilerplateModel
+from matching.encoder import DocumentEmbedding
 from matching.explain import Explanation, explain
 from matching.lexical import LexicalScorer
 from matching.ranker import MatchIndex, Profile, Query, ScoredCandidate, weigh_query
@@ -132,19 +133,18 @@ def fields_of(record: Company | Solicitation) -> FieldedText:
     return solicitations.need_fields(record)
 
 
-def _query_for(session: Session, record: Company | Solicitation, ranker: RankerState) -> Query:
-    """The record as the query side: its stored vector when that was computed from its
-    current text, else its text encoded here, in memory (storing it is the worker's job)."""
+def _embedding_for(
+    session: Session, record: Company | Solicitation, ranker: RankerState
+) -> DocumentEmbedding:
+    """The record's stored vector when that was computed from its current text, else its text
+    encoded here, in memory (storing it is the worker's job). Done before any index is held:
+    encoding is the slow part of a request."""
     entity: embeddings.Entity = "company" if isinstance(record, Company) else "solicitation"
     fields = fields_of(record)
     vector = embeddings.current_vector(
         session, entity=entity, model_id=ranker.model_id, entity_id=record.id, text=fields.text
     )
-    if vector is None:
-        vector = ranker.encoder.encode_documents([fields])[0]
-    if isinstance(record, Company):
-        return as_query(company_profile(record, vector))
-    return _need_query(ranker.solicitations(session), solicitation_profile(record, vector))
+    return vector if vector is not None else ranker.encoder.encode_documents([fields])[0]
 
 
 def _need_query(solicitation_index: MatchIndex, need: Profile) -> Query:
@@ -327,17 +327,22 @@ def match_solicitation(
     now = utcnow()
     floor = thresholds.min_fit_for(session, organization_id=organization_id, requested=min_fit)
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
-    query = _query_for(session, solicitation, ranker)
-    needs_index = ranker.solicitations(session)
-    explainer = _Explainer(
-        query,
-        fields_of(solicitation),
-        needs_index.lexical_,
-        needs_index.boilerplate_,
-        query_is_need=True,
-    )
+    embedding = _embedding_for(session, solicitation, ranker)
     auths = _authorizations(session)
-    with ranker.read(session, entity="company") as view:
+    # The solicitations' index (its boilerplate and vocabulary weigh the query and its
+    # explanations) is held before the companies', in every request.
+    with (
+        ranker.read(session, entity="solicitation") as needs,
+        ranker.read(session, entity="company") as view,
+    ):
+        query = _need_query(needs.index, solicitation_profile(solicitation, embedding))
+        explainer = _Explainer(
+            query,
+            fields_of(solicitation),
+            needs.index.lexical_,
+            needs.index.boilerplate_,
+            query_is_need=True,
+        )
         pool = _pool(view, solicitation, auths, now, role=role)
 
         def items(among: np.ndarray, held_back: bool) -> tuple[list[tuple[str, Any]], int]:
@@ -402,14 +407,7 @@ def match_company(
             )
         )
     )
-    partner_query = _query_for(session, company, ranker)
-    partner = Profile(
-        id=partner_query.id,
-        text=partner_query.text,
-        areas=partner_query.areas,
-        naics=partner_query.naics,
-        embedding=partner_query.embedding,
-    )
+    partner = company_profile(company, _embedding_for(session, company, ranker))
     facts = partner_facts(company, now)
     auths = [
         authorization_facts(a)
@@ -421,16 +419,18 @@ def match_company(
     by_id = {str(s.id): s for s in open_needs}
     eligible = {i for i, v in verdicts.items() if v.status is gates.EligibilityStatus.ELIGIBLE}
     held = set(verdicts) - eligible
-    needs_index = ranker.solicitations(session)
-    pending = sum(1 for s in open_needs if str(s.id) not in needs_index.positions_)
-    needs = {
-        str(s.id): _need_query(needs_index, needs_index.profile(str(s.id)))
-        for s in open_needs
-        if str(s.id) in needs_index.positions_
-    }
     partner_fields = fields_of(company)
-    with ranker.read(session, entity="company") as view:
-        company_index = view.index
+    with (
+        ranker.read(session, entity="solicitation") as needs_view,
+        ranker.read(session, entity="company") as view,
+    ):
+        needs_index, company_index = needs_view.index, view.index
+        pending = sum(1 for s in open_needs if str(s.id) not in needs_index.positions_)
+        needs = {
+            str(s.id): _need_query(needs_index, needs_index.profile(str(s.id)))
+            for s in open_needs
+            if str(s.id) in needs_index.positions_
+        }
         scored = company_index.score_pairs(list(needs.values()), partner)
         known = company_index.indexed_text(partner.id) == partner.text
         profile_index = company_index.index_of(partner.id) if known else None
@@ -506,9 +506,13 @@ def teams(
     now = utcnow()
     floor = thresholds.min_fit_for(session, organization_id=organization_id, requested=min_fit)
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
-    query = _query_for(session, solicitation, ranker)
+    embedding = _embedding_for(session, solicitation, ranker)
     auths = _authorizations(session)
-    with ranker.read(session, entity="company") as view:
+    with (
+        ranker.read(session, entity="solicitation") as needs,
+        ranker.read(session, entity="company") as view,
+    ):
+        query = _need_query(needs.index, solicitation_profile(solicitation, embedding))
         everyone = _pool(view, solicitation, auths, now, role=None)
         roles = view.known.role[everyone.positions]
 

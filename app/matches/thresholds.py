@@ -61,7 +61,7 @@ def fit_of(score: float) -> float:
 
 
 def above_min_fit(ranked: Sequence[S], min_fit: MinFit) -> tuple[list[S], int]:
-    """The ranked matches whose fit reaches the minimum, and how many were left out."""
-    fits = estimate_fit([hit.score for hit in ranked])
-    kept = [hit for hit, fit in zip(ranked, fits, strict=True) if fit >= min_fit.value]
+    """The ranked matches whose fit reaches the minimum, and how many were left out: the same
+    test on the score as ``MatchIndex.rank_above`` makes."""
+    kept = [hit for hit in ranked if hit.score >= min_fit.min_score]
     return kept, len(ranked) - len(kept)
