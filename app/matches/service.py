@@ -1,7 +1,8 @@
 """Ranking partners for a solicitation (and solicitations for a partner) under the
 eligibility gates, with explanations, and suggesting US-Japan teams."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -145,6 +146,17 @@ def _embedding_for(
         session, entity=entity, model_id=ranker.model_id, entity_id=record.id, text=fields.text
     )
     return vector if vector is not None else ranker.encoder.encode_documents([fields])[0]
+
+
+@contextmanager
+def _held_indexes(session: Session, ranker: RankerState) -> Iterator[tuple[IndexView, IndexView]]:
+    """The solicitations' and the companies' indexes, held unchanged until the block ends.
+    Every request takes them in this order, so two requests never wait on each other."""
+    with (
+        ranker.read(session, entity="solicitation") as needs,
+        ranker.read(session, entity="company") as partners,
+    ):
+        yield needs, partners
 
 
 def _need_query(solicitation_index: MatchIndex, need: Profile) -> Query:
@@ -329,12 +341,7 @@ def match_solicitation(
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
     embedding = _embedding_for(session, solicitation, ranker)
     auths = _authorizations(session)
-    # The solicitations' index (its boilerplate and vocabulary weigh the query and its
-    # explanations) is held before the companies', in every request.
-    with (
-        ranker.read(session, entity="solicitation") as needs,
-        ranker.read(session, entity="company") as view,
-    ):
+    with _held_indexes(session, ranker) as (needs, view):
         query = _need_query(needs.index, solicitation_profile(solicitation, embedding))
         explainer = _Explainer(
             query,
@@ -420,10 +427,7 @@ def match_company(
     eligible = {i for i, v in verdicts.items() if v.status is gates.EligibilityStatus.ELIGIBLE}
     held = set(verdicts) - eligible
     partner_fields = fields_of(company)
-    with (
-        ranker.read(session, entity="solicitation") as needs_view,
-        ranker.read(session, entity="company") as view,
-    ):
+    with _held_indexes(session, ranker) as (needs_view, view):
         needs_index, company_index = needs_view.index, view.index
         pending = sum(1 for s in open_needs if str(s.id) not in needs_index.positions_)
         needs = {
@@ -508,10 +512,7 @@ def teams(
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
     embedding = _embedding_for(session, solicitation, ranker)
     auths = _authorizations(session)
-    with (
-        ranker.read(session, entity="solicitation") as needs,
-        ranker.read(session, entity="company") as view,
-    ):
+    with _held_indexes(session, ranker) as (needs, view):
         query = _need_query(needs.index, solicitation_profile(solicitation, embedding))
         everyone = _pool(view, solicitation, auths, now, role=None)
         roles = view.known.role[everyone.positions]
