@@ -5,10 +5,15 @@ from app.audit.models import AuditEvent
 from app.authorizations.models import ExportAuthorization
 from app.companies.models import Company
 from app.db import Base
+from app.distributions.models import Distribution, DistributionRecipient, RecipientStatusChange
 from app.embeddings.models import Embedding
+from app.follows.models import SolicitationChange, SolicitationFollow
 from app.imports.models import DuplicateFlag, ImportRun
 from app.jobs.models import Job
+from app.learning.models import RankingModel
 from app.organizations.models import ApiKey, Organization
+from app.outcomes.models import MatchOutcome
+from app.reviews.models import MatchReview
 from app.solicitations.models import Solicitation
 from app.users.models import AdminSession, User
 from app.vetting.models import VettingDecision
@@ -19,13 +24,21 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Company",
+    "Distribution",
+    "DistributionRecipient",
     "DuplicateFlag",
     "Embedding",
     "ExportAuthorization",
     "ImportRun",
     "Job",
+    "MatchOutcome",
+    "MatchReview",
     "Organization",
+    "RankingModel",
+    "RecipientStatusChange",
     "Solicitation",
+    "SolicitationChange",
+    "SolicitationFollow",
     "TechnologyArea",
     "User",
     "VettingDecision",

@@ -39,6 +39,9 @@ class Organization(Base):
     __tablename__ = "organizations"
     __table_args__ = (
         CheckConstraint("min_fit IS NULL OR (min_fit >= 0 AND min_fit <= 1)", name="min_fit_range"),
+        CheckConstraint(
+            "no_response_days >= 1 AND no_response_days <= 365", name="no_response_days_range"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,6 +54,9 @@ class Organization(Base):
     # Matches whose estimated fit (matching.calibration) is below this are left out of the
     # organization's lists; None follows the platform default.
     min_fit: Mapped[float | None]
+    # A distribution recipient who has not answered this many days after it was sent is
+    # marked no_response.
+    no_response_days: Mapped[int] = mapped_column(default=14)
     # Bumped by every change to the organization: its ETag, checked against If-Match.
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""Sending a solicitation to chosen companies, and following each recipient's answer."""

@@ -1,0 +1,1 @@
+"""Solicitations an organization follows, and the changes that followers are shown."""

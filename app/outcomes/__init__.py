@@ -1,0 +1,1 @@
+"""What came of a match: interested, declined, not a fit, teamed, awarded."""
