@@ -21,6 +21,7 @@ from app.health.router import router as health_router
 from app.imports.router import router as imports_router
 from app.matches.router import router as matches_router
 from app.organizations.router import router as organizations_router
+from app.reviews.router import router as reviews_router
 from app.solicitations.router import router as solicitations_router
 from app.vetting.router import router as vetting_router
 
@@ -80,6 +81,7 @@ def create_app() -> FastAPI:
         authorizations_router,
         audit_router,
         matches_router,
+        reviews_router,
         imports_router,
     ):
         api.include_router(router)

@@ -24,6 +24,13 @@ MinFit = Annotated[
         "default: the organization's setting, else the platform default (0 keeps all)",
     ),
 ]
+IncludeHidden = Annotated[
+    bool,
+    Query(
+        description="also list the matches your organization hid (marked by their `review`), "
+        "so they can be un-hidden"
+    ),
+]
 
 
 @router.get("/solicitations/{solicitation_id:int}/matches", response_model=SolicitationMatches)
@@ -36,6 +43,7 @@ def solicitation_matches(
     limit: Limit = 20,
     include_held_back: bool = False,
     min_fit: MinFit = None,
+    include_hidden: IncludeHidden = False,
 ) -> SolicitationMatches:
     """Partners that fit a solicitation, best first, with the reasons; partners who must not
     receive it appear only with include_held_back=true, in `held_back`. Matches whose `fit`
@@ -49,6 +57,7 @@ def solicitation_matches(
         include_held_back=include_held_back,
         organization_id=principal.organization_id,
         min_fit=min_fit,
+        include_hidden=include_hidden,
     )
 
 
@@ -61,6 +70,7 @@ def company_matches(
     limit: Limit = 20,
     include_held_back: bool = False,
     min_fit: MinFit = None,
+    include_hidden: IncludeHidden = False,
 ) -> CompanyMatches:
     """Open solicitations that fit a company, best first; those below the minimum fit are
     left out, and counted."""
@@ -72,6 +82,7 @@ def company_matches(
         include_held_back=include_held_back,
         organization_id=principal.organization_id,
         min_fit=min_fit,
+        include_hidden=include_hidden,
     )
 
 

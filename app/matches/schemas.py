@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.companies.schemas import CompanySummary
+from app.reviews.schemas import ReviewRead
 from app.solicitations.schemas import SolicitationSummary
 
 
@@ -78,6 +79,12 @@ class MinFitApplied(BaseModel):
     )
 
 
+HIDDEN = (
+    "how many matches of the lists returned your organization hid (left out; "
+    "`include_hidden=true` shows them, marked by their `review`)"
+)
+
+
 class MatchBase(BaseModel):
     rank: int
     score: float = Field(description=SCORE)
@@ -86,6 +93,14 @@ class MatchBase(BaseModel):
     eligibility: EligibilityRead
     held_back: bool
     explanation: ExplanationRead
+    review: ReviewRead | None = Field(
+        default=None, description="your organization's own review of this match, if any"
+    )
+    pinned_below_min_fit: bool = Field(
+        default=False,
+        description="pinned by your organization and shown although its fit is below the "
+        "minimum (pinned matches are always shown, first)",
+    )
 
 
 class CompanyMatch(MatchBase):
@@ -107,6 +122,7 @@ class SolicitationMatches(MinFitApplied):
     held_back_below_min_fit: int = Field(
         description="the same count for the held-back list (0 unless it was asked for)"
     )
+    hidden: int = Field(default=0, description=HIDDEN)
     candidates: int
     pending_embeddings: int
 
@@ -121,6 +137,7 @@ class CompanyMatches(MinFitApplied):
     held_back_below_min_fit: int = Field(
         description="the same count for the held-back list (0 unless it was asked for)"
     )
+    hidden: int = Field(default=0, description=HIDDEN)
     candidates: int
     pending_embeddings: int
 
@@ -157,3 +174,8 @@ class TeamSuggestions(MinFitApplied):
     )
     solicitation: SolicitationSummary
     items: list[TeamRead]
+    hidden: int = Field(
+        default=0,
+        description="how many eligible companies your organization hid for this solicitation "
+        "(left out of every team)",
+    )

@@ -1,7 +1,7 @@
 """Ranking partners for a solicitation (and solicitations for a partner) under the
 eligibility gates, with explanations, and suggesting US-Japan teams."""
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +40,8 @@ from app.matches.schemas import (
     TeamRead,
     TeamSuggestions,
 )
+from app.reviews import service as reviews
+from app.reviews.models import MatchReview
 from app.solicitations import service as solicitations
 from app.solicitations.models import Solicitation, SolicitationStatus
 from matching import eligibility as gates
@@ -199,6 +201,41 @@ class Pool:
         return int((view.rows[self.positions] < 0).sum())
 
 
+def _marked(view: IndexView, pool: Pool, ids: Collection[int]) -> np.ndarray:
+    """Per candidate of the pool, whether its company id is among `ids`."""
+    wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
+    return np.isin(view.known.ids[pool.positions], wanted)
+
+
+def _pinned_first(
+    index: MatchIndex,
+    query: Query,
+    pinned_rows: np.ndarray,
+    rows: np.ndarray,
+    *,
+    min_score: float,
+    limit: int,
+) -> tuple[list[ScoredCandidate], int]:
+    """The pinned candidates (all of them, best first, whatever their score), then the best of
+    the others reaching `min_score` up to `limit` in all; and how many others fell below it."""
+    pinned = index.rank(query, allowed_rows=pinned_rows) if len(pinned_rows) else []
+    if not len(rows):
+        return pinned, 0
+    ranked, below = index.rank_above(
+        query, min_score=min_score, limit=max(limit - len(pinned), 0), allowed_rows=rows
+    )
+    return pinned + ranked, below
+
+
+def _review_fields(review: MatchReview | None, *, below_min_fit: bool) -> dict[str, Any]:
+    """What an item says of the organization's review: the review, and whether the item is
+    shown only because it is pinned."""
+    return {
+        "review": reviews.to_read(review) if review is not None else None,
+        "pinned_below_min_fit": below_min_fit,
+    }
+
+
 def _effective_vetting(
     known: sync.Known, at: np.ndarray, now: datetime
 ) -> tuple[np.ndarray, list[str]]:
@@ -333,12 +370,17 @@ def match_solicitation(
     include_held_back: bool,
     organization_id: int | None = None,
     min_fit: float | None = None,
+    include_hidden: bool = False,
 ) -> SolicitationMatches:
     """The eligible partners of `role` for a solicitation, best first, each explained; held-back
-    partners only on request, in their own list. Both leave out fits below the minimum."""
+    partners only on request, in their own list. Both leave out fits below the minimum, and
+    the pairs the organization hid (unless asked for); its pinned pairs come first, always."""
     now = utcnow()
     floor = thresholds.min_fit_for(session, organization_id=organization_id, requested=min_fit)
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
+    review_of = reviews.for_solicitation(
+        session, organization_id=organization_id, solicitation_id=solicitation_id
+    )
     embedding = _embedding_for(session, solicitation, ranker)
     auths = _authorizations(session)
     with _held_indexes(session, ranker) as (needs, view):
@@ -351,14 +393,27 @@ def match_solicitation(
             query_is_need=True,
         )
         pool = _pool(view, solicitation, auths, now, role=role)
+        hidden = _marked(view, pool, reviews.hidden_ids(review_of))
+        pinned = _marked(view, pool, reviews.pinned_ids(review_of))
+        left_out = 0
+        under: set[str] = set()
 
         def items(among: np.ndarray, held_back: bool) -> tuple[list[tuple[str, Any]], int]:
-            rows = pool.rows(view, among)
-            if not len(rows):
-                return [], 0
-            ranked, below = view.index.rank_above(
-                query, min_score=floor.min_score, limit=limit, allowed_rows=rows
+            nonlocal left_out
+            if not include_hidden:
+                left_out += int((among & hidden).sum())
+                among = among & ~hidden
+            ranked, below = _pinned_first(
+                view.index,
+                query,
+                pool.rows(view, among & pinned),
+                pool.rows(view, among & ~pinned),
+                min_score=floor.min_score,
+                limit=limit,
             )
+            if not ranked:
+                return [], below
+            under.update(hit.id for hit in ranked if hit.score < floor.min_score)
             fields = companies.fields_by_id(session, ids=[int(hit.id) for hit in ranked])
             return _explained(
                 view.index,
@@ -373,12 +428,18 @@ def match_solicitation(
         held, held_below = items(~pool.eligible, True) if include_held_back else ([], 0)
         pending = pool.pending(view)
     by_id = companies.summaries(session, ids=[int(i) for i, _ in eligible + held], now=now)
+
+    def item(i: str, fields: dict[str, Any]) -> CompanyMatch:
+        marks = _review_fields(review_of.get(int(i)), below_min_fit=i in under)
+        return CompanyMatch(**fields, **marks, company=by_id[int(i)])
+
     return SolicitationMatches(
         solicitation=solicitations.to_summary(solicitation),
         role=role.value,
         model_id=ranker.model_id,
-        items=[CompanyMatch(**fields, company=by_id[int(i)]) for i, fields in eligible],
-        held_back=[CompanyMatch(**fields, company=by_id[int(i)]) for i, fields in held],
+        items=[item(i, fields) for i, fields in eligible],
+        held_back=[item(i, fields) for i, fields in held],
+        hidden=left_out,
         candidates=len(pool.positions),
         pending_embeddings=pending,
         min_fit=floor.value,
@@ -397,15 +458,18 @@ def match_company(
     include_held_back: bool,
     organization_id: int | None = None,
     min_fit: float | None = None,
+    include_hidden: bool = False,
 ) -> CompanyMatches:
     """The open solicitations that fit a company best; those it may not receive are held back.
 
     Each (solicitation, company) pair is scored as the solicitation's own ranking scores it
     (the solicitation is the query, the partners the corpus), so a pair shows one score
-    whichever side asks. Both lists leave out fits below the minimum."""
+    whichever side asks. Both lists leave out fits below the minimum, and the pairs the
+    organization hid (unless asked for); its pinned pairs come first, always."""
     now = utcnow()
     floor = thresholds.min_fit_for(session, organization_id=organization_id, requested=min_fit)
     company = companies.get(session, company_id=company_id)
+    review_of = reviews.for_company(session, organization_id=organization_id, company_id=company_id)
     open_needs = list(
         session.scalars(
             select(Solicitation).where(
@@ -414,6 +478,8 @@ def match_company(
             )
         )
     )
+    hidden = set() if include_hidden else {str(i) for i in reviews.hidden_ids(review_of)}
+    pinned = {str(i) for i in reviews.pinned_ids(review_of)}
     partner = company_profile(company, _embedding_for(session, company, ranker))
     facts = partner_facts(company, now)
     auths = [
@@ -426,6 +492,9 @@ def match_company(
     by_id = {str(s.id): s for s in open_needs}
     eligible = {i for i, v in verdicts.items() if v.status is gates.EligibilityStatus.ELIGIBLE}
     held = set(verdicts) - eligible
+    # Hidden pairs are neither scored nor shown, only counted.
+    left_out = len(eligible & hidden) + (len(held & hidden) if include_held_back else 0)
+    eligible, held = eligible - hidden, held - hidden
     partner_fields = fields_of(company)
     with _held_indexes(session, ranker) as (needs_view, view):
         needs_index, company_index = needs_view.index, view.index
@@ -433,7 +502,7 @@ def match_company(
         needs = {
             str(s.id): _need_query(needs_index, needs_index.profile(str(s.id)))
             for s in open_needs
-            if str(s.id) in needs_index.positions_
+            if str(s.id) in needs_index.positions_ and str(s.id) not in hidden
         }
         scored = company_index.score_pairs(list(needs.values()), partner)
         known = company_index.indexed_text(partner.id) == partner.text
@@ -450,9 +519,13 @@ def match_company(
                 (hit for hit in scored if hit.id in ids),
                 key=lambda hit: (-hit.score, int(hit.id)),
             )
-            kept, below = thresholds.above_min_fit(candidates, floor)
+            first = [hit for hit in candidates if hit.id in pinned]
+            kept, below = thresholds.above_min_fit(
+                [hit for hit in candidates if hit.id not in pinned], floor
+            )
             out = []
-            for rank, hit in enumerate(kept[:limit], start=1):
+            listed = first + kept[: max(limit - len(first), 0)]
+            for rank, hit in enumerate(listed, start=1):
                 need = needs[hit.id]
                 explanation = explain(
                     need,
@@ -476,6 +549,10 @@ def match_company(
                         held_back=held_back,
                         explanation=_explanation_read(explanation, query_is_need=True),
                         solicitation=solicitations.to_summary(by_id[hit.id]),
+                        **_review_fields(
+                            review_of.get(int(hit.id)),
+                            below_min_fit=hit.score < floor.min_score,
+                        ),
                     )
                 )
             return out, below
@@ -487,6 +564,7 @@ def match_company(
         model_id=ranker.model_id,
         items=shown,
         held_back=held_shown,
+        hidden=left_out,
         candidates=len(open_needs),
         pending_embeddings=pending,
         min_fit=floor.value,
@@ -506,19 +584,25 @@ def teams(
     min_fit: float | None = None,
 ) -> TeamSuggestions:
     """Pairs of one eligible US performer and one eligible Japanese partner that together cover
-    the solicitation's needs, both reaching the minimum fit."""
+    the solicitation's needs, both reaching the minimum fit; a company the organization hid
+    for this solicitation is in none."""
     now = utcnow()
     floor = thresholds.min_fit_for(session, organization_id=organization_id, requested=min_fit)
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
+    review_of = reviews.for_solicitation(
+        session, organization_id=organization_id, solicitation_id=solicitation_id
+    )
     embedding = _embedding_for(session, solicitation, ranker)
     auths = _authorizations(session)
     with _held_indexes(session, ranker) as (needs, view):
         query = _need_query(needs.index, solicitation_profile(solicitation, embedding))
         everyone = _pool(view, solicitation, auths, now, role=None)
         roles = view.known.role[everyone.positions]
+        hidden = _marked(view, everyone, reviews.hidden_ids(review_of))
+        left_out = int((everyone.eligible & hidden).sum())
 
         def ranked(role: CompanyRole) -> tuple[list[tuple[Profile, ScoredCandidate]], int]:
-            among = everyone.eligible & (roles == sync.ROLES.index(role))
+            among = everyone.eligible & ~hidden & (roles == sync.ROLES.index(role))
             rows = everyone.rows(view, among)
             if not len(rows):
                 return [], 0
@@ -540,6 +624,7 @@ def teams(
         min_fit=floor.value,
         min_fit_source=floor.source,
         below_min_fit=us_below + jp_below,
+        hidden=left_out,
         items=[
             TeamRead(
                 rank=rank,
