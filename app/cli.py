@@ -408,6 +408,22 @@ def embed() -> None:
         console.print(f"{entity}: {report.encoded} encoded, {report.unchanged} unchanged")
 
 
+follows_cli = typer.Typer(help="Followed solicitations and their changes.", no_args_is_help=True)
+cli.add_typer(follows_cli, name="follows")
+
+
+@follows_cli.command("sweep")
+def follows_sweep() -> None:
+    """Record a `closed` change for each followed solicitation whose deadline passed (run it
+    nightly; running it again records nothing new)."""
+    from app.db import session_scope
+    from app.follows import service
+
+    with readable_errors(), session_scope() as session:
+        recorded = service.record_deadline_closures(session)
+    console.print(f"{recorded} followed solicitation(s) closed by their deadline")
+
+
 import_cli = typer.Typer(help="Import solicitations or companies from files.", no_args_is_help=True)
 cli.add_typer(import_cli, name="import")
 

@@ -17,6 +17,7 @@ from app.companies.router import router as companies_router
 from app.config import get_settings
 from app.embeddings.service import get_encoder
 from app.errors import error_responses, install_error_handlers
+from app.follows.router import router as follows_router
 from app.health.router import router as health_router
 from app.imports.router import router as imports_router
 from app.matches.router import router as matches_router
@@ -82,6 +83,7 @@ def create_app() -> FastAPI:
         audit_router,
         matches_router,
         reviews_router,
+        follows_router,
         imports_router,
     ):
         api.include_router(router)

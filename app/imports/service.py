@@ -28,6 +28,7 @@ from app.companies.schemas import CompanyCreate
 from app.config import get_settings
 from app.db import refresh_statistics, utcnow
 from app.errors import AppError, Conflict, NotFound
+from app.follows import events
 from app.imports import parsing
 from app.imports.models import DuplicateFlag, FlagResolution, ImportRun, ImportStatus
 from app.imports.schemas import DuplicateFlagRead, ImportSummary, RowErrorRead, RowWarningRead
@@ -536,6 +537,7 @@ class _Importer:
             for k in present
             if k in SolicitationCreate.model_fields and k not in fixed
         }
+        was_open = events.is_open(existing, now=utcnow())
         with self.session.begin_nested():
             changed = solicitations.apply_changes(
                 self.session, solicitation=existing, changes=changes, embed=False
@@ -543,6 +545,13 @@ class _Importer:
         if not changed:
             return "unchanged"
         self.audit("import.update", "solicitation", existing.id, changed)
+        events.record(
+            self.session,
+            solicitation=existing,
+            changed=changed,
+            was_open=was_open,
+            source=f"import:{self.summary.run_id}",
+        )
         return "updated"
 
     def write_new_solicitations(self) -> None:

@@ -12,6 +12,7 @@ from app.areas.models import TechnologyArea
 from app.common.records import add_created, apply_field_changes, archive_owned, update_owned
 from app.db import utcnow
 from app.errors import Conflict, InvalidField, NotFound
+from app.follows import events
 from app.organizations.service import Principal
 from app.solicitations.models import (
     Solicitation,
@@ -342,9 +343,11 @@ def update(
     data: SolicitationUpdate,
     expected_version: int | None,
 ) -> Solicitation:
-    """Change the fields sent; the caller's organization must own the record."""
+    """Change the fields sent; the caller's organization must own the record. What changed is
+    recorded as change events for followers."""
     solicitation = get(session, solicitation_id=solicitation_id, for_update=True)
-    update_owned(
+    was_open = events.is_open(solicitation, now=utcnow())
+    changed = update_owned(
         session,
         principal=principal,
         record=solicitation,
@@ -355,16 +358,25 @@ def update(
             session, solicitation=solicitation, changes=changes, lock=True
         ),
     )
+    if changed:
+        events.record(
+            session,
+            solicitation=solicitation,
+            changed=changed,
+            was_open=was_open,
+            source=principal.actor,
+        )
     return solicitation
 
 
 def archive(session: Session, *, principal: Principal, solicitation_id: int) -> None:
-    """Archive a solicitation: it disappears from lists and matching; history stays."""
-    archive_owned(
-        session,
-        principal=principal,
-        record=get(session, solicitation_id=solicitation_id, for_update=True),
-        entity_type="solicitation",
+    """Archive a solicitation: it disappears from lists and matching; history stays, and its
+    followers see it closed."""
+    solicitation = get(session, solicitation_id=solicitation_id, for_update=True)
+    was_open = events.is_open(solicitation, now=utcnow())
+    archive_owned(session, principal=principal, record=solicitation, entity_type="solicitation")
+    events.record_archive(
+        session, solicitation=solicitation, was_open=was_open, source=principal.actor
     )
 
 
