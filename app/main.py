@@ -22,6 +22,7 @@ from app.health.router import router as health_router
 from app.imports.router import router as imports_router
 from app.matches.router import router as matches_router
 from app.organizations.router import router as organizations_router
+from app.outcomes.router import router as outcomes_router
 from app.reviews.router import router as reviews_router
 from app.solicitations.router import router as solicitations_router
 from app.vetting.router import router as vetting_router
@@ -84,6 +85,7 @@ def create_app() -> FastAPI:
         matches_router,
         reviews_router,
         follows_router,
+        outcomes_router,
         imports_router,
     ):
         api.include_router(router)

@@ -655,3 +655,16 @@ def teams(
             for rank, team in enumerate(suggestions, start=1)
         ],
     )
+
+
+def pair_score(
+    session: Session, *, ranker: RankerState, solicitation: Solicitation, company: Company
+) -> float:
+    """The fused score of one (solicitation, company) pair, the number the solicitation's
+    ranking gives the company."""
+    partner = company_profile(company, _embedding_for(session, company, ranker))
+    need = solicitation_profile(solicitation, _embedding_for(session, solicitation, ranker))
+    with _held_indexes(session, ranker) as (needs_view, view):
+        query = _need_query(needs_view.index, need)
+        scored = view.index.score_pairs([query], partner)
+    return scored[0].score if scored else 0.0
