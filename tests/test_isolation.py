@@ -28,13 +28,15 @@ class Api:
     def __call__(
         self, method: str, template: str, key: str, expect: int, **kwargs: Any
     ) -> httpx.Response:
-        # `path` is the record (or id) whose id fills the template's one path parameter.
+        # `path` is the record (or id) whose id fills the template's path parameter, or a
+        # tuple of them for a template with several, in order.
         record = kwargs.pop("path", None)
-        record_id = record["id"] if isinstance(record, dict) else record
+        records = record if isinstance(record, tuple) else (record,)
+        ids = iter(r["id"] if isinstance(r, dict) else r for r in records)
         self.called.add((method, API + template))
         response = self.client.request(
             method,
-            API + PARAMETER.sub(str(record_id), template),
+            API + PARAMETER.sub(lambda _match: str(next(ids)), template),
             headers=self.keys.headers(key),
             **kwargs,
         )
@@ -241,5 +243,40 @@ def test_each_organization_reads_and_writes_only_what_it_may(
         ("organization", me["pichtr"]["id"]),
     }
     assert not [e for e in jetro_events["items"] if (e["entity_type"], e["entity_id"]) in p_ids]
+
+    # Reviews, follows and outcomes: each organization's own, invisible to the other (404).
+    pair = "/solicitations/{solicitation_id}/matches/{company_id}"
+    review, outcomes, p_pair = pair + "/review", pair + "/outcomes", (p_sol, p_partner)
+    api("PUT", review, "jetro_analyst", 201, path=p_pair, json={"note": "JETRO's own note"})
+    api("GET", review, "jetro_viewer", 200, path=p_pair)
+    api("GET", review, "pichtr_admin", 404, path=p_pair)
+    hide = {"hidden": True, "hidden_reason": "not_a_fit"}
+    api("PUT", review, "pichtr_analyst", 201, path=p_pair, json=hide)
+    assert api("GET", review, "jetro_viewer", 200, path=p_pair).json()["note"] == "JETRO's own note"
+    for org in ("jetro", "pichtr"):
+        assert api("GET", "/reviews", f"{org}_viewer", 200).json()["total"] == 1
+    api("POST", outcomes, "jetro_analyst", 201, path=p_pair, json={"outcome": "interested"})
+    api("GET", outcomes, "jetro_viewer", 200, path=p_pair)
+    api("GET", outcomes, "pichtr_admin", 404, path=p_pair)
+    assert api("GET", "/outcomes", "pichtr_viewer", 200).json()["total"] == 0
+    assert api("GET", "/outcomes", "jetro_viewer", 200).json()["total"] == 1
+    follow = "/solicitations/{solicitation_id}/follow"
+    api("PUT", follow, "jetro_analyst", 201, path=p_sol)
+    api("DELETE", follow, "pichtr_analyst", 404, path=p_sol)
+    api(
+        "PATCH",
+        "/solicitations/{solicitation_id}",
+        "pichtr_analyst",
+        200,
+        path=p_sol,
+        json={"title": "Amended"},
+    )
+    since = {"since": "2000-01-01T00:00:00Z"}
+    assert api("GET", "/follows/changes", "jetro_viewer", 200, params=since).json()["total"] == 1
+    assert api("GET", "/follows/changes", "pichtr_viewer", 200, params=since).json()["total"] == 0
+    assert api("GET", "/follows", "pichtr_viewer", 200).json()["total"] == 0
+    assert api("GET", "/follows", "jetro_viewer", 200).json()["total"] == 1
+    api("GET", "/solicitations/{solicitation_id}/changes", "pichtr_viewer", 200, path=p_sol)
+    api("DELETE", follow, "jetro_analyst", 204, path=p_sol)
 
     assert api.called == api.every_operation(), api.every_operation() - api.called

@@ -659,12 +659,14 @@ def teams(
 
 def pair_score(
     session: Session, *, ranker: RankerState, solicitation: Solicitation, company: Company
-) -> float:
+) -> float | None:
     """The fused score of one (solicitation, company) pair, the number the solicitation's
-    ranking gives the company."""
+    ranking gives the company; None while the indexes hold nothing to score it against."""
     partner = company_profile(company, _embedding_for(session, company, ranker))
     need = solicitation_profile(solicitation, _embedding_for(session, solicitation, ranker))
     with _held_indexes(session, ranker) as (needs_view, view):
+        if not needs_view.index.ids_ or not view.index.ids_:
+            return None
         query = _need_query(needs_view.index, need)
         scored = view.index.score_pairs([query], partner)
-    return scored[0].score if scored else 0.0
+    return scored[0].score if scored else None

@@ -62,7 +62,7 @@ def matched_because(
         return "reviewed"
     floor = thresholds.min_fit_for(session, organization_id=organization_id, requested=None)
     score = matches.pair_score(session, ranker=ranker, solicitation=solicitation, company=company)
-    return "ranked" if score >= floor.min_score else None
+    return "ranked" if score is not None and score >= floor.min_score else None
 
 
 def record(

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictBool, StringConstraints
 
 from app.common.schemas import LongText, ReadModel, StrictModel
 from app.reviews.models import HideReason
@@ -20,8 +20,10 @@ class ReviewUpdate(StrictModel):
     defaults). Hiding needs a reason (`other` also needs `hidden_detail`); a hidden match cannot
     be pinned."""
 
-    pinned: bool = Field(default=False, description="show this match first, even below min_fit")
-    hidden: bool = Field(
+    pinned: StrictBool = Field(
+        default=False, description="show this match first, even below min_fit"
+    )
+    hidden: StrictBool = Field(
         default=False, description="pass on this match: it leaves this organization's lists"
     )
     hidden_reason: HideReason | None = Field(
