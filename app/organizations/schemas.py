@@ -3,7 +3,8 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from app.common.schemas import ReadModel, StrictModel
 from app.organizations.models import Role, Side
@@ -37,6 +38,12 @@ MIN_FIT_MEANING = (
 )
 
 
+NO_RESPONSE_MEANING = (
+    "days after a distribution is sent before a recipient that has not answered is marked "
+    "no_response (1 to 365)"
+)
+
+
 class OrganizationSettingsRead(BaseModel):
     """The organization's settings; its ETag is the version to send back in If-Match."""
 
@@ -47,6 +54,7 @@ class OrganizationSettingsRead(BaseModel):
         description="the minimum applied: min_fit, or the platform default when it is null"
     )
     platform_min_fit: float = Field(description="the platform default minimum")
+    no_response_days: int = Field(description=NO_RESPONSE_MEANING)
     version: int
 
 
@@ -57,3 +65,15 @@ class OrganizationSettingsUpdate(StrictModel):
         float | None,
         Field(ge=0, le=1, strict=True, allow_inf_nan=False, description=MIN_FIT_MEANING),
     ] = None
+    # Optional to send, never null: the column always holds a number of days.
+    no_response_days: (
+        Annotated[int, Field(ge=1, le=365, strict=True, description=NO_RESPONSE_MEANING)]
+        | SkipJsonSchema[None]
+    ) = None
+
+    @field_validator("no_response_days")
+    @classmethod
+    def _days_not_null(cls, value: int | None) -> int | None:
+        if value is None:
+            raise ValueError("may not be null: send a number of days from 1 to 365")
+        return value
