@@ -3,8 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import BaseModel, BeforeValidator, Field
 
 from app.common.schemas import ReadModel, StrictModel
 from app.organizations.models import Role, Side
@@ -44,6 +43,13 @@ NO_RESPONSE_MEANING = (
 )
 
 
+def whole_number(value: object) -> object:
+    """JSON's 7.0 is the integer 7 (as JSON Schema says); text and fractions stay refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class OrganizationSettingsRead(BaseModel):
     """The organization's settings; its ETag is the version to send back in If-Match."""
 
@@ -65,15 +71,10 @@ class OrganizationSettingsUpdate(StrictModel):
         float | None,
         Field(ge=0, le=1, strict=True, allow_inf_nan=False, description=MIN_FIT_MEANING),
     ] = None
-    # Optional to send, never null: the column always holds a number of days.
-    no_response_days: (
-        Annotated[int, Field(ge=1, le=365, strict=True, description=NO_RESPONSE_MEANING)]
-        | SkipJsonSchema[None]
-    ) = None
-
-    @field_validator("no_response_days")
-    @classmethod
-    def _days_not_null(cls, value: int | None) -> int | None:
-        if value is None:
-            raise ValueError("may not be null: send a number of days from 1 to 365")
-        return value
+    # Optional to send, never null: the column always holds a number of days. (A default
+    # given through Field is not validated, so leaving it out is allowed; null is refused.)
+    no_response_days: Annotated[
+        int,
+        Field(ge=1, le=365, strict=True, description=NO_RESPONSE_MEANING),
+        BeforeValidator(whole_number),
+    ] = Field(default=None)  # type: ignore[assignment]  # read only when sent
