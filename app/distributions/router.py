@@ -260,7 +260,7 @@ async def throttled(request: Request) -> None:
     get_throttle(request.app).check_api_address(client_address(request))
 
 
-LINK = error_responses(404, 409, 410, 413)
+LINK = error_responses(400, 404, 409, 410, 413)
 
 
 @router.get(
