@@ -26,6 +26,8 @@ keys_cli = typer.Typer(help="API keys.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(orgs_cli, name="orgs")
 cli.add_typer(keys_cli, name="keys")
+distributions_cli = typer.Typer(help="Distributions and their recipients.", no_args_is_help=True)
+cli.add_typer(distributions_cli, name="distributions")
 
 console = Console()
 err = Console(stderr=True)
@@ -330,6 +332,17 @@ def seed(
     with readable_errors(), session_scope() as session:
         counts = seeding.load(session, directory=directory or get_settings().seed_dir)
     console.print("seeded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
+@distributions_cli.command("sweep")
+def distributions_sweep() -> None:
+    """Mark recipients with no answer after their organization's no_response_days."""
+    from app.db import session_scope, utcnow
+    from app.distributions import service as distributions
+
+    with readable_errors(), session_scope() as session:
+        marked = distributions.mark_no_response(session, now=utcnow())
+    console.print(f"marked {marked} recipient(s) no_response")
 
 
 @cli.command("worker")

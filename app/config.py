@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     login_rate_limit: str = "20/minute"  # sign-in attempts per client address
     api_rate_limit_per_key: str = "1200/minute"
     api_rate_limit_per_address: str = "2400/minute"
+    # Days a partner's response link stays valid after the distribution is sent.
+    response_link_days: int = Field(default=30, ge=1, le=365)
     seed_dir: Path = Path(__file__).resolve().parent.parent / "seed_data"
 
     @field_validator("login_rate_limit", "api_rate_limit_per_key", "api_rate_limit_per_address")

@@ -64,6 +64,13 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class Gone(AppError):
+    """A record that existed and can no longer be used (an expired link)."""
+
+    status_code = 410
+    code = "gone"
+
+
 class PreconditionFailed(AppError):
     status_code = 412
     code = "precondition_failed"
@@ -157,6 +164,7 @@ ERROR_STATUSES: dict[int, dict[str, Any]] = {
     403: {"description": "The key's role or organization may not do this"},
     404: {"description": "No such record, or not one the key's organization may see"},
     409: {"description": "Conflicts with stored data (a natural key in use, already settled)"},
+    410: {"description": "No longer usable (an expired link)"},
     412: {"description": "If-Match names an older version: read the record again"},
     413: {"description": "The body is larger than the limit"},
     429: {"description": "Too many requests", "headers": RETRY_AFTER},

@@ -15,6 +15,8 @@ from app.authorizations.router import router as authorizations_router
 from app.common.body_limit import BodySizeLimit
 from app.companies.router import router as companies_router
 from app.config import get_settings
+from app.distributions.pages import install as install_response_pages
+from app.distributions.router import router as distributions_router
 from app.embeddings.service import get_encoder
 from app.errors import error_responses, install_error_handlers
 from app.follows.router import router as follows_router
@@ -86,9 +88,11 @@ def create_app() -> FastAPI:
         reviews_router,
         follows_router,
         outcomes_router,
+        distributions_router,
         imports_router,
     ):
         api.include_router(router)
     app.include_router(api)
     install_admin_pages(app)
+    install_response_pages(app)
     return app

@@ -94,8 +94,8 @@ schema = _load_schema()
 
 
 def seed_records(client: Any, headers: dict[str, str]) -> None:
-    """Two companies, a solicitation, a vetting decision, an authorization, an import run and
-    a duplicate flag, so that the lowest ids name real records."""
+    """Two companies, a solicitation, a vetting decision, an authorization, a distribution,
+    an import run and a duplicate flag, so that the lowest ids name real records."""
 
     def post(path: str, **kwargs: Any) -> dict[str, Any]:
         response = client.post(f"{API}{path}", headers=headers, **kwargs)
@@ -119,6 +119,11 @@ def seed_records(client: Any, headers: dict[str, str]) -> None:
             "valid_from": "2026-01-01",
             "valid_until": "2099-01-01",
         },
+    )
+    # Distribution 1 with recipients 1 and 2 (the partner is vetted and authorized).
+    post(
+        f"/solicitations/{solicitation['id']}/distributions",
+        json={"company_ids": [partner["id"], 2], "channel": "manual", "message": "For you"},
     )
     lookalike = f'role,country,name\njp_partner,JP,"{partner["name"].upper()}"\n'.encode()
     summary = post(

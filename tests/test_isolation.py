@@ -3,6 +3,8 @@ other's private records (import runs, duplicate flags, audit events), and JETRO 
 on PICHTR's records: no edit, no archive, no vetting decision, no export authorization.
 Shared records (profiles, solicitations, vetting histories, authorizations) are read by both."""
 
+import csv
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -28,15 +30,14 @@ class Api:
     def __call__(
         self, method: str, template: str, key: str, expect: int, **kwargs: Any
     ) -> httpx.Response:
-        # `path` is the record (or id) whose id fills the template's path parameter, or a
-        # tuple of them for a template with several, in order.
+        # `path` is the record (or id) whose id fills the template's one path parameter; a
+        # tuple of ids fills several, in order.
         record = kwargs.pop("path", None)
-        records = record if isinstance(record, tuple) else (record,)
-        ids = iter(r["id"] if isinstance(r, dict) else r for r in records)
+        values = iter(record if isinstance(record, tuple) else (record,))
         self.called.add((method, API + template))
         response = self.client.request(
             method,
-            API + PARAMETER.sub(lambda _match: str(next(ids)), template),
+            API + PARAMETER.sub(lambda _m: str(_id(next(values))), template),
             headers=self.keys.headers(key),
             **kwargs,
         )
@@ -47,6 +48,10 @@ class Api:
         """Every operation of the API, from its OpenAPI document."""
         paths = self.client.app.openapi()["paths"]  # type: ignore[attr-defined]
         return {(m.upper(), p) for p, ops in paths.items() for m in ops if p.startswith(API)}
+
+
+def _id(record: Any) -> Any:
+    return record["id"] if isinstance(record, dict) else record
 
 
 def lookalike_csv(name: str) -> dict[str, Any]:
@@ -224,6 +229,43 @@ def test_each_organization_reads_and_writes_only_what_it_may(
         api("GET", "/solicitations/{solicitation_id}/teams", key, 200, path=p_sol)
         api("GET", "/companies/{company_id}/matches", key, 200, path=j_partner)
     api("DELETE", "/solicitations/{solicitation_id}", "jetro_analyst", 204, path=j_sol)
+
+    # Distributions, their recipients and answers are private to the sending organization.
+    body = {"company_ids": [j_partner["id"]], "channel": "manual", "message": "For you"}
+    sends = "/solicitations/{solicitation_id}/distributions"
+    api("POST", sends, "jetro_viewer", 403, path=p_sol, json=body)
+    sent = {
+        org: api("POST", sends, f"{org}_analyst", 201, path=p_sol, json=body).json()
+        for org in ("jetro", "pichtr")
+    }
+    recipient = "/distributions/{distribution_id}/recipients/{recipient_id}"
+    answer = {"status": "interested", "reason": "Call booked"}
+    for org, other in (("jetro", "pichtr"), ("pichtr", "jetro")):
+        own, theirs = sent[org], sent[other]
+        own_r, their_r = own["recipients"][0], theirs["recipients"][0]
+        for key in (f"{org}_viewer", f"{org}_admin"):
+            for template, parameter in (
+                ("/distributions", None),
+                (sends, p_sol),
+                ("/companies/{company_id}/distributions", j_partner),
+            ):
+                listed = api("GET", template, key, 200, path=parameter).json()
+                assert [r["id"] for r in listed["items"]] == [own_r["id"]]
+            export = api("GET", "/distributions/export.csv", key, 200).text
+            exported = [row["recipient_id"] for row in csv.DictReader(io.StringIO(export))]
+            assert exported == [str(own_r["id"])]
+            api("GET", "/distributions/{distribution_id}", key, 404, path=theirs)
+            api("GET", recipient, key, 404, path=(theirs, their_r))
+            api("GET", recipient, key, 404, path=(own, their_r))
+            api("GET", "/distributions/{distribution_id}", key, 200, path=own)
+            api("GET", recipient, key, 200, path=(own, own_r))
+        api("POST", recipient + "/status", f"{org}_admin", 404, path=(theirs, their_r), json=answer)
+        api("POST", recipient + "/status", f"{org}_analyst", 200, path=(own, own_r), json=answer)
+    # The partner's link needs no key, and answers once.
+    link = sent["jetro"]["recipients"][0]["response_url"].rsplit("/", 1)[1]
+    api("GET", "/responses/{token}", "jetro_viewer", 200, path=link)
+    api("POST", "/responses/{token}", "pichtr_viewer", 200, path=link, json=answer)
+    api("POST", "/responses/{token}", "pichtr_viewer", 409, path=link, json=answer)
 
     # The audit trail: JETRO reads its own events, the platform reads everyone's.
     api("GET", "/audit", "jetro_analyst", 403)

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from app.common.schemas import ReadModel, StrictModel
 from app.organizations.models import Role, Side
@@ -37,6 +37,19 @@ MIN_FIT_MEANING = (
 )
 
 
+NO_RESPONSE_MEANING = (
+    "days after a distribution is sent before a recipient that has not answered is marked "
+    "no_response (1 to 365)"
+)
+
+
+def whole_number(value: object) -> object:
+    """JSON's 7.0 is the integer 7 (as JSON Schema says); text and fractions stay refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class OrganizationSettingsRead(BaseModel):
     """The organization's settings; its ETag is the version to send back in If-Match."""
 
@@ -47,6 +60,7 @@ class OrganizationSettingsRead(BaseModel):
         description="the minimum applied: min_fit, or the platform default when it is null"
     )
     platform_min_fit: float = Field(description="the platform default minimum")
+    no_response_days: int = Field(description=NO_RESPONSE_MEANING)
     version: int
 
 
@@ -57,3 +71,10 @@ class OrganizationSettingsUpdate(StrictModel):
         float | None,
         Field(ge=0, le=1, strict=True, allow_inf_nan=False, description=MIN_FIT_MEANING),
     ] = None
+    # Optional to send, never null: the column always holds a number of days. (A default
+    # given through Field is not validated, so leaving it out is allowed; null is refused.)
+    no_response_days: Annotated[
+        int,
+        Field(ge=1, le=365, strict=True, description=NO_RESPONSE_MEANING),
+        BeforeValidator(whole_number),
+    ] = Field(default=None)  # type: ignore[assignment]  # read only when sent

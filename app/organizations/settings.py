@@ -1,4 +1,5 @@
-"""An organization's own settings: today the minimum fit of its match lists."""
+"""An organization's own settings: the minimum fit of its match lists and the days before
+an unanswered distribution is marked no_response."""
 
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,7 @@ def to_read(org: Organization) -> OrganizationSettingsRead:
         min_fit=org.min_fit,
         applied_min_fit=DEFAULT_MIN_FIT if org.min_fit is None else org.min_fit,
         platform_min_fit=DEFAULT_MIN_FIT,
+        no_response_days=org.no_response_days,
         version=org.version,
     )
 
@@ -47,10 +49,10 @@ def update(
         raise PreconditionFailed(
             f"the settings are at version {org.version}, not {expected_version}"
         )
-    before = {"min_fit": org.min_fit}
+    before = {"min_fit": org.min_fit, "no_response_days": org.no_response_days}
     for field in data.model_fields_set:
         setattr(org, field, getattr(data, field))
-    changed = audit.diff(before, {"min_fit": org.min_fit})
+    changed = audit.diff(before, {"min_fit": org.min_fit, "no_response_days": org.no_response_days})
     if changed:
         session.flush()
         audit.record(

@@ -84,6 +84,7 @@ def test_settings_minimum_fit(client: TestClient, keys: Keys) -> None:
         "min_fit": None,
         "applied_min_fit": DEFAULT_MIN_FIT,
         "platform_min_fit": DEFAULT_MIN_FIT,
+        "no_response_days": 14,
         "version": 1,
     }
     for role in ("viewer", "analyst"):
