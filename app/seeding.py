@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import seeding_history as history
 from app.authorizations import service as authorizations
 from app.authorizations.schemas import ExportAuthorizationCreate
 from app.companies import service as companies
@@ -46,7 +47,8 @@ def load(session: Session, *, directory: Path, today: date | None = None) -> dic
     # The files are written as of the manifest's reference date; dates move with the calendar
     # so the demo always has open solicitations and live vetting.
     manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-    delta = (today or datetime.now(UTC).date()) - date.fromisoformat(manifest["reference_date"])
+    reference = date.fromisoformat(manifest["reference_date"])
+    delta = (today or datetime.now(UTC).date()) - reference
     counts = {
         "organizations": 0,
         "companies": 0,
@@ -149,6 +151,18 @@ def load(session: Session, *, directory: Path, today: date | None = None) -> dic
     for spec in manifest.get("imports", []):
         counts["likely_duplicates"] += _import_once(
             session, directory=directory, spec=spec, delta=delta, principal=principals[spec["org"]]
+        )
+    # The history is recorded now, through the gates as they stand today, then dated back: a
+    # demo seeded as of another day gets none.
+    if manifest.get("history") and delta == datetime.now(UTC).date() - reference:
+        counts.update(
+            history.load(
+                session,
+                rows=json.loads((directory / manifest["history"]).read_text(encoding="utf-8")),
+                principals=principals,
+                company_ids=company_ids,
+                solicitation_ids=solicitation_ids,
+            )
         )
     return counts
 

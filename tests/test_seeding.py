@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from app import seeding
@@ -75,3 +75,33 @@ def test_the_demo_opens_with_one_likely_duplicate_to_review(database_url: str) -
         assert run is not None
         owner = session.get(Organization, run.organization_id)
         assert owner is not None and owner.slug == "pichtr"
+
+
+def test_the_demo_has_a_month_of_intermediary_work(database_url: str) -> None:
+    from app.distributions.models import DistributionRecipient, RecipientStatus
+    from app.follows.models import SolicitationFollow
+    from app.outcomes import service as outcomes
+    from app.reviews.models import MatchReview
+
+    with session_scope() as session:
+        counts = seeding.load(session, directory=SEED_DIR)
+    assert counts["distributions"] == 24 and counts["recipients"] == 97
+    with session_scope() as session:
+        now = utcnow()
+        recipients = list(session.scalars(select(DistributionRecipient)))
+        statuses = Counter(r.status for r in recipients)
+        assert set(statuses) == set(RecipientStatus), statuses
+        for r in recipients:
+            sent = r.distribution.created_at
+            assert now - timedelta(days=31) < sent < now - timedelta(days=2)
+            times = [change.occurred_at for change in r.history]
+            assert times == sorted(times) and times[0] == sent
+            assert r.history[-1].to_status is r.status
+        # Enough feedback of both kinds for `kakehashi train`.
+        labels = Counter(pair.label for pair in outcomes.labelled_pairs(session))
+        assert labels[True] >= 20 and labels[False] >= 20
+        assert session.scalar(select(func.count()).select_from(MatchReview)) == 21
+        assert session.scalar(select(func.count()).select_from(SolicitationFollow)) == 3
+    with session_scope() as session:
+        again = seeding.load(session, directory=SEED_DIR)
+    assert again["distributions"] == 0 and again["outcomes"] == 0

@@ -39,13 +39,14 @@ class LabelledPair:
 def matched_because(
     session: Session,
     *,
-    ranker: RankerState,
+    ranker: RankerState | None,
     organization_id: int,
     solicitation: Solicitation,
     company: Company,
 ) -> str | None:
     """Why the pair counts as matched for the organization (`distributed`, `reviewed`,
-    `ranked`), or None. The ranking is asked last: it is the costly test."""
+    `ranked`), or None. The ranking is asked last: it is the costly test, and without a
+    ranker (loading demo history) only distributions and reviews count."""
     pair = (
         DistributionRecipient.organization_id == organization_id,
         DistributionRecipient.solicitation_id == solicitation.id,
@@ -60,6 +61,8 @@ def matched_because(
     )
     if session.scalar(select(reviewed)):
         return "reviewed"
+    if ranker is None:
+        return None
     floor = thresholds.min_fit_for(session, organization_id=organization_id, requested=None)
     score = matches.pair_score(session, ranker=ranker, solicitation=solicitation, company=company)
     return "ranked" if score is not None and score >= floor.min_score else None
@@ -69,7 +72,7 @@ def record(
     session: Session,
     *,
     principal: Principal,
-    ranker: RankerState,
+    ranker: RankerState | None,
     solicitation_id: int,
     company_id: int,
     data: OutcomeCreate,
