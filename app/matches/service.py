@@ -17,6 +17,7 @@ from app.companies import service as companies
 from app.companies.models import Company, CompanyRole, effective_vetting
 from app.db import utcnow
 from app.embeddings import service as embeddings
+from app.learning import service as learning
 from app.matches import sync, thresholds
 from app.matches.index import (
     IndexView,
@@ -341,6 +342,7 @@ def match_solicitation(
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
     embedding = _embedding_for(session, solicitation, ranker)
     auths = _authorizations(session)
+    active = learning.active_model(session, model_id=ranker.model_id)
     with _held_indexes(session, ranker) as (needs, view):
         query = _need_query(needs.index, solicitation_profile(solicitation, embedding))
         explainer = _Explainer(
@@ -357,17 +359,22 @@ def match_solicitation(
             if not len(rows):
                 return [], 0
             ranked, below = view.index.rank_above(
-                query, min_score=floor.min_score, limit=limit, allowed_rows=rows
+                query,
+                min_score=floor.min_score,
+                limit=learning.pool_size(active, limit),
+                allowed_rows=rows,
             )
+            ranked, learned, _ = learning.reorder(active, view.index, [query], ranked, limit=limit)
             fields = companies.fields_by_id(session, ids=[int(hit.id) for hit in ranked])
-            return _explained(
+            out = _explained(
                 view.index,
                 explainer,
                 ranked,
                 lambda company_id: pool.verdict(view, company_id),
                 {str(i): f for i, f in fields.items()},
                 held_back=held_back,
-            ), below
+            )
+            return [(i, {**f, "learned_score": learned.get(i)}) for i, f in out], below
 
         eligible, below = items(pool.eligible, False)
         held, held_below = items(~pool.eligible, True) if include_held_back else ([], 0)
@@ -377,6 +384,7 @@ def match_solicitation(
         solicitation=solicitations.to_summary(solicitation),
         role=role.value,
         model_id=ranker.model_id,
+        ranking=learning.ranking_of(active).read(),
         items=[CompanyMatch(**fields, company=by_id[int(i)]) for i, fields in eligible],
         held_back=[CompanyMatch(**fields, company=by_id[int(i)]) for i, fields in held],
         candidates=len(pool.positions),
@@ -427,6 +435,7 @@ def match_company(
     eligible = {i for i, v in verdicts.items() if v.status is gates.EligibilityStatus.ELIGIBLE}
     held = set(verdicts) - eligible
     partner_fields = fields_of(company)
+    active = learning.active_model(session, model_id=ranker.model_id)
     with _held_indexes(session, ranker) as (needs_view, view):
         needs_index, company_index = needs_view.index, view.index
         pending = sum(1 for s in open_needs if str(s.id) not in needs_index.positions_)
@@ -451,8 +460,17 @@ def match_company(
                 key=lambda hit: (-hit.score, int(hit.id)),
             )
             kept, below = thresholds.above_min_fit(candidates, floor)
+            pool = kept[: learning.pool_size(active, limit)]
+            kept, learned, _ = learning.reorder(
+                active,
+                company_index,
+                [needs[hit.id] for hit in pool],
+                pool,
+                profile_id=partner.id if known else None,
+                limit=limit,
+            )
             out = []
-            for rank, hit in enumerate(kept[:limit], start=1):
+            for rank, hit in enumerate(kept, start=1):
                 need = needs[hit.id]
                 explanation = explain(
                     need,
@@ -471,6 +489,7 @@ def match_company(
                         rank=rank,
                         score=round(hit.score, 4),
                         fit=thresholds.fit_of(hit.score),
+                        learned_score=learned.get(hit.id),
                         components={k: round(v, 4) for k, v in hit.components.items()},
                         eligibility=_eligibility_read(verdicts[hit.id]),
                         held_back=held_back,
@@ -485,6 +504,7 @@ def match_company(
     return CompanyMatches(
         company=companies.to_summary(company, now=now),
         model_id=ranker.model_id,
+        ranking=learning.ranking_of(active if known else None).read(),
         items=shown,
         held_back=held_shown,
         candidates=len(open_needs),
@@ -512,6 +532,7 @@ def teams(
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
     embedding = _embedding_for(session, solicitation, ranker)
     auths = _authorizations(session)
+    active = learning.active_model(session, model_id=ranker.model_id)
     with _held_indexes(session, ranker) as (needs, view):
         query = _need_query(needs.index, solicitation_profile(solicitation, embedding))
         everyone = _pool(view, solicitation, auths, now, role=None)
@@ -523,8 +544,12 @@ def teams(
             if not len(rows):
                 return [], 0
             hits, below = view.index.rank_above(
-                query, min_score=floor.min_score, limit=TEAM_POOL, allowed_rows=rows
+                query,
+                min_score=floor.min_score,
+                limit=learning.pool_size(active, TEAM_POOL),
+                allowed_rows=rows,
             )
+            hits, _, _ = learning.reorder(active, view.index, [query], hits, limit=TEAM_POOL)
             return [(view.index.profile(hit.id), hit) for hit in hits], below
 
         (us_pool, us_below), (jp_pool, jp_below) = (
@@ -540,6 +565,7 @@ def teams(
         min_fit=floor.value,
         min_fit_source=floor.source,
         below_min_fit=us_below + jp_below,
+        ranking=learning.ranking_of(active).read(),
         items=[
             TeamRead(
                 rank=rank,
