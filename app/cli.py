@@ -558,6 +558,55 @@ def evaluate(
     print(render_table(results, k=k))
 
 
+@cli.command("train")
+def train(
+    org: Annotated[str, typer.Option(help="organization the training is recorded for")] = "pichtr",
+) -> None:
+    """Fit a ranking model on the recorded outcomes (positive: interested, teamed, awarded;
+    negative: declined, not a fit, hidden as not a fit), compare it with the default fusion
+    on held-out solicitations, and store it; the match lists use it only when it wins."""
+    from app.db import get_sessionmaker
+    from app.learning import service
+    from app.matches.index import RankerState
+    from app.organizations import service as organizations
+
+    session = get_sessionmaker()()
+    try:
+        with readable_errors(), err.status("training") as status:
+            principal = organizations.operator_principal(
+                organizations.get_by_slug(session, slug=org)
+            )
+            model = service.train(
+                session,
+                ranker=RankerState(background=False),
+                principal=principal,
+                progress=lambda message: status.update(message),
+            )
+            session.commit()
+            metrics = model.metrics
+            version, adopted, verdict = model.version, model.adopted, model.verdict
+            sizes = (model.training_pairs, model.positives, model.negatives)
+    finally:
+        session.close()
+    table = Table(
+        "ranking",
+        "AUC",
+        "AUC per solicitation",
+        "nDCG@10",
+        title=f"held out over {metrics['folds']} folds of solicitations",
+    )
+    for name in ("default", "learned"):
+        row = metrics[name]
+        table.add_row(name, *(f"{row[k]:.4f}" for k in ("auc", "auc_per_solicitation", "ndcg@10")))
+    console.print(table)
+    console.print(
+        f"version {version}: {sizes[0]} labelled pairs ({sizes[1]} positive, {sizes[2]} "
+        f"negative); {'ADOPTED' if adopted else 'not adopted'}",
+        highlight=False,
+    )
+    console.print(verdict, highlight=False)
+
+
 @cli.command("calibrate")
 def calibrate(
     queries: Annotated[Path | None, typer.Option(help="queries.jsonl (BEIR)")] = None,

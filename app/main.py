@@ -19,6 +19,7 @@ from app.embeddings.service import get_encoder
 from app.errors import error_responses, install_error_handlers
 from app.health.router import router as health_router
 from app.imports.router import router as imports_router
+from app.learning.router import router as learning_router
 from app.matches.router import router as matches_router
 from app.organizations.router import router as organizations_router
 from app.solicitations.router import router as solicitations_router
@@ -81,6 +82,7 @@ def create_app() -> FastAPI:
         audit_router,
         matches_router,
         imports_router,
+        learning_router,
     ):
         api.include_router(router)
     app.include_router(api)

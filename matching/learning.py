@@ -251,20 +251,26 @@ def grouped_folds(groups: np.ndarray, folds: int, *, seed: int = 0) -> list[np.n
     return [at == f for f in range(folds)]
 
 
-def group_ndcg(scores: np.ndarray, data: TrainingSet, *, k: int = 10) -> float:
-    """Mean nDCG@k over the queries with a positive: each query's pooled pairs ordered by
+def group_ndcgs(scores: np.ndarray, data: TrainingSet, *, k: int = 10) -> list[float]:
+    """nDCG@k of each query with a positive (in group order): its pooled pairs ordered by
     ``scores``, its ideal from all its positives (a positive outside the pool is a miss)."""
     values = []
+    fused = data.x[:, FEATURES.index("fused")] if data.x.shape[1] == len(FEATURES) else None
     for g in np.unique(data.groups):
         at = data.groups == g
         if not data.y[at].any():
             continue
-        pooled = at & data.pooled
-        ids = np.flatnonzero(pooled)
-        default = data.x[ids, FEATURES.index("fused")] if data.x.shape[1] == len(FEATURES) else 0
-        order = ids[rerank_order(scores[ids], np.broadcast_to(default, ids.shape))]
+        ids = np.flatnonzero(at & data.pooled)
+        default = fused[ids] if fused is not None else np.zeros(len(ids))
+        order = ids[rerank_order(scores[ids], default)]
         relevance = {str(i): 1 for i in np.flatnonzero(at & data.y)}
         values.append(ndcg_at_k([str(i) for i in order], relevance, k))
+    return values
+
+
+def group_ndcg(scores: np.ndarray, data: TrainingSet, *, k: int = 10) -> float:
+    """Mean of ``group_ndcgs``; NaN when no query has a positive."""
+    values = group_ndcgs(scores, data, k=k)
     return float(np.mean(values)) if values else math.nan
 
 
@@ -332,35 +338,38 @@ def select(
 ) -> Selection:
     """Choose C and the blend weight by cross-validation over queries (mean nDCG@k of the
     held-out queries' pools); ties go to the smaller blend, then the smaller C, and the
-    default order (blend 0) stays unless some choice beats it by ``min_gain``."""
+    default order (blend 0) stays unless the best choice beats it by ``min_gain`` and by
+    twice the standard error of its per-query gains."""
     names = tuple(features)
     columns = [FEATURES.index(n) for n in names]
+    # Per (C, blend), the held-out queries' nDCG in one fixed order, so choices pair up.
     table: dict[tuple[float, float], list[float]] = {(c, b): [] for c in cs for b in blends}
+    default: list[float] = []
     n_groups = len(np.unique(data.groups))
     for held in grouped_folds(data.groups, min(folds, n_groups), seed=seed):
         train, test = data.subset(~held), data.subset(held)
         if train.positives == 0 or train.negatives == 0:
             continue
+        default += group_ndcgs(test.x[:, FEATURES.index("fused")], test, k=k)
         for c in cs:
             model = _ranker(train.x[:, columns], train.y, names, c, 1.0, 0, seed)
             for b in blends:
                 scored = LearnedRanker(**{**model.__dict__, "blend": b}).score(test.x[:, columns])
-                value = group_ndcg(scored, test, k=k)
-                if not math.isnan(value):
-                    table[(c, b)].append(value)
+                table[(c, b)] += group_ndcgs(scored, test, k=k)
     means = {key: float(np.mean(v)) if v else math.nan for key, v in table.items()}
-    if all(math.isnan(v) for v in means.values()):
+    if not default:
         return Selection(c=min(cs), blend=0.0, table=means)
-    best = max(v for v in means.values() if not math.isnan(v))
-    default = means.get((min(cs), 0.0), math.nan)
-    # A gain smaller than min_gain is noise on a few dozen queries: keep the default order.
-    if 0.0 in blends and not math.isnan(default) and best < default + min_gain:
-        return Selection(c=min(cs), blend=0.0, table=means)
+    best = max(means.values())
     # Within a hair of the best, the choice closest to the default fusion wins.
     c, blend = min(
-        (key for key, v in means.items() if not math.isnan(v) and v >= best - 1e-9),
-        key=lambda key: (key[1], key[0]),
+        (key for key, v in means.items() if v >= best - 1e-9), key=lambda key: (key[1], key[0])
     )
+    gains = np.array(table[(c, blend)]) - np.array(default)
+    error = float(gains.std(ddof=1) / math.sqrt(len(gains))) if len(gains) > 1 else math.inf
+    # The best of a dozen choices on a few dozen queries wins by luck alone: keep the default
+    # order unless the gain is both worth having and twice its standard error.
+    if float(gains.mean()) < max(min_gain, 2.0 * error):
+        return Selection(c=min(cs), blend=0.0, table=means)
     return Selection(c=c, blend=blend, table=means)
 
 

@@ -5,7 +5,7 @@ import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy import func, select
@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit
 from app.errors import AppError
 from app.learning.models import RankingModel
+from app.learning.schemas import RankingModelRead
 from app.matches.index import RankerState, as_query
+from app.matches.schemas import RankingRead
 from app.organizations.service import Principal
 from app.outcomes.models import POSITIVE_OUTCOMES, MatchOutcome, OutcomeKind
 from app.reviews.models import HideReason, MatchReview
@@ -129,8 +131,9 @@ def _auc(scores: np.ndarray, labels: np.ndarray) -> float:
 class HeldOut:
     """Cross-validated figures of the default fusion and of the learned re-ranking."""
 
-    default: dict[str, float]
-    learned: dict[str, float]
+    # None where nothing could be measured (JSON has no NaN).
+    default: dict[str, float | None]
+    learned: dict[str, float | None]
     folds: int
 
     def as_json(self) -> dict[str, Any]:
@@ -138,9 +141,9 @@ class HeldOut:
         return {"folds": self.folds, "default": self.default, "learned": self.learned}
 
 
-def _mean(values: list[float]) -> float:
+def _mean(values: list[float]) -> float | None:
     real = [v for v in values if not math.isnan(v)]
-    return round(float(np.mean(real)), 4) if real else math.nan
+    return round(float(np.mean(real)), 4) if real else None
 
 
 def cross_validate(data: learning.TrainingSet, *, folds: int = FOLDS, seed: int = 0) -> HeldOut:
@@ -179,7 +182,8 @@ def cross_validate(data: learning.TrainingSet, *, folds: int = FOLDS, seed: int 
 
 def verdict(held_out: HeldOut) -> tuple[bool, str]:
     """Whether the learned ranking is adopted, and why in a sentence."""
-    d, lrn = held_out.default["auc"], held_out.learned["auc"]
+    # The pooled AUC always exists: training needs both kinds of outcome.
+    d, lrn = held_out.default["auc"] or 0.0, held_out.learned["auc"] or 0.0
     gain = lrn - d
     if gain >= ADOPT_MARGIN:
         return True, (
@@ -273,12 +277,12 @@ class ActiveModel:
 class Ranking:
     """Which ranking ordered a list: the default fusion, or a learned model's version."""
 
-    model: str
+    model: Literal["default", "learned"]
     version: int | None
 
-    def read(self) -> dict[str, Any]:
+    def read(self) -> RankingRead:
         """As the API returns it."""
-        return {"model": self.model, "version": self.version}
+        return RankingRead(model=self.model, version=self.version)
 
 
 DEFAULT_RANKING = Ranking("default", None)
@@ -349,9 +353,18 @@ def reorder(
     return ranked, learned, Ranking("learned", active.version)
 
 
-def list_models(session: Session) -> list[RankingModel]:
-    """Every stored ranking model, newest first."""
-    return list(session.scalars(select(RankingModel).order_by(RankingModel.version.desc())))
+def list_models(session: Session, *, model_id: str) -> list[RankingModelRead]:
+    """Every stored ranking model, newest first; `active` marks the one match lists use."""
+    active = session.scalar(
+        select(func.max(RankingModel.version)).where(
+            RankingModel.adopted.is_(True), RankingModel.embedding_model_id == model_id
+        )
+    )
+    rows = session.scalars(select(RankingModel).order_by(RankingModel.version.desc()))
+    return [
+        RankingModelRead.model_validate(row).model_copy(update={"active": row.version == active})
+        for row in rows
+    ]
 
 
 def ranking_of(active: ActiveModel | None) -> Ranking:
