@@ -1,4 +1,80 @@
-"""Learning to re-rank from recorded outcomes (docstring with figures below, filled in later)."""
+"""Learning to re-rank from recorded outcomes: per-pair features from the ranker, a regularised
+logistic model blended with the default fusion, and re-ranking of the default top 100.
+
+What is learned. The default fusion (matching.fusion) is a hand-set weighted average. Recorded
+outcomes (interested, teamed, awarded against declined, not a fit) say which pairs were right;
+a model fitted on them may weigh the signals differently. It only ever RE-ORDERS the default
+ranking's top ``pool`` (100) candidates of a query: it cannot bring in a candidate the default
+would not show, nor drop one, so `score`, `fit` and the minimum fit keep their meaning.
+
+Features (FEATURES), per (query, candidate): the fused score; the two halves of the semantic
+score (whole-document cosine, best distinctive query passage's cosine); lexical, normalised and
+raw; area and NAICS overlap; and where the candidate stands in the query's row over every
+indexed profile: z-scores of the two semantic cosines, of the raw lexical score and of the
+fused score, the fused score's margin below the query's best, and log(1 + rank).
+
+Learner. L2 logistic regression (scikit-learn, lbfgs, balanced classes) on standardised
+features; its logit and the fused score are each standardised with constants of the training
+pairs and blended: ``(1 - blend) * default + blend * learned``. C (0.01, 0.1, 1) and blend
+(0, 0.25, 0.5, 0.75, 1) are chosen by 5-fold cross-validation over queries (mean nDCG@10 of the
+held-out queries' pools). The default order (blend 0) stays unless the best choice gains at
+least MIN_GAIN (0.01) AND twice the standard error of its per-query gains: on a few dozen
+queries the best of fifteen choices wins by luck alone. Parameters are plain numbers
+(``to_json``), no pickles; every step is seeded and deterministic.
+
+Training pairs in an offline set (``judged_training_set``): judged relevant = positive (as a
+recorded ``awarded``), judged 0 = negative, and the unjudged documents of the default top 100 as
+implicit negatives. In the service (app/learning) only recorded outcomes and hides count.
+
+Figures (nDCG@10 / Recall@10 / MRR@10, `kakehashi eval --train-queries --train-qrels`, CPU):
+
+eval-real dev (59 SBIR topics, 1,284 firms, one winner per topic), cross-validated by query
+groups (topics sharing a winner stay together), trained on the other folds:
+
+    split           queries   fused (default)            learned
+    5-fold, fold 0       10   0.2319 / 0.5500 / 0.1510   0.2319 / 0.5500 / 0.1510
+    5-fold, fold 1       12   0.2551 / 0.3333 / 0.2292   0.2551 / 0.3333 / 0.2292
+    5-fold, fold 2       13   0.0574 / 0.1538 / 0.0288   0.0574 / 0.1538 / 0.0288
+    5-fold, fold 3       14   0.3259 / 0.5000 / 0.2841   0.3259 / 0.5000 / 0.2841
+    5-fold, fold 4       10   0.3351 / 0.5000 / 0.2850   0.3351 / 0.5000 / 0.2850
+    5-fold, mean of folds     0.2411                     0.2411
+    2-fold, fold 0       27   0.3148 / 0.5000 / 0.2716   0.3148 / 0.5000 / 0.2716
+    2-fold, fold 1       32   0.1783 / 0.3125 / 0.1425   0.1783 / 0.3125 / 0.1425
+
+    train dev -> demo set (30 solicitations)   0.9322 / 0.9319 / 1.0000   the same
+    train demo set -> dev (59 topics)          0.2418 / 0.3983 / 0.2028   the same
+
+(A fold's fused figures differ slightly from the whole set's because queries are weighed by the
+boilerplate of the queries evaluated with them.) In every split the inner cross-validation
+kept the default order (blend 0): the learned row equals the default, never below it, and no
+better. Inner cross-validation on the whole dev set, mean nDCG@10 by C and blend:
+
+    C       blend 0   0.25     0.5      0.75     1
+    0.01    0.2418    0.2077   0.2096   0.2064   0.1786
+    0.1     0.2418    0.2057   0.2134   0.2088   0.1829
+    1       0.2418    0.2127   0.2156   0.2083   0.1812
+
+and on the demo set 0.9150 at blend 0 against 0.9072-0.9175 elsewhere (within 0.01). The
+default weights were tuned on this very dev set, and 63 judgements (about one per topic) hold
+no re-weighting that survives held-out queries.
+
+Measured and not kept (mean gain in nDCG@10 over the default, 5-fold by queries, 2 seeds, with
+blend fixed instead of chosen; per-fold spread 0.01-0.09): this learner at blend 0.25 / 0.5 / 1
+-0.028 / -0.028 / -0.071, and without the guard the demo set -> dev choice (blend 0.5) gave
+0.2123 against 0.2418; fewer features (fused, both semantic halves, lexical) +0.002 / -0.009 /
+-0.044; z-scores only -0.012 / -0.004 / -0.033; a pairwise logistic model (RankNet-style
+differences within a query, no intercept) -0.010 to +0.003 at blend 0.25-0.5 and -0.02 to -0.07
+at blend 1; implicit negatives from the top 20 instead of the top 100 -0.004 to -0.013 at blend
+0.25, far worse above; profile-only signals (centrality to the corpus mean, density of the 10
+nearest profiles, length) -0.007 to -0.019 at 0.25; per-profile z-scores across queries
+(hubness) +0.010 at blend 0.5 for the fused score, with a spread of 0.06: noise. Gradient
+boosting was not tried: with about one positive per query a model with more freedom only
+fits the folds better.
+
+So the guard is what the acceptance rests on: trained on eval-real dev, the learned ranker is
+the default fusion on held-out topics, and departs from it only when the recorded outcomes
+show, across held-out queries, more than noise (the tests show it does with a real signal).
+"""
 
 from __future__ import annotations
 
