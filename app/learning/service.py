@@ -180,21 +180,34 @@ def cross_validate(data: learning.TrainingSet, *, folds: int = FOLDS, seed: int 
     return HeldOut(default=figures["default"], learned=figures["learned"], folds=n)
 
 
-def verdict(held_out: HeldOut) -> tuple[bool, str]:
+def verdict(held_out: HeldOut, model: learning.LearnedRanker) -> tuple[bool, str]:
     """Whether the learned ranking is adopted, and why in a sentence."""
+    if model.blend == 0:
+        return False, (
+            "not adopted, the default fusion stays: cross-validation within the outcomes found "
+            "no re-weighting that beats the default order by more than noise"
+        )
     # The pooled AUC always exists: training needs both kinds of outcome.
     d, lrn = held_out.default["auc"] or 0.0, held_out.learned["auc"] or 0.0
     gain = lrn - d
-    if gain >= ADOPT_MARGIN:
-        return True, (
-            f"adopted: on held-out solicitations the learned ranking separates good from bad "
-            f"matches better than the default fusion (AUC {lrn:.3f} vs {d:.3f}, +{gain:.3f} "
-            f">= {ADOPT_MARGIN})"
+    if gain < ADOPT_MARGIN:
+        return False, (
+            f"not adopted, the default fusion stays: on held-out solicitations the learned "
+            f"ranking's AUC {lrn:.3f} vs the default's {d:.3f} ({gain:+.3f}) is not the "
+            f"required +{ADOPT_MARGIN}"
         )
-    return False, (
-        f"not adopted, the default fusion stays: on held-out solicitations the learned "
-        f"ranking's AUC {lrn:.3f} vs the default's {d:.3f} ({gain:+.3f}) is not the "
-        f"required +{ADOPT_MARGIN}"
+    within_d = held_out.default["auc_per_solicitation"]
+    within_l = held_out.learned["auc_per_solicitation"]
+    if within_d is not None and within_l is not None and within_l < within_d:
+        return False, (
+            f"not adopted, the default fusion stays: the learned ranking's held-out AUC gains "
+            f"({lrn:.3f} vs {d:.3f}) but it orders the pairs of one solicitation worse "
+            f"({within_l:.3f} vs {within_d:.3f})"
+        )
+    return True, (
+        f"adopted: on held-out solicitations the learned ranking separates good from bad "
+        f"matches better than the default fusion (AUC {lrn:.3f} vs {d:.3f}, +{gain:.3f} "
+        f">= {ADOPT_MARGIN})"
     )
 
 
@@ -229,7 +242,7 @@ def train(
     held_out = cross_validate(data, seed=seed)
     say("fitting on every labelled pair")
     model, choice = learning.fit_ranker(data, folds=FOLDS, pool=POOL, seed=seed)
-    adopted, why = verdict(held_out)
+    adopted, why = verdict(held_out, model)
     latest = session.scalar(select(func.max(RankingModel.version))) or 0
     row = RankingModel(
         version=latest + 1,

@@ -247,3 +247,23 @@ def test_match_lists_use_only_the_newest_adopted_model_of_their_space(
     ]
     denied = client.get("/api/v1/ranking-models", headers=keys.headers("pichtr_analyst"))
     assert denied.status_code == 403
+
+
+def test_train_keeps_the_default_when_it_already_orders_the_outcomes(
+    client: TestClient, keys: Keys, market: Market
+) -> None:
+    # Outcomes that agree with the default order: nothing for a learned model to add.
+    outcomes = []
+    for s in market.solicitations:
+        items = ranked(client, keys, s)["items"]
+        for i, item in enumerate(items):
+            outcomes.append((s, item["company"]["id"], "teamed" if i < 3 else "declined"))
+    record_outcomes(market, outcomes)
+    result = runner.invoke(cli, ["train"])
+    assert result.exit_code == 0, result.output
+    assert "not adopted" in result.stdout
+    [model] = client.get("/api/v1/ranking-models", headers=keys.headers("pichtr_admin")).json()
+    assert not model["adopted"] and not model["active"]
+    assert model["verdict"].startswith("not adopted, the default fusion stays")
+    assert model["metrics"]["default"]["auc"] > 0.9
+    assert ranked(client, keys, market.solicitations[0])["ranking"]["model"] == "default"
