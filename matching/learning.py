@@ -67,7 +67,9 @@ differences within a query, no intercept) -0.010 to +0.003 at blend 0.25-0.5 and
 at blend 1; implicit negatives from the top 20 instead of the top 100 -0.004 to -0.013 at blend
 0.25, far worse above; profile-only signals (centrality to the corpus mean, density of the 10
 nearest profiles, length) -0.007 to -0.019 at 0.25; per-profile z-scores across queries
-(hubness) +0.010 at blend 0.5 for the fused score, with a spread of 0.06: noise. Gradient
+(hubness) +0.010 at blend 0.5 for the fused score, with a spread of 0.06: noise; the best
+pair of passages (each profile passage's best query passage, max or mean over the profile)
++0.003 to +0.010 at blend 0.5 (spread 0.04) while dev -> demo lost 0.025. Gradient
 boosting was not tried: with about one positive per query a model with more freedom only
 fits the folds better.
 
