@@ -538,22 +538,102 @@ def evaluate(
     corpus: Annotated[Path | None, typer.Option(help="corpus.jsonl (BEIR)")] = None,
     qrels: Annotated[Path | None, typer.Option(help="qrels TSV with a header")] = None,
     k: Annotated[int, typer.Option(min=1, max=1000)] = 10,
+    train_queries: Annotated[
+        Path | None, typer.Option(help="queries.jsonl whose judgements train the learned ranker")
+    ] = None,
+    train_qrels: Annotated[
+        Path | None, typer.Option(help="their qrels TSV (relevant = recorded 'awarded')")
+    ] = None,
+    train_corpus: Annotated[
+        Path | None, typer.Option(help="their corpus (default: --corpus)")
+    ] = None,
 ) -> None:
-    """nDCG, Recall and MRR at k for lexical-only, dense-only and the fused ranker.
+    """nDCG, Recall and MRR at k for lexical-only, dense-only and the fused ranker, and with
+    --train-queries/--train-qrels a `learned` row: the fused top 100 re-ordered by a model
+    fitted on those judgements as if they were recorded outcomes.
 
     Without options it evaluates the bundled demo set (seed_data/eval)."""
     from app.embeddings.service import get_encoder
     from matching.evaluation import evaluate as run_evaluation
-    from matching.evaluation import load_beir, render_table
+    from matching.evaluation import load_beir, render_table, train_on_judgements
 
     settings = get_settings()
     paths = _beir_paths(queries, corpus, qrels)
+    if (train_queries is None) != (train_qrels is None):
+        fail("--train-queries and --train-qrels go together")
+    encoder = get_encoder()
     with readable_errors():
+        learned = None
+        if train_queries is not None and train_qrels is not None:
+            train_paths = (train_queries, train_corpus or paths[1], train_qrels)
+            for path in train_paths:
+                if not path.is_file():
+                    fail(f"{path}: no such file")
+            learned = train_on_judgements(
+                load_beir(*train_paths), encoder=encoder, cache_dir=settings.cache_dir
+            )
         dataset = load_beir(*paths)
-        results = run_evaluation(dataset, encoder=get_encoder(), cache_dir=settings.cache_dir, k=k)
+        results = run_evaluation(
+            dataset, encoder=encoder, cache_dir=settings.cache_dir, k=k, learned=learned
+        )
     judged = sum(1 for q in dataset.queries if dataset.qrels.get(q.id))
     console.print(f"{judged} judged queries, {len(dataset.corpus)} documents")
+    if learned is not None:
+        console.print(
+            f"learned: re-orders the fused top {learned.pool}; blend {learned.blend} "
+            f"(0 = the default order), C {learned.c}",
+            highlight=False,
+        )
     print(render_table(results, k=k))
+
+
+@cli.command("train")
+def train(
+    org: Annotated[str, typer.Option(help="organization the training is recorded for")] = "pichtr",
+) -> None:
+    """Fit a ranking model on the recorded outcomes (positive: interested, teamed, awarded;
+    negative: declined, not a fit, hidden as not a fit), compare it with the default fusion
+    on held-out solicitations, and store it; the match lists use it only when it wins."""
+    from app.db import get_sessionmaker
+    from app.learning import service
+    from app.matches.index import RankerState
+    from app.organizations import service as organizations
+
+    session = get_sessionmaker()()
+    try:
+        with readable_errors(), err.status("training") as status:
+            principal = organizations.operator_principal(
+                organizations.get_by_slug(session, slug=org)
+            )
+            model = service.train(
+                session,
+                ranker=RankerState(background=False),
+                principal=principal,
+                progress=lambda message: status.update(message),
+            )
+            session.commit()
+            metrics = model.metrics
+            version, adopted, verdict = model.version, model.adopted, model.verdict
+            sizes = (model.training_pairs, model.positives, model.negatives)
+    finally:
+        session.close()
+    table = Table(
+        "ranking",
+        "AUC",
+        "AUC per solicitation",
+        "nDCG@10",
+        title=f"held out over {metrics['folds']} folds of solicitations",
+    )
+    for name in ("default", "learned"):
+        row = metrics[name]
+        table.add_row(name, *(f"{row[k]:.4f}" for k in ("auc", "auc_per_solicitation", "ndcg@10")))
+    console.print(table)
+    console.print(
+        f"version {version}: {sizes[0]} labelled pairs ({sizes[1]} positive, {sizes[2]} "
+        f"negative); {'ADOPTED' if adopted else 'not adopted'}",
+        highlight=False,
+    )
+    console.print(verdict, highlight=False)
 
 
 @cli.command("calibrate")

@@ -14,6 +14,13 @@ from matching.boilerplate import BoilerplateModel
 from matching.cache import EmbeddingCache, encode_documents_cached
 from matching.encoder import DocumentEmbedding, Encoder
 from matching.fusion import DEFAULT_WEIGHTS, FusionWeights, rrf
+from matching.learning import (
+    LearnedRanker,
+    feature_matrices,
+    fit_ranker,
+    judged_training_set,
+    rerank_scores,
+)
 from matching.metrics import mrr_at_k, ndcg_at_k, recall_at_k
 from matching.ranker import MatchIndex, Profile, Query, weigh_query
 
@@ -29,6 +36,7 @@ __all__ = [
     "render_table",
     "reversed_dataset",
     "score_dataset",
+    "train_on_judgements",
 ]
 
 
@@ -153,9 +161,9 @@ class ScoredDataset:
     scores: dict[str, np.ndarray]
     qrels: dict[str, dict[str, int]]
 
-    def grades(self) -> np.ndarray:
-        """Judged grade of every (query, document) pair; unjudged pairs are 0."""
-        out = np.zeros((len(self.query_ids), len(self.doc_ids)), dtype=np.int64)
+    def grades(self, *, unjudged: int = 0) -> np.ndarray:
+        """Judged grade of every (query, document) pair; unjudged pairs are ``unjudged``."""
+        out = np.full((len(self.query_ids), len(self.doc_ids)), unjudged, dtype=np.int64)
         column = {d: j for j, d in enumerate(self.doc_ids)}
         for i, q in enumerate(self.query_ids):
             for d, grade in self.qrels.get(q, {}).items():
@@ -209,6 +217,23 @@ def score_dataset(
     )
 
 
+def train_on_judgements(
+    dataset: BeirDataset,
+    *,
+    encoder: Encoder,
+    cache_dir: Path | None,
+    weights: FusionWeights = DEFAULT_WEIGHTS,
+    seed: int = 0,
+) -> LearnedRanker:
+    """The learned re-ranker fitted on a judged set, its judgements taken as recorded
+    outcomes (relevant = awarded, judged 0 = declined) and the unjudged documents of the
+    default top 100 as negatives."""
+    scored = score_dataset(dataset, encoder=encoder, cache_dir=cache_dir, weights=weights)
+    data = judged_training_set(feature_matrices(scored.scores), scored.grades(unjudged=-1))
+    model, _ = fit_ranker(data, seed=seed)
+    return model
+
+
 def evaluate(
     dataset: BeirDataset,
     *,
@@ -216,8 +241,10 @@ def evaluate(
     cache_dir: Path | None,
     weights: FusionWeights = DEFAULT_WEIGHTS,
     k: int = 10,
+    learned: LearnedRanker | None = None,
 ) -> list[MethodResult]:
-    """nDCG, Recall and MRR at ``k`` for lexical, dense, fused and RRF rankings."""
+    """nDCG, Recall and MRR at ``k`` for lexical, dense, fused and RRF rankings, and for the
+    ``learned`` re-ranking of the fused one when given."""
     scored = score_dataset(dataset, encoder=encoder, cache_dir=cache_dir, weights=weights)
     scores = scored.scores
     rankings = {
@@ -226,6 +253,8 @@ def evaluate(
         "fused": scores["fused"],
         "rrf": rrf({"lexical": scores["lexical_raw"], "dense": scores["semantic_raw"]}),
     }
+    if learned is not None:
+        rankings["learned"] = rerank_scores(learned, feature_matrices(scores))
     results = []
     for method, matrix in rankings.items():
         ndcg, recall, mrr = [], [], []

@@ -390,6 +390,13 @@ class MatchIndex:
 
     def _semantic(self, queries: Sequence[Query], vectors: np.ndarray | None = None) -> np.ndarray:
         """Raw semantic similarity (n_queries, n_profiles), from one matrix product."""
+        return semantic_blend(*self.semantic_parts(queries, vectors))
+
+    def semantic_parts(
+        self, queries: Sequence[Query], vectors: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Whole-document cosine and best query passage's cosine (n_queries, n_profiles) of
+        each query to every profile (or to ``vectors``), the two halves of the semantic score."""
         pooled = np.stack([self._query_vector(x) for x in queries])
         units = [_distinctive_units(x) for x in queries]
         sizes = np.array([len(u) for u in units])
@@ -401,19 +408,22 @@ class MatchIndex:
         if has_units.any():
             starts = np.concatenate([[0], np.cumsum(sizes[has_units])[:-1]])
             best[has_units] = np.maximum.reduceat(per_unit, starts, axis=0)
-        return semantic_blend(whole, best)
+        return whole, best
 
     def _score_batch(
         self, queries: Sequence[Query], *, raw: bool = False
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Fused scores and components for a batch of queries."""
-        semantic = self._semantic(queries)
+        whole, best = self.semantic_parts(queries)
+        semantic = semantic_blend(whole, best)
         lexical = self.lexical_.score_many([x.text for x in queries])
         components = self._components(queries, semantic, lexical)
         fused = self._fused(queries, components)
         if raw:
             components["semantic_raw"] = semantic
             components["lexical_raw"] = lexical
+            components["semantic_whole_raw"] = whole
+            components["semantic_best_raw"] = best
         return fused, components
 
     def _lexical_statistics(

@@ -142,3 +142,60 @@ def test_calibrate_prints_constants_tables_and_a_check(
     missing = runner.invoke(cli, ["calibrate", "--check", str(tmp_path / "nowhere")])
     assert missing.exit_code == 1 and "no such file" in missing.stderr
     get_settings.cache_clear()
+
+
+def test_eval_trains_on_other_judgements_and_prints_a_learned_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.config import get_settings
+
+    monkeypatch.setenv("KAKEHASHI_CACHE_DIR", str(tmp_path / "cache"))
+    get_settings.cache_clear()
+    docs = {
+        "d-thruster": "Green monopropellant thrusters for small satellites.",
+        "d-gan": "Gallium nitride MMIC power amplifiers for X-band radar.",
+        "d-robot": "Robotic arms that sand and repaint aircraft panels.",
+        "d-battery": "Lithium-ion battery packs for vehicles.",
+        "d-cyber": "Intrusion detection for avionics data buses.",
+    }
+    needs = {
+        "q-prop": "Prototype green propulsion thrusters for a smallsat.",
+        "q-radar": "GaN power amplifier for an X-band radar.",
+        "q-paint": "Automated repainting of aircraft.",
+        "q-power": "Battery packs for silent watch.",
+        "q-bus": "Zero trust monitoring of MIL-STD-1553 buses.",
+    }
+    answers = {"q-prop": "d-thruster", "q-radar": "d-gan", "q-paint": "d-robot"}
+    answers |= {"q-power": "d-battery", "q-bus": "d-cyber"}
+    (tmp_path / "corpus.jsonl").write_text(
+        "\n".join(json.dumps({"_id": k, "text": v}) for k, v in docs.items())
+    )
+    for name, ids in (("test", ["q-prop", "q-radar"]), ("train", ["q-paint", "q-power", "q-bus"])):
+        (tmp_path / f"{name}.jsonl").write_text(
+            "\n".join(json.dumps({"_id": q, "text": needs[q]}) for q in ids)
+        )
+        rows = "".join(f"{q}\t{answers[q]}\t1\n" for q in ids)
+        (tmp_path / f"{name}.tsv").write_text("query-id\tcorpus-id\tscore\n" + rows)
+    files = ["--queries", "test.jsonl", "--corpus", "corpus.jsonl", "--qrels", "test.tsv"]
+    args = ["eval", *[a if a.startswith("--") else str(tmp_path / a) for a in files]]
+
+    plain = runner.invoke(cli, args)
+    assert plain.exit_code == 0, plain.output
+    assert [line.split()[0] for line in plain.stdout.splitlines()[-4:]] == [
+        "lexical",
+        "dense",
+        "fused",
+        "rrf",
+    ]
+    train = ["--train-queries", str(tmp_path / "train.jsonl")]
+    trained = runner.invoke(cli, [*args, *train, "--train-qrels", str(tmp_path / "train.tsv")])
+    assert trained.exit_code == 0, trained.output
+    rows = {line.split()[0]: line.split()[1:] for line in trained.stdout.splitlines()[-5:]}
+    assert list(rows) == ["lexical", "dense", "fused", "rrf", "learned"]
+    # Three judged queries show no gain worth its noise: the learned order is the default's.
+    assert "blend 0.0" in trained.stdout and rows["learned"] == rows["fused"]
+    alone = runner.invoke(cli, [*args, *train])
+    assert alone.exit_code == 1 and "go together" in alone.stderr
+    missing = runner.invoke(cli, [*args, *train, "--train-qrels", str(tmp_path / "no.tsv")])
+    assert missing.exit_code == 1 and "no such file" in missing.stderr
+    get_settings.cache_clear()

@@ -320,5 +320,10 @@ def test_each_organization_reads_and_writes_only_what_it_may(
     assert api("GET", "/follows", "jetro_viewer", 200).json()["total"] == 1
     api("GET", "/solicitations/{solicitation_id}/changes", "pichtr_viewer", 200, path=p_sol)
     api("DELETE", follow, "jetro_analyst", 204, path=p_sol)
+    # Ranking models are shared by every organization (trained on everyone's outcomes, which
+    # they show only as counts): every admin reads the list, no one else does.
+    api("GET", "/ranking-models", "jetro_analyst", 403)
+    for key in ("jetro_admin", "pichtr_admin"):
+        assert api("GET", "/ranking-models", key, 200).json() == []
 
     assert api.called == api.every_operation(), api.every_operation() - api.called

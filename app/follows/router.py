@@ -34,7 +34,9 @@ def follow(
     )
 
 
-@router.delete(FOLLOW, status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(403, 404))
+@router.delete(
+    FOLLOW, status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(403, 404, 409)
+)
 def unfollow(solicitation_id: RecordId, session: SessionDep, principal: AnalystDep) -> None:
     """Stop following a solicitation (404 when your organization does not follow it)."""
     service.unfollow(session, principal=principal, solicitation_id=solicitation_id)

@@ -85,10 +85,24 @@ HIDDEN = (
 )
 
 
+LEARNED_SCORE = (
+    "the adopted learned model's re-ranking score (higher first), null when the list is ranked "
+    "by the default fusion; it orders the list, `score` and `fit` keep their meaning"
+)
+
+
+class RankingRead(BaseModel):
+    """Which ranking ordered the list: the default fusion, or a learned model (its version)."""
+
+    model: Literal["default", "learned"]
+    version: int | None = Field(description="the ranking model's version; null for default")
+
+
 class MatchBase(BaseModel):
     rank: int
     score: float = Field(description=SCORE)
     fit: float = Field(description=FIT)
+    learned_score: float | None = Field(default=None, description=LEARNED_SCORE)
     components: dict[str, float]
     eligibility: EligibilityRead
     held_back: bool
@@ -117,6 +131,7 @@ class SolicitationMatches(MinFitApplied):
     solicitation: SolicitationSummary
     role: str
     model_id: str
+    ranking: RankingRead
     items: list[CompanyMatch]
     held_back: list[CompanyMatch]
     held_back_below_min_fit: int = Field(
@@ -132,6 +147,7 @@ class CompanyMatches(MinFitApplied):
 
     company: CompanySummary
     model_id: str
+    ranking: RankingRead
     items: list[SolicitationMatch]
     held_back: list[SolicitationMatch]
     held_back_below_min_fit: int = Field(
@@ -173,6 +189,7 @@ class TeamSuggestions(MinFitApplied):
         "pools for a fit below the minimum"
     )
     solicitation: SolicitationSummary
+    ranking: RankingRead
     items: list[TeamRead]
     hidden: int = Field(
         default=0,

@@ -17,6 +17,7 @@ from app.companies import service as companies
 from app.companies.models import Company, CompanyRole, effective_vetting
 from app.db import utcnow
 from app.embeddings import service as embeddings
+from app.learning import service as learning
 from app.matches import sync, thresholds
 from app.matches.index import (
     IndexView,
@@ -215,16 +216,20 @@ def _pinned_first(
     *,
     min_score: float,
     limit: int,
-) -> tuple[list[ScoredCandidate], int]:
+    active: learning.ActiveModel | None,
+) -> tuple[list[ScoredCandidate], dict[str, float], int]:
     """The pinned candidates (all of them, best first, whatever their score), then the best of
-    the others reaching `min_score` up to `limit` in all; and how many others fell below it."""
+    the others reaching `min_score` up to `limit` in all, in the adopted model's order; their
+    learned scores; and how many others fell below the minimum."""
     pinned = index.rank(query, allowed_rows=pinned_rows) if len(pinned_rows) else []
     if not len(rows):
-        return pinned, 0
+        return pinned, {}, 0
+    room = max(limit - len(pinned), 0)
     ranked, below = index.rank_above(
-        query, min_score=min_score, limit=max(limit - len(pinned), 0), allowed_rows=rows
+        query, min_score=min_score, limit=learning.pool_size(active, room), allowed_rows=rows
     )
-    return pinned + ranked, below
+    ranked, learned, _ = learning.reorder(active, index, [query], ranked, limit=room)
+    return pinned + ranked, learned, below
 
 
 def _review_fields(review: MatchReview | None, *, below_min_fit: bool) -> dict[str, Any]:
@@ -383,6 +388,7 @@ def match_solicitation(
     )
     embedding = _embedding_for(session, solicitation, ranker)
     auths = _authorizations(session)
+    active = learning.active_model(session, model_id=ranker.model_id)
     with _held_indexes(session, ranker) as (needs, view):
         query = _need_query(needs.index, solicitation_profile(solicitation, embedding))
         explainer = _Explainer(
@@ -403,26 +409,28 @@ def match_solicitation(
             if not include_hidden:
                 left_out += int((among & hidden).sum())
                 among = among & ~hidden
-            ranked, below = _pinned_first(
+            ranked, learned, below = _pinned_first(
                 view.index,
                 query,
                 pool.rows(view, among & pinned),
                 pool.rows(view, among & ~pinned),
                 min_score=floor.min_score,
                 limit=limit,
+                active=active,
             )
             if not ranked:
                 return [], below
             under.update(hit.id for hit in ranked if hit.score < floor.min_score)
             fields = companies.fields_by_id(session, ids=[int(hit.id) for hit in ranked])
-            return _explained(
+            out = _explained(
                 view.index,
                 explainer,
                 ranked,
                 lambda company_id: pool.verdict(view, company_id),
                 {str(i): f for i, f in fields.items()},
                 held_back=held_back,
-            ), below
+            )
+            return [(i, {**f, "learned_score": learned.get(i)}) for i, f in out], below
 
         eligible, below = items(pool.eligible, False)
         held, held_below = items(~pool.eligible, True) if include_held_back else ([], 0)
@@ -437,6 +445,7 @@ def match_solicitation(
         solicitation=solicitations.to_summary(solicitation),
         role=role.value,
         model_id=ranker.model_id,
+        ranking=learning.ranking_of(active).read(),
         items=[item(i, fields) for i, fields in eligible],
         held_back=[item(i, fields) for i, fields in held],
         hidden=left_out,
@@ -496,6 +505,7 @@ def match_company(
     left_out = len(eligible & hidden) + (len(held & hidden) if include_held_back else 0)
     eligible, held = eligible - hidden, held - hidden
     partner_fields = fields_of(company)
+    active = learning.active_model(session, model_id=ranker.model_id)
     with _held_indexes(session, ranker) as (needs_view, view):
         needs_index, company_index = needs_view.index, view.index
         pending = sum(1 for s in open_needs if str(s.id) not in needs_index.positions_)
@@ -523,9 +533,18 @@ def match_company(
             kept, below = thresholds.above_min_fit(
                 [hit for hit in candidates if hit.id not in pinned], floor
             )
+            room = max(limit - len(first), 0)
+            pool = kept[: learning.pool_size(active, room)]
+            kept, learned, _ = learning.reorder(
+                active,
+                company_index,
+                [needs[hit.id] for hit in pool],
+                pool,
+                profile_id=partner.id if known else None,
+                limit=room,
+            )
             out = []
-            listed = first + kept[: max(limit - len(first), 0)]
-            for rank, hit in enumerate(listed, start=1):
+            for rank, hit in enumerate(first + kept, start=1):
                 need = needs[hit.id]
                 explanation = explain(
                     need,
@@ -544,6 +563,7 @@ def match_company(
                         rank=rank,
                         score=round(hit.score, 4),
                         fit=thresholds.fit_of(hit.score),
+                        learned_score=learned.get(hit.id),
                         components={k: round(v, 4) for k, v in hit.components.items()},
                         eligibility=_eligibility_read(verdicts[hit.id]),
                         held_back=held_back,
@@ -562,6 +582,7 @@ def match_company(
     return CompanyMatches(
         company=companies.to_summary(company, now=now),
         model_id=ranker.model_id,
+        ranking=learning.ranking_of(active if known else None).read(),
         items=shown,
         held_back=held_shown,
         hidden=left_out,
@@ -594,6 +615,7 @@ def teams(
     )
     embedding = _embedding_for(session, solicitation, ranker)
     auths = _authorizations(session)
+    active = learning.active_model(session, model_id=ranker.model_id)
     with _held_indexes(session, ranker) as (needs, view):
         query = _need_query(needs.index, solicitation_profile(solicitation, embedding))
         everyone = _pool(view, solicitation, auths, now, role=None)
@@ -607,8 +629,12 @@ def teams(
             if not len(rows):
                 return [], 0
             hits, below = view.index.rank_above(
-                query, min_score=floor.min_score, limit=TEAM_POOL, allowed_rows=rows
+                query,
+                min_score=floor.min_score,
+                limit=learning.pool_size(active, TEAM_POOL),
+                allowed_rows=rows,
             )
+            hits, _, _ = learning.reorder(active, view.index, [query], hits, limit=TEAM_POOL)
             return [(view.index.profile(hit.id), hit) for hit in hits], below
 
         (us_pool, us_below), (jp_pool, jp_below) = (
@@ -625,6 +651,7 @@ def teams(
         min_fit_source=floor.source,
         below_min_fit=us_below + jp_below,
         hidden=left_out,
+        ranking=learning.ranking_of(active).read(),
         items=[
             TeamRead(
                 rank=rank,

@@ -96,3 +96,17 @@ def test_evaluate_refuses_an_unjudged_set(encoder: Encoder, tmp_path: Path) -> N
     qrels.write_text("query-id\tcorpus-id\tscore\n")
     with pytest.raises(ValueError):
         evaluate(load_beir(queries, corpus, qrels), encoder=encoder, cache_dir=None)
+
+
+def test_evaluate_adds_the_learned_rerankings_row(encoder: Encoder, tmp_path: Path) -> None:
+    from matching.evaluation import train_on_judgements
+
+    ds = load_beir(*_write(tmp_path))
+    model = train_on_judgements(ds, encoder=encoder, cache_dir=tmp_path / "cache")
+    results = evaluate(ds, encoder=encoder, cache_dir=tmp_path / "cache", k=3, learned=model)
+    by_method = {r.method: r for r in results}
+    assert list(by_method) == ["lexical", "dense", "fused", "rrf", "learned"]
+    # Two judged queries are too few to move away from the default order.
+    assert model.blend == 0.0
+    learned, fused = by_method["learned"], by_method["fused"]
+    assert (learned.ndcg, learned.recall, learned.mrr) == (fused.ndcg, fused.recall, fused.mrr)
