@@ -17,7 +17,7 @@ PAIR = "/solicitations/{solicitation_id:int}/matches/{company_id:int}/outcomes"
     PAIR,
     response_model=OutcomeRead,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(400, 403, 404, 413),
+    responses=error_responses(400, 403, 404, 409, 413),
 )
 def record_outcome(
     solicitation_id: RecordId,
