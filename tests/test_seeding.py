@@ -80,7 +80,7 @@ def test_the_demo_opens_with_one_likely_duplicate_to_review(database_url: str) -
 def test_the_demo_has_a_month_of_intermediary_work(database_url: str) -> None:
     from app.distributions.models import DistributionRecipient, RecipientStatus
     from app.follows.models import SolicitationFollow
-    from app.outcomes import service as outcomes
+    from app.outcomes import labels as outcomes
     from app.reviews.models import MatchReview
 
     with session_scope() as session:

@@ -18,7 +18,7 @@ from app.learning.schemas import RankingModelRead
 from app.matches.index import RankerState, as_query
 from app.matches.schemas import RankingRead
 from app.organizations.service import Principal
-from app.outcomes.service import LabelledPair, labelled_pairs
+from app.outcomes.labels import LabelledPair, labelled_pairs
 from matching import learning
 from matching.ranker import MatchIndex, Query, ScoredCandidate, weigh_query
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.db import get_sessionmaker, session_scope
 from app.distributions.models import Channel, Distribution, DistributionRecipient
-from app.outcomes import service
+from app.outcomes.labels import labelled_pairs
 from app.outcomes.models import MatchOutcome
 from tests.conftest import Keys
 
@@ -157,13 +157,13 @@ def test_history_privacy_lists_and_labels(client: TestClient, keys: Keys, world:
     other = f"{API}/solicitations/{sol}/matches/{world['pending']}/review"
     client.put(other, json={"hidden": True, "hidden_reason": "no_capacity"}, headers=jetro)
     with get_sessionmaker()() as session:
-        labels = service.labelled_pairs(session)
+        labels = labelled_pairs(session)
     assert [(p.company_id, p.label, p.source) for p in labels] == sorted(
         [(partner, True, "outcome:awarded"), (world["unauthorized"], False, "review:not_a_fit")]
     )
     client.post(url(sol, world["unauthorized"]), json={"outcome": "interested"}, headers=jetro)
     with get_sessionmaker()() as session:
-        labels = service.labelled_pairs(session)
+        labels = labelled_pairs(session)
     assert {(p.organization_id, p.company_id, p.label, p.source) for p in labels} == {
         (2, partner, True, "outcome:awarded"),
         (2, world["unauthorized"], True, "outcome:interested"),
