@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
+from app.admin import i18n
 from app.config import get_settings
 from app.db import best_effort
 from app.deps import SessionDep
@@ -34,8 +35,18 @@ CSRF_FIELD = "csrf_token"
 HERE = Path(__file__).resolve().parent
 
 templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.add_extension("jinja2.ext.i18n")
+# New-style gettext: Jinja fills `%(name)s` variables itself and escapes them.
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    lambda message: i18n.translations(i18n.current_locale()).gettext(message),
+    lambda singular, plural, n: i18n.translations(i18n.current_locale()).ngettext(
+        singular, plural, n
+    ),
+    newstyle=True,
+)
 templates.env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int) else n
-templates.env.filters["when"] = lambda d: f"{d:%Y-%m-%d %H:%M} UTC" if d else ""
+templates.env.filters["when"] = i18n.when
+templates.env.filters["day"] = i18n.day
 
 
 class LoginRequired(Exception):
@@ -170,17 +181,22 @@ def render(
 ) -> HTMLResponse:
     """Render a page with the user, the CSRF token and the security headers."""
     binding = csrf_binding or (signed_in.session_token if signed_in else None)
-    response = templates.TemplateResponse(
-        request,
-        template,
-        {
-            **context,
-            "user": signed_in.user if signed_in else None,
-            "csrf_field": CSRF_FIELD,
-            "csrf_token": csrf_token(binding) if binding else "",
-        },
-        status_code=status_code,
-    )
+    user = signed_in.user if signed_in else None
+    locale = i18n.request_locale(request, user.locale if user else None)
+    with i18n.use(locale, user.time_zone if user else "UTC"):
+        response = templates.TemplateResponse(
+            request,
+            template,
+            {
+                **context,
+                "user": user,
+                "locale": locale,
+                "languages": i18n.LANGUAGE_NAMES,
+                "csrf_field": CSRF_FIELD,
+                "csrf_token": csrf_token(binding) if binding else "",
+            },
+            status_code=status_code,
+        )
     security_headers(response)
     return response
 
@@ -225,19 +241,25 @@ def error_page(request: Request, exc: AppError) -> HTMLResponse:
         problems = [exc.message]  # "field: reason", the field as the form names it
     else:
         problems = [exc.message[:1].upper() + exc.message[1:]]
-    title = getattr(exc, "title", None) or PAGE_TITLES.get(exc.status_code, "Request refused")
-    response = templates.TemplateResponse(
-        request,
-        "error.html",
-        {
-            "title": title,
-            "status": exc.status_code,
-            "problems": problems,
-            "user": None,
-        },
-        status_code=exc.status_code,
-        headers=exc.headers,
-    )
+    locale = i18n.request_locale(request)
+    with i18n.use(locale):
+        title = getattr(exc, "title", None) or i18n.gettext(
+            PAGE_TITLES.get(exc.status_code, "Request refused")
+        )
+        response = templates.TemplateResponse(
+            request,
+            "error.html",
+            {
+                "title": title,
+                "status": exc.status_code,
+                "problems": problems,
+                "user": None,
+                "locale": locale,
+                "languages": i18n.LANGUAGE_NAMES,
+            },
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
     security_headers(response)
     return response
 

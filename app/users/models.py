@@ -28,6 +28,11 @@ class User(Base):
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The admin pages' language ("en" or "ja") and the IANA zone their dates are shown in.
+    locale: Mapped[str] = mapped_column(String(8), default="en")
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # The dashboard shows what is new since this user's previous visit.
+    last_dashboard_at: Mapped[datetime | None]
 
     organization: Mapped[Organization] = relationship(lazy="joined")
 
