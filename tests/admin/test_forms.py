@@ -1,0 +1,42 @@
+"""Forms are parsed by the API's schemas and report errors per field."""
+
+from starlette.datastructures import FormData
+
+from app.admin.forms import field_error, parse_form
+from app.companies.schemas import CompanyCreate
+from app.errors import InvalidField
+
+
+def test_a_form_is_checked_by_the_api_schema_field_by_field() -> None:
+    form = FormData(
+        [
+            ("csrf_token", "x"),
+            ("role", "jp_partner"),
+            ("country", "JP"),
+            ("name", "  Kawasemi Microwave  "),
+            ("keywords", "GaN MMIC, hermetic packaging\nKa-band"),
+            ("corporate_number", "7000012050003"),
+            ("naics", "334413"),
+        ]
+    )
+    parsed = parse_form(CompanyCreate, form, lists={"keywords", "naics"})
+    assert parsed.model is None
+    assert (
+        set(parsed.errors) == {"corporate_number"}
+        and "check digit" in parsed.errors["corporate_number"]
+    )
+    # What was typed comes back for the form, tidied as the schema reads it.
+    assert parsed.values["name"] == "Kawasemi Microwave"
+    assert parsed.values["keywords"] == ["GaN MMIC", "hermetic packaging", "Ka-band"]
+
+    fixed = FormData(
+        [(k, "7000012050002" if k == "corporate_number" else v) for k, v in form.multi_items()]
+    )
+    ok = parse_form(CompanyCreate, fixed, lists={"keywords", "naics"})
+    assert ok.errors == {} and ok.model is not None and ok.model.corporate_number == "7000012050002"
+
+
+def test_a_service_rule_lands_beside_its_field() -> None:
+    assert field_error(InvalidField("uei", "already used by company 3")) == {
+        "uei": "already used by company 3"
+    }
