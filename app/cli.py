@@ -222,15 +222,24 @@ def users_create(
     display_name: Annotated[str | None, typer.Option(help="name shown in the pages")] = None,
     password_stdin: PasswordStdin = False,
     generate_password: GeneratePassword = False,
+    locale: Annotated[str, typer.Option(help="language of the pages: en or ja")] = "en",
+    time_zone: Annotated[
+        str, typer.Option(help="IANA time zone of the dates shown, e.g. Pacific/Honolulu")
+    ] = "UTC",
 ) -> None:
     """Create an admin-pages user; only an argon2 hash of the password is stored."""
     from app.db import session_scope
     from app.organizations import service as organizations
     from app.organizations.models import Role
     from app.users import service
+    from app.users.schemas import LANGUAGES, TIME_ZONES
 
     if role not in {r.value for r in Role}:
         fail(f"--role must be admin, analyst or viewer, not {role!r}")
+    if locale not in LANGUAGES:
+        fail(f"--locale must be en or ja, not {locale!r}")
+    if time_zone not in TIME_ZONES:
+        fail(f"--time-zone must be one of {', '.join(TIME_ZONES)}; not {time_zone!r}")
     with readable_errors():
         name = service.validate_username(username)
         password = _read_password(password_stdin, generate_password)
@@ -244,6 +253,8 @@ def users_create(
                 password=password,
                 role=Role(role),
                 display_name=display_name,
+                locale=locale,
+                time_zone=time_zone,
             )
     err.print(f"created {role} user {name} for {org}")
     if generate_password:

@@ -82,6 +82,18 @@ def gettext(message: str, **variables: object) -> str:
     return text % variables if variables else text
 
 
+def N_(message: str) -> str:
+    """Mark a text for translation where it is defined; it is translated where it is shown."""
+    return message
+
+
+def translate_all(message: str, variables: dict[str, object]) -> str:
+    """A marked message with its variables, each variable that is itself a marked text
+    translated too (an unmarked value, such as a name, comes back unchanged)."""
+    translated = {k: gettext(v) if isinstance(v, str) else v for k, v in variables.items()}
+    return gettext(message, **translated)
+
+
 def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
     """The singular or plural message in the current language; `%(num)s` is n."""
     text = translations(_locale.get()).ngettext(singular, plural, n)

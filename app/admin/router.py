@@ -1,12 +1,13 @@
-"""Sign-in, sign-out and the admin home page."""
+"""Sign-in, sign-out, the language choice before sign-in, and the dashboard."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 
+from app.admin import dashboard, i18n
+from app.admin.i18n import N_
 from app.admin.web import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -18,9 +19,8 @@ from app.admin.web import (
     safe_next,
     set_cookie,
 )
-from app.companies.models import Company
 from app.config import get_settings
-from app.db import get_read_sessionmaker, session_scope
+from app.db import best_effort, get_read_sessionmaker, session_scope, utcnow
 from app.deps import SessionDep
 from app.imports import service as imports
 from app.organizations.throttling import (
@@ -29,11 +29,17 @@ from app.organizations.throttling import (
     get_throttle,
     seconds_until,
 )
-from app.solicitations.models import Solicitation
 from app.users import service as users
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 LOGIN_COOKIE_SECONDS = 3600
+LANG_COOKIE_SECONDS = 365 * 24 * 3600
+WIDGET_ROWS = 10
+# Sign-in refusals come from the users service and the throttle in English; marked here.
+TOO_MANY_ATTEMPTS = N_("Too many sign-in attempts from your address. Try again later.")
+WRONG_NAME_OR_PASSWORD = N_("Wrong user name or password.")
+# A recipient's status as the dashboard shows it.
+WAITING_STATUSES = (N_("sent"), N_("viewed"))
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -76,6 +82,16 @@ async def login(request: Request) -> Response:
 
 def _sign_in(request: Request, binding: str, username: str, password: str, target: str) -> Response:
     def refuse(message: str, status_code: int, retry_after: int | None = None) -> Response:
+        with i18n.use(i18n.request_locale(request)):
+            if status_code == 429 and retry_after is not None and message != TOO_MANY_ATTEMPTS:
+                minutes = max(1, round(retry_after / 60))
+                message = i18n.ngettext(
+                    "Too many failed sign-ins. Try again in %(num)s minute.",
+                    "Too many failed sign-ins. Try again in %(num)s minutes.",
+                    minutes,
+                )
+            else:
+                message = i18n.gettext(message)
         response = render(
             request,
             "login.html",
@@ -109,6 +125,8 @@ def _sign_in(request: Request, binding: str, username: str, password: str, targe
     response = RedirectResponse(target, status_code=303)
     hours = get_settings().admin_session_hours
     set_cookie(response, request, SESSION_COOKIE, token, int(hours * 3600))
+    # Error pages (and the sign-in page after signing out) follow the user's language.
+    set_cookie(response, request, i18n.LANG_COOKIE, user.locale, LANG_COOKIE_SECONDS)
     response.delete_cookie(LOGIN_COOKIE, path="/admin")
     return response
 
@@ -127,17 +145,51 @@ async def logout(request: Request, session: SessionDep, signed_in: UserDep) -> R
 
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, session: SessionDep, signed_in: UserDep) -> Response:
-    """Where analysts start: record counts and their organization's latest imports."""
+    """The dashboard: what closes soon, what is new since the last visit, vetting that runs
+    out, distributions waiting for an answer, and the latest imports."""
     principal = signed_in.principal
+    user = signed_in.user
+    now = utcnow()
+    previous = user.last_dashboard_at
+    new, counted_from = dashboard.new_since(session, since=previous, now=now, limit=WIDGET_ROWS)
     _flags, open_duplicates = imports.open_flags(session, principal=principal, limit=0, offset=0)
-    counts = {
-        "companies": session.scalar(
-            select(func.count()).select_from(Company).where(Company.archived_at.is_(None))
-        ),
-        "solicitations": session.scalar(
-            select(func.count()).select_from(Solicitation).where(Solicitation.archived_at.is_(None))
-        ),
-        "duplicates": open_duplicates,
-    }
     recent, _total = imports.runs(session, principal=principal, limit=5, offset=0)
-    return render(request, "home.html", {"counts": counts, "recent": recent}, signed_in=signed_in)
+    response = render(
+        request,
+        "home.html",
+        {
+            "closing": dashboard.closing_soon(session, now=now, limit=WIDGET_ROWS),
+            "closing_days": dashboard.CLOSING_DAYS,
+            "new": new,
+            "previous_visit": previous,
+            "counted_from": counted_from,
+            "vetting": dashboard.vetting_expiring(session, now=now, limit=WIDGET_ROWS),
+            "vetting_days": dashboard.VETTING_DAYS,
+            "waiting": dashboard.waiting_for_answer(
+                session, principal=principal, limit=WIDGET_ROWS
+            ),
+            "open_duplicates": open_duplicates,
+            "recent": recent,
+            "now": now,
+        },
+        signed_in=signed_in,
+    )
+    # This GET reads only; the visit is remembered in a short write of its own, after the
+    # read has ended (SQLite takes its write lock when a writing transaction begins).
+    session.rollback()
+    with best_effort() as writer:
+        users.mark_dashboard_seen(writer, user_id=user.id)
+    return response
+
+
+@router.get("/language")
+def choose_language(
+    request: Request,
+    to: Annotated[str, Query(max_length=8)],
+    next: Annotated[str | None, Query(max_length=2000)] = None,
+) -> Response:
+    """Choose the pages' language before signing in: sets the language cookie only."""
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if to in i18n.LOCALES:
+        set_cookie(response, request, i18n.LANG_COOKIE, to, LANG_COOKIE_SECONDS)
+    return response

@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
 from app.admin import i18n
+from app.admin.i18n import N_
 from app.config import get_settings
 from app.db import best_effort
 from app.deps import SessionDep
@@ -58,28 +59,60 @@ class LoginRequired(Exception):
 
 
 class PageError(HttpError):
-    """An error (403, 404, ...) with a title and a sentence for the person reading it."""
+    """An error (403, 404, ...) with a title and a sentence for the person reading it.
 
-    def __init__(self, status_code: int, title: str, message: str) -> None:
-        super().__init__(status_code, message)
+    Both are English texts marked with `N_`, translated when the page is shown (the reader's
+    language is known then); `variables` fill the message's `%(name)s` placeholders."""
+
+    def __init__(self, status_code: int, title: str, message: str, **variables: object) -> None:
+        super().__init__(status_code, message % variables if variables else message)
         self.title = title
+        self.template = message
+        self.variables = variables
 
 
 # Headings of the error page by status, for errors that do not bring their own.
 PAGE_TITLES = {
-    400: "Request not understood",
-    401: "Not signed in",
-    403: "Not allowed",
-    404: "Page not found",
-    405: "Not possible here",
-    409: "Conflict",
-    412: "Changed meanwhile",
-    413: "Too large",
-    422: "Not valid",
-    429: "Too many requests",
-    500: "Something went wrong",
-    503: "Briefly unavailable",
+    400: N_("Request not understood"),
+    401: N_("Not signed in"),
+    403: N_("Not allowed"),
+    404: N_("Page not found"),
+    405: N_("Not possible here"),
+    409: N_("Conflict"),
+    412: N_("Changed meanwhile"),
+    413: N_("Too large"),
+    422: N_("Not valid"),
+    429: N_("Too many requests"),
+    500: N_("Something went wrong"),
+    503: N_("Briefly unavailable"),
 }
+REQUEST_REFUSED = N_("Request refused")
+ROLE_NAMES = {"admin": N_("admin"), "analyst": N_("analyst"), "viewer": N_("viewer")}
+
+# The main navigation: path, label, and the role needed to see the link.
+NAV: tuple[tuple[str, str, Role], ...] = (
+    ("/admin", N_("Dashboard"), Role.VIEWER),
+    ("/admin/companies", N_("Companies"), Role.VIEWER),
+    ("/admin/solicitations", N_("Solicitations"), Role.VIEWER),
+    ("/admin/distributions", N_("Distributions"), Role.VIEWER),
+    ("/admin/imports", N_("Imports"), Role.VIEWER),
+    ("/admin/imports/duplicates", N_("Duplicates"), Role.VIEWER),
+    ("/admin/audit", N_("Audit"), Role.ADMIN),
+    ("/admin/settings", N_("Settings"), Role.ADMIN),
+)
+
+
+def nav_current(path: str) -> str | None:
+    """The navigation link this page belongs under: the longest path that starts it."""
+    found = [href for href, _label, _role in NAV if path == href or path.startswith(href + "/")]
+    return max(found, key=len) if found else None
+
+
+def nav_links(user: Any) -> list[tuple[str, str]]:
+    """The navigation links a user's role may follow."""
+    if user is None:
+        return []
+    return [(href, label) for href, label, role in NAV if ROLE_RANK[user.role] >= ROLE_RANK[role]]
 
 
 def csrf_token(binding: str) -> str:
@@ -91,7 +124,7 @@ def csrf_token(binding: str) -> str:
 def check_csrf(request: Request, form: FormData, binding: str | None) -> None:
     """Refuse (403) a post from another site or without this session's token."""
     if request.headers.get("sec-fetch-site") == "cross-site":
-        raise PageError(403, "Request refused", "Forms can only be sent from Kakehashi's pages.")
+        raise PageError(403, REQUEST_REFUSED, N_("Forms can only be sent from Kakehashi's pages."))
     sent = form.get(CSRF_FIELD)
     if (
         not binding
@@ -100,9 +133,11 @@ def check_csrf(request: Request, form: FormData, binding: str | None) -> None:
     ):
         raise PageError(
             403,
-            "Request refused",
-            "This form has expired or did not come from Kakehashi. Go back, reload the page "
-            "and send it again.",
+            REQUEST_REFUSED,
+            N_(
+                "This form has expired or did not come from Kakehashi. Go back, reload the page "
+                "and send it again."
+            ),
         )
 
 
@@ -149,12 +184,15 @@ UserDep = Annotated[SignedIn, Depends(require_signed_in)]
 
 
 def require_role(signed_in: SignedIn, role: Role, action: str) -> None:
-    """Refuse (403) a user whose role is below `role`."""
+    """Refuse (403) a user whose role is below `role`; `action` is a text marked with N_."""
     if ROLE_RANK[signed_in.user.role] < ROLE_RANK[role]:
         raise PageError(
             403,
-            "Not allowed",
-            f"To {action} you need the {role.value} role; you have {signed_in.user.role.value}.",
+            N_("Not allowed"),
+            N_("To %(action)s you need the %(role)s role; you have %(current)s."),
+            action=action,
+            role=ROLE_NAMES[role.value],
+            current=ROLE_NAMES[signed_in.user.role.value],
         )
 
 
@@ -192,6 +230,9 @@ def render(
                 "user": user,
                 "locale": locale,
                 "languages": i18n.LANGUAGE_NAMES,
+                "nav": nav_links(user),
+                "nav_current": nav_current(request.url.path),
+                "role_names": ROLE_NAMES,
                 "csrf_field": CSRF_FIELD,
                 "csrf_token": csrf_token(binding) if binding else "",
             },
@@ -216,11 +257,17 @@ def security_headers(response: Response) -> None:
 def install(app: FastAPI) -> None:
     """Mount the admin pages, their static files and their error pages."""
     from app.admin.router import router as admin_router
+    from app.audit.pages import router as audit_pages
     from app.imports.pages import router as import_pages
+    from app.organizations.pages import router as settings_pages
+    from app.users.pages import router as preference_pages
 
     app.mount("/admin/static", StaticFiles(directory=HERE / "static"), name="admin-static")
     app.include_router(admin_router)
     app.include_router(import_pages)
+    app.include_router(preference_pages)
+    app.include_router(audit_pages)
+    app.include_router(settings_pages)
 
     @app.get("/", include_in_schema=False)
     def _root() -> RedirectResponse:
@@ -235,16 +282,18 @@ def install(app: FastAPI) -> None:
 
 def error_page(request: Request, exc: AppError) -> HTMLResponse:
     """Any error under /admin, as the styled page: its title and a sentence per problem."""
-    if isinstance(exc, InvalidRequest):
-        problems = exc.problems
-    elif isinstance(exc, InvalidField):
-        problems = [exc.message]  # "field: reason", the field as the form names it
-    else:
-        problems = [exc.message[:1].upper() + exc.message[1:]]
     locale = i18n.request_locale(request)
     with i18n.use(locale):
-        title = getattr(exc, "title", None) or i18n.gettext(
-            PAGE_TITLES.get(exc.status_code, "Request refused")
+        if isinstance(exc, PageError):
+            problems = [i18n.translate_all(exc.template, exc.variables)]
+        elif isinstance(exc, InvalidRequest):
+            problems = exc.problems
+        elif isinstance(exc, InvalidField):
+            problems = [exc.message]  # "field: reason", the field as the form names it
+        else:
+            problems = [exc.message[:1].upper() + exc.message[1:]]
+        title = i18n.gettext(
+            getattr(exc, "title", None) or PAGE_TITLES.get(exc.status_code, REQUEST_REFUSED)
         )
         response = templates.TemplateResponse(
             request,

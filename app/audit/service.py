@@ -116,9 +116,20 @@ def get_all(
     action: str | None,
     limit: int,
     offset: int,
+    actor: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> tuple[list[AuditEvent], int]:
-    """The audit events the principal's organization may read, newest first, filtered."""
+    """The audit events the principal's organization may read, newest first, filtered (the
+    actor by a part of it; `since` inclusive, `until` exclusive)."""
     query = select(AuditEvent).where(visible_to(principal))
+    if actor:
+        escaped = actor.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(AuditEvent.actor.ilike(f"%{escaped}%", escape="\\"))
+    if since is not None:
+        query = query.where(AuditEvent.occurred_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.occurred_at < until)
     if entity_type:
         query = query.where(AuditEvent.entity_type == entity_type)
     if entity_id is not None:

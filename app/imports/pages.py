@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
+from app.admin.i18n import N_
 from app.admin.web import (
     PageError,
     UserDep,
@@ -43,9 +44,22 @@ from app.users.service import SignedIn
 router = APIRouter(prefix="/admin/imports", include_in_schema=False)
 
 KINDS = {
-    "solicitations": "Solicitations: SAM.gov CSV extract or opportunities API JSON",
-    "companies": "Company profiles: Kakehashi CSV template or JSON lines",
+    "solicitations": N_("Solicitations: SAM.gov CSV extract or opportunities API JSON"),
+    "companies": N_("Company profiles: Kakehashi CSV template or JSON lines"),
 }
+# Words the templates show from the data (a run's kind and status, a flag's entity type),
+# marked here so that they are translated.
+SHOWN_VALUES = (
+    N_("solicitations"),
+    N_("companies"),
+    N_("queued"),
+    N_("running"),
+    N_("finished"),
+    N_("failed"),
+    N_("company"),
+    N_("solicitation"),
+)
+IMPORT_FILES = N_("import files")
 RUNS_PER_PAGE = 25
 ERRORS_PER_PAGE = 100
 DUPLICATES_PER_PAGE = 100
@@ -107,7 +121,7 @@ def index(
 @router.post("", response_class=HTMLResponse)
 async def upload(request: Request, signed_in: UserDep) -> Response:
     """Check the form and the file's first row, then queue the import and show its page."""
-    require_role(signed_in, Role.ANALYST, "import files")
+    require_role(signed_in, Role.ANALYST, IMPORT_FILES)
     form_data = await request.form(max_files=1, max_fields=10)
     try:
         check_csrf(request, form_data, signed_in.session_token)
@@ -124,12 +138,12 @@ def _queue_upload(request: Request, signed_in: SignedIn, form_data: FormData) ->
         dry_run=form_data.get("dry_run") in {"on", "true", "1"},
     )
     if kind not in KINDS:
-        form.errors["kind"] = "choose what the file holds: solicitations or companies"
+        form.errors["kind"] = N_("choose what the file holds: solicitations or companies")
     if form.source and not re.fullmatch(service.SOURCE_PATTERN, form.source):
-        form.errors["source"] = "use up to 64 letters, digits, '.', '_' or '-'"
+        form.errors["source"] = N_("use up to 64 letters, digits, '.', '_' or '-'")
     upload = form_data.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        form.errors["file"] = "choose a file to upload"
+        form.errors["file"] = N_("choose a file to upload")
     session = get_sessionmaker()()
     try:
         if form.errors or not isinstance(upload, UploadFile):
@@ -173,7 +187,10 @@ def _own_run(session: Session, signed_in: SignedIn, run_id: int) -> ImportRun:
         return service.get_run(session, principal=signed_in.principal, run_id=run_id)
     except AppError as exc:
         raise PageError(
-            404, "Import not found", f"There is no import {run_id} for you to see."
+            404,
+            N_("Import not found"),
+            N_("There is no import %(id)s for you to see."),
+            id=run_id,
         ) from exc
 
 
@@ -245,7 +262,7 @@ async def settle_duplicate(request: Request, signed_in: UserDep, flag_id: Record
         resolution = FlagResolution(str(form.get("resolution") or ""))
     except ValueError:
         raise PageError(
-            422, "Choose how to settle it", "Keep both, or archive the imported one."
+            422, N_("Choose how to settle it"), N_("Keep both, or archive the imported one.")
         ) from None
     await run_in_threadpool(_settle, signed_in, flag_id, resolution)
     return RedirectResponse(safe_next(str(form.get("back") or "")), status_code=303)
@@ -259,7 +276,7 @@ def _settle(signed_in: SignedIn, flag_id: int, resolution: FlagResolution) -> No
         )
         session.commit()
     except AppError as exc:
-        raise PageError(exc.status_code, "Not settled", exc.message) from exc
+        raise PageError(exc.status_code, N_("Not settled"), exc.message) from exc
     finally:
         session.rollback()
         session.close()
@@ -331,12 +348,14 @@ async def retry(
     request: Request, session: SessionDep, signed_in: UserDep, run_id: RecordId
 ) -> Response:
     """Queue a failed import again; rows it already saved come out unchanged."""
-    require_role(signed_in, Role.ANALYST, "import files")
+    require_role(signed_in, Role.ANALYST, IMPORT_FILES)
     form_data = await request.form(max_files=0, max_fields=5)
     check_csrf(request, form_data, signed_in.session_token)
     run = _own_run(session, signed_in, run_id)
     if run.status is not ImportStatus.FAILED or not run.upload_path:
-        raise PageError(409, "Cannot run again", "Only a failed import whose file is kept can.")
+        raise PageError(
+            409, N_("Cannot run again"), N_("Only a failed import whose file is kept can.")
+        )
     service.queue_run(session, run=run, principal=signed_in.principal)
     session.commit()
     return RedirectResponse(f"/admin/imports/{run.id}", status_code=303)

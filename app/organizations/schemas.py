@@ -78,3 +78,10 @@ class OrganizationSettingsUpdate(StrictModel):
         Field(ge=1, le=365, strict=True, description=NO_RESPONSE_MEANING),
         BeforeValidator(whole_number),
     ] = Field(default=None)  # type: ignore[assignment]  # read only when sent
+
+
+class ApiKeyCreate(StrictModel):
+    """A new API key of the organization: its role and a label saying what it is for."""
+
+    role: Role = Role.ANALYST
+    label: Annotated[str | None, Field(max_length=200)] = None

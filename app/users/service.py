@@ -6,7 +6,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NoReturn, Protocol
+from typing import Any, NoReturn, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -121,6 +121,8 @@ def create_user(
     role: Role,
     display_name: str | None = None,
     by: Principal | None = None,
+    locale: str = "en",
+    time_zone: str = "UTC",
 ) -> User:
     """Create a user; the user name must be new and the password long enough."""
     name = validate_username(username)
@@ -133,11 +135,65 @@ def create_user(
         display_name=display_name,
         role=role,
         password_hash=_hasher.hash(password),
+        locale=locale,
+        time_zone=time_zone,
     )
     session.add(user)
     session.flush()
     _audit(session, user, "user.create", by, {"role": role.value})
     return user
+
+
+def list_users(session: Session, *, organization_id: int) -> list[User]:
+    """The organization's users, by name."""
+    return list(
+        session.scalars(
+            select(User).where(User.organization_id == organization_id).order_by(User.username)
+        )
+    )
+
+
+def get_in_organization(session: Session, *, organization_id: int, user_id: int) -> User:
+    """One of the organization's users; another organization's is not found."""
+    user = session.get(User, user_id)
+    if user is None or user.organization_id != organization_id:
+        raise NotFound(f"no user with id {user_id}")
+    return user
+
+
+def set_role(session: Session, *, user: User, role: Role, by: Principal) -> None:
+    """Give the user another role; their sessions pick it up on the next page."""
+    if by.actor.endswith(f":@{user.username}") and role is not user.role:
+        # An admin demoting themselves could leave the organization with no admin.
+        raise InvalidField("role", "you cannot change your own role")
+    before = user.role
+    user.role = role
+    session.flush()
+    if before is not role:
+        _audit(
+            session, user, "user.role", by, {"role": {"before": before.value, "after": role.value}}
+        )
+
+
+def set_preferences(
+    session: Session, *, user: User, locale: str, time_zone: str, by: Principal | None = None
+) -> None:
+    """The user's language and time zone for the admin pages."""
+    changes = {
+        name: {"before": getattr(user, name), "after": value}
+        for name, value in (("locale", locale), ("time_zone", time_zone))
+        if getattr(user, name) != value
+    }
+    user.locale = locale
+    user.time_zone = time_zone
+    session.flush()
+    if changes:
+        _audit(session, user, "user.preferences", by, changes)
+
+
+def mark_dashboard_seen(session: Session, *, user_id: int) -> None:
+    """Remember when the user last saw the dashboard (in a short write transaction of its own)."""
+    session.execute(update(User).where(User.id == user_id).values(last_dashboard_at=utcnow()))
 
 
 def set_password(
@@ -350,7 +406,7 @@ def _system(user: User, actor: str) -> Principal:
 
 
 def _audit(
-    session: Session, user: User, action: str, by: Principal | None, changes: dict[str, str]
+    session: Session, user: User, action: str, by: Principal | None, changes: dict[str, Any]
 ) -> None:
     """User events are audited in the user's organization; `by` defaults to the CLI."""
     audit.record(
