@@ -89,6 +89,32 @@ def test_users(database_url: str) -> None:
         assert service.authenticate(session, username="kenji", password=new)
 
 
+def test_users_create_with_language_and_time_zone(database_url: str) -> None:
+    from app.db import session_scope
+    from app.users import service
+
+    assert (
+        runner.invoke(cli, ["orgs", "create", "jetro", "--name", "JETRO", "--side", "jp"]).exit_code
+        == 0
+    )
+    made = runner.invoke(
+        cli,
+        [
+            *("users", "create", "hanako", "--org", "jetro", "--generate-password"),
+            *("--locale", "ja", "--time-zone", "Asia/Tokyo"),
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    with session_scope() as session:
+        hanako = service.get_by_username(session, "hanako")
+        assert (hanako.locale, hanako.time_zone) == ("ja", "Asia/Tokyo")
+    for option, value in (("--locale", "fr"), ("--time-zone", "Mars/Olympus")):
+        refused = runner.invoke(
+            cli, ["users", "create", "taro", "--org", "jetro", "--generate-password", option, value]
+        )
+        assert refused.exit_code == 1 and option in refused.stderr
+
+
 def test_serve_reports_a_taken_port_at_once() -> None:
     import socket
 
