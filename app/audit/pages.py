@@ -1,5 +1,6 @@
 """The audit log in the admin pages: who changed what and when, with before and after."""
 
+import json
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -46,14 +47,25 @@ def _start_of(day: date, zone_name: str) -> datetime:
     return datetime.combine(day, time.min, tzinfo=i18n.zone(zone_name))
 
 
-def describe_changes(changes: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+def shown(value: Any) -> str:
+    """A stored value as a person reads it: lists joined, records as JSON, nothing as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def describe_changes(changes: dict[str, Any]) -> list[tuple[str, str, str]]:
     """An event's changes as rows of (field, before, after); a plain value is an after only."""
     rows = []
     for name, value in changes.items():
-        if isinstance(value, dict) and set(value) <= {"before", "after"} and value:
-            rows.append((name, value.get("before"), value.get("after")))
+        if isinstance(value, dict) and value and set(value) <= {"before", "after"}:
+            rows.append((name, shown(value.get("before")), shown(value.get("after"))))
         else:
-            rows.append((name, None, value))
+            rows.append((name, "", shown(value)))
     return rows
 
 

@@ -297,6 +297,7 @@ def test_audit_lists_filters_and_shows_before_and_after(web: TestClient, staff: 
     assert "<code>create</code>" not in page.text
     by_id = web.get("/admin/audit", params={"entity_id": str(company["id"])}).text
     assert "<code>create</code>" in by_id and "<code>update</code>" in by_id
+    assert "GaN MMIC, hermetic packaging" in by_id and "[&#39;GaN" not in by_id
     none = web.get("/admin/audit", params={"actor": "nobody-at-all"}).text
     assert "No event matches these filters." in none
     tomorrow = (utcnow() + timedelta(days=2)).date().isoformat()
