@@ -206,7 +206,7 @@ def _change(
     distribution_id: int,
     recipient_id: int,
 ) -> Response:
-    back = safe_next(str(form.get("back") or "/admin/distributions"))
+    back = safe_next(str(form.get("next") or "/admin/distributions"))
     if not back.startswith("/admin/distributions"):
         back = "/admin/distributions"
     parsed = parse_form(StatusUpdate, form)

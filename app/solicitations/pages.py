@@ -516,7 +516,7 @@ def detail(
 
 def _back(form: FormData, solicitation_id: int) -> str:
     fallback = f"/admin/solicitations/{solicitation_id}"
-    target = safe_next(str(form.get("back") or fallback))
+    target = safe_next(str(form.get("next") or fallback))
     return target if target.startswith(fallback) else fallback
 
 

@@ -264,7 +264,7 @@ def test_pin_pass_note_and_unhide(
     base = f"/admin/solicitations/{sid}"
     review = f"{base}/matches/{cid}/review"
 
-    pinned = admin_client.post(review, data={"csrf_token": token, "action": "pin", "back": base})
+    pinned = admin_client.post(review, data={"csrf_token": token, "action": "pin", "next": base})
     assert pinned.status_code == 303 and pinned.headers["location"] == f"{base}#match-{cid}"
     page = admin_client.get(base).text
     assert ">Pinned<" in page and 'value="unpin"' in page
