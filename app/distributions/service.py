@@ -676,3 +676,21 @@ def export_rows(
             )
         )
     return out
+
+
+def histories(
+    session: Session, *, recipient_ids: Iterable[int]
+) -> dict[int, list[StatusChangeRead]]:
+    """The status history of each of some recipients, oldest change first (one query)."""
+    wanted = sorted(set(recipient_ids))
+    found: dict[int, list[StatusChangeRead]] = {i: [] for i in wanted}
+    if not wanted:
+        return found
+    changes = session.scalars(
+        select(RecipientStatusChange)
+        .where(RecipientStatusChange.recipient_id.in_(wanted))
+        .order_by(RecipientStatusChange.occurred_at, RecipientStatusChange.id)
+    )
+    for change in changes:
+        found[change.recipient_id].append(_history_read(change))
+    return found
