@@ -216,11 +216,13 @@ def security_headers(response: Response) -> None:
 def install(app: FastAPI) -> None:
     """Mount the admin pages, their static files and their error pages."""
     from app.admin.router import router as admin_router
+    from app.companies.pages import router as company_pages
     from app.imports.pages import router as import_pages
 
     app.mount("/admin/static", StaticFiles(directory=HERE / "static"), name="admin-static")
     app.include_router(admin_router)
     app.include_router(import_pages)
+    app.include_router(company_pages)
 
     @app.get("/", include_in_schema=False)
     def _root() -> RedirectResponse:
