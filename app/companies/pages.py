@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -455,8 +455,8 @@ def _edit(request: Request, signed_in: SignedIn, company_id: int, form: FormData
 
 
 def _end_of_day(day: date, time_zone: str) -> datetime:
-    """A date typed in a form, as the moment that day ends in the user's zone."""
-    return datetime.combine(day + timedelta(days=1), time(), tzinfo=i18n.zone(time_zone))
+    """A date typed in a form, as the last second of that day in the user's zone."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=i18n.zone(time_zone))
 
 
 def _company_page(

@@ -17,6 +17,7 @@ from app.users import service as users
 from app.vetting.models import VettingDecision
 from tests.conftest import PASSWORD, Keys, sign_in
 from tests.factories import company_payload, us_company_payload
+from tests.matches.conftest import world  # noqa: F401  (the shared match records)
 
 API = "/api/v1"
 GOOD_NUMBER = "7000012050002"
@@ -279,7 +280,9 @@ def test_a_stale_edit_is_refused_and_nothing_is_overwritten(
 ) -> None:
     made = api_post(client, staff, "/companies", company_payload(), "jetro_analyst")
     token = sign_in(admin_client, "kenji")
-    assert 'name="version" value="1"' in admin_client.get(f"/admin/companies/{made['id']}/edit").text
+    assert (
+        'name="version" value="1"' in admin_client.get(f"/admin/companies/{made['id']}/edit").text
+    )
     # Someone else saves meanwhile.
     changed = client.patch(
         f"{API}/companies/{made['id']}",
@@ -381,7 +384,12 @@ def test_vetting_and_authorization_forms(
 
     neither = admin_client.post(
         f"{url}/authorizations",
-        data={"csrf_token": token, "authority": "meti", "reference": "M-1", "valid_from": "2026-01-01"},
+        data={
+            "csrf_token": token,
+            "authority": "meti",
+            "reference": "M-1",
+            "valid_from": "2026-01-01",
+        },
     )
     assert neither.status_code == 422
     assert "exactly one of" in error_of(neither.text, "solicitation_id")
@@ -422,9 +430,10 @@ def test_vetting_and_authorization_forms(
     )
     admin_client.cookies.clear()
     kenji = sign_in(admin_client, "kenji")
-    assert "Record a vetting decision" not in admin_client.get(
-        f"/admin/companies/{pichtr_partner['id']}"
-    ).text
+    assert (
+        "Record a vetting decision"
+        not in admin_client.get(f"/admin/companies/{pichtr_partner['id']}").text
+    )
     refused = admin_client.post(
         f"/admin/companies/{pichtr_partner['id']}/vetting",
         data={"csrf_token": kenji, "status": "vetted", "evidence": "Trust me."},
@@ -436,3 +445,56 @@ def test_vetting_and_authorization_forms(
     assert no_token.status_code == 403
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(VettingDecision)) == 1
+
+
+def test_a_partners_page_ranks_open_solicitations_and_shows_only_our_distributions(
+    client: TestClient,
+    admin_client: TestClient,
+    staff: Keys,
+    world: dict[str, int],  # noqa: F811  (the fixture imported above)
+) -> None:
+    partner, solicitation = world["authorized"], world["solicitation"]
+    sent = client.post(
+        f"{API}/solicitations/{solicitation}/distributions",
+        json={"company_ids": [partner], "channel": "manual", "message": "Worth a look."},
+        headers=staff.headers("pichtr_analyst"),
+    )
+    assert sent.status_code == 201, sent.text
+    distribution = sent.json()
+    recipient = distribution["recipients"][0]["id"]
+    answered = client.post(
+        f"{API}/distributions/{distribution['id']}/recipients/{recipient}/status",
+        json={"status": "declined", "reason": "No capacity before March."},
+        headers=staff.headers("pichtr_analyst"),
+    )
+    assert answered.status_code == 200, answered.text
+    reviewed = client.put(
+        f"{API}/solicitations/{solicitation}/matches/{partner}/review",
+        json={"pinned": True, "note": "Call Aoi first."},
+        headers=staff.headers("pichtr_analyst"),
+    )
+    assert reviewed.status_code in (200, 201), reviewed.text
+
+    sign_in(admin_client, "alice")
+    page = admin_client.get(f"/admin/companies/{partner}")
+    assert page.status_code == 200, page.text
+    # The real model ranks the GaN solicitation for the GaN partner, with a score meter.
+    matches = page.text.split('id="matches"')[1].split('id="received"')[0]
+    assert "Prototype" in matches or "GaN" in matches
+    meter = re.search(r'<meter id="score-(\d+)"[^>]*value="([0-9.]+)"', matches)
+    assert meter and int(meter.group(1)) == solicitation and 0 < float(meter.group(2)) <= 1
+    assert "Call Aoi first." in matches and "Pinned" in matches
+    received = page.text.split('id="received"')[1]
+    assert "Declined" in received and "No capacity before March." in received
+
+    # The unauthorized partner is held back from the ITAR solicitation, with the reason.
+    held = admin_client.get(f"/admin/companies/{world['unauthorized']}")
+    assert "Held back:" in held.text
+
+    admin_client.cookies.clear()
+    sign_in(admin_client, "kenji")
+    theirs = admin_client.get(f"/admin/companies/{partner}")
+    assert theirs.status_code == 200
+    assert "No capacity before March." not in theirs.text
+    assert "Call Aoi first." not in theirs.text
+    assert "Your organization has sent this company nothing yet." in theirs.text
