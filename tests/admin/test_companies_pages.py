@@ -490,6 +490,11 @@ def test_a_partners_page_ranks_open_solicitations_and_shows_only_our_distributio
     # The unauthorized partner is held back from the ITAR solicitation, with the reason.
     held = admin_client.get(f"/admin/companies/{world['unauthorized']}")
     assert "Held back:" in held.text
+    # A US performer's page ranks the same open solicitation; it has no vetting to record.
+    performer = admin_client.get(f"/admin/companies/{world['us']}")
+    assert performer.status_code == 200
+    assert f'id="score-{solicitation}"' in performer.text
+    assert "Record a vetting decision" not in performer.text
 
     admin_client.cookies.clear()
     sign_in(admin_client, "kenji")
