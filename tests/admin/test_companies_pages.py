@@ -115,7 +115,7 @@ def test_the_list_filters_like_the_api(
 
     every = admin_client.get("/admin/companies")
     assert every.status_code == 200
-    assert "3 companies" in every.text
+    assert "Companies found: 3" in every.text
     # The Japanese name beside the English one, the vetting with its expiry, a link to the page.
     assert "カワセミマイクロ波デバイス株式会社" in every.text
     assert f'href="/admin/companies/{jp["id"]}"' in every.text
