@@ -258,6 +258,7 @@ def install(app: FastAPI) -> None:
     """Mount the admin pages, their static files and their error pages."""
     from app.admin.router import router as admin_router
     from app.audit.pages import router as audit_pages
+    from app.companies.pages import router as company_pages
     from app.distributions.admin_pages import router as distribution_pages
     from app.imports.pages import router as import_pages
     from app.organizations.pages import router as settings_pages
@@ -272,6 +273,7 @@ def install(app: FastAPI) -> None:
     app.include_router(settings_pages)
     app.include_router(solicitation_pages)
     app.include_router(distribution_pages)
+    app.include_router(company_pages)
 
     @app.get("/", include_in_schema=False)
     def _root() -> RedirectResponse:

@@ -49,7 +49,7 @@ def faulty_client(app_with_faults: FastAPI) -> Iterator[TestClient]:
         yield client
 
 
-@pytest.mark.parametrize("path", ["/admin/companies", "/admin/nowhere/1", "/admin/x/y"])
+@pytest.mark.parametrize("path", ["/admin/companies/1/nowhere", "/admin/nowhere/1", "/admin/x/y"])
 def test_unknown_admin_paths_are_a_page(admin_client: TestClient, path: str) -> None:
     text = assert_error_page(admin_client.get(path), 404, "Page not found")
     assert f"There is nothing at {path}" in text
