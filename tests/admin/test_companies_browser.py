@@ -74,7 +74,7 @@ def test_an_analyst_creates_fixes_and_vets_a_japanese_partner(
     sign_in(page)
     expect(page.get_by_role("heading", name="Companies", exact=True)).to_be_visible()
     expect(page.locator("#companies")).to_contain_text("カワセミマイクロ波デバイス株式会社")
-    page.get_by_label("Role", exact=True).select_option("jp_partner")
+    page.get_by_label("Company role", exact=True).select_option("jp_partner")
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("#companies tbody tr")).to_have_count(1)
     shot(page, "companies-list")
@@ -89,7 +89,7 @@ def test_an_analyst_creates_fixes_and_vets_a_japanese_partner(
     )
     page.get_by_label("Keywords").fill("laser diode, optical ISL")
     page.get_by_label("Space", exact=True).check()
-    page.get_by_label("Name 1").fill("佐藤 陽翔")
+    page.get_by_label("Contact name 1").fill("佐藤 陽翔")
     page.get_by_label("Email 1").fill("sato@tsubame.example.jp")
     page.get_by_role("button", name="Create company").click()
 
@@ -99,7 +99,7 @@ def test_an_analyst_creates_fixes_and_vets_a_japanese_partner(
     expect(number).to_have_attribute("aria-invalid", "true")
     expect(number).to_have_value("8000012050002")
     expect(page.get_by_label("Name (Japanese)")).to_have_value("ツバメフォトニクス株式会社")
-    expect(page.get_by_label("Name 1")).to_have_value("佐藤 陽翔")
+    expect(page.get_by_label("Contact name 1")).to_have_value("佐藤 陽翔")
     expect(page.get_by_label("Space", exact=True)).to_be_checked()
     shot(page, "company-form-error")
 

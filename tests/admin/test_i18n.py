@@ -50,3 +50,22 @@ def test_dates_in_the_readers_zone_and_language() -> None:
         assert i18n.day(moment) == "2026/03/08"
     with i18n.use("en", "Not/AZone"):
         assert i18n.when(moment).endswith("UTC")
+
+
+def test_one_text_has_one_translation_in_every_catalog() -> None:
+    """The catalogs are merged: a text translated two ways would read one way at random."""
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for po in sorted((i18n.CATALOGS / "ja" / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as handle:
+            for message in read_po(handle):
+                if not message.id:
+                    continue
+                key = message.id if isinstance(message.id, str) else message.id[0]
+                text = message.string if isinstance(message.string, str) else message.string[0]
+                first = seen.setdefault(key, (po.name, text))
+                if first[1] != text:
+                    clashes.append((key, first, (po.name, text)))
+    assert not clashes, clashes
