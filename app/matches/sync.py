@@ -172,9 +172,12 @@ class Known:
     def position(self, record_ids: np.ndarray) -> np.ndarray:
         """Position of each id in these arrays, -1 where absent."""
         record_ids = np.asarray(record_ids, dtype=np.int64)
+        if not len(self.ids):
+            # Nothing known yet (the first records of an empty index): every id is absent.
+            return np.full(len(record_ids), -1, dtype=np.int64)
         at = np.searchsorted(self.ids, record_ids)
         found = (at < len(self.ids)) & (self.ids[np.minimum(at, len(self.ids) - 1)] == record_ids)
-        return np.where(found, at, -1) if len(self.ids) else np.full(len(record_ids), -1)
+        return np.where(found, at, -1)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays by name, for saving beside the index."""

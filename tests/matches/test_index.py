@@ -260,3 +260,33 @@ def test_enough_changes_refit_the_index_in_the_background(
     bakery = next(m for m in refitted["items"] if m["company"]["id"] == world["bakery"])
     # "GaN" is in most profiles now, so it is no shared term; the quotes still show it.
     assert "GaN" in " ".join(p["capability"]["text"] for p in bakery["explanation"]["passages"])
+
+
+def test_the_first_partner_joins_an_index_that_had_none(client: TestClient, keys: Keys) -> None:
+    from tests.factories import company_payload, solicitation_payload
+
+    analyst = keys.headers("pichtr_analyst")
+    need = client.post(
+        "/api/v1/solicitations",
+        json={
+            **solicitation_payload(),
+            "export_control": "none",
+            "foreign_participation": "allowed",
+        },
+        headers=analyst,
+    ).json()
+    drain()
+    url = f"/api/v1/solicitations/{need['id']}/matches"
+    assert _matches(client, keys, url)["items"] == []  # read while no company exists
+    partner = client.post(
+        "/api/v1/companies",
+        json=company_payload(name="First Partner KK", narrative=GAN, corporate_number=None),
+        headers=analyst,
+    ).json()
+    client.post(
+        f"/api/v1/companies/{partner['id']}/vetting",
+        json={"status": "vetted", "evidence": "Site visit."},
+        headers=analyst,
+    )
+    drain()
+    assert _ids(_matches(client, keys, url)["items"]) == [partner["id"]]
