@@ -1,16 +1,13 @@
 """Admin pages for distributions: the organization's recipients with the API's filters, the
 CSV export of the same rows, and a form per recipient to record its answer."""
 
-import csv
-import io
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -25,11 +22,10 @@ from app.admin.web import (
 )
 from app.areas import service as areas
 from app.common.schemas import Offset, RecordId, Slug, StrictModel
-from app.db import get_sessionmaker, utcnow
+from app.db import get_sessionmaker
 from app.deps import SessionDep
-from app.distributions import service
+from app.distributions import export, service
 from app.distributions.models import Channel, RecipientStatus
-from app.distributions.router import safe_cell
 from app.distributions.schemas import StatusUpdate
 from app.errors import Conflict, InvalidField
 from app.organizations.models import Role
@@ -154,18 +150,8 @@ def index(request: Request, session: SessionDep, signed_in: UserDep) -> Response
     )
 
 
-def _csv_lines(rows: list[Any]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-
-
 @router.get("/export.csv")
-def export(request: Request, session: SessionDep, signed_in: UserDep) -> Response:
+def export_csv(request: Request, session: SessionDep, signed_in: UserDep) -> Response:
     """The same CSV as GET /api/v1/distributions/export.csv, for the same filters."""
     parsed = parse_form(ListFilters, request.query_params)
     if parsed.model is None:
@@ -174,13 +160,7 @@ def export(request: Request, session: SessionDep, signed_in: UserDep) -> Respons
     rows = service.export_rows(
         session, principal=signed_in.principal, filters=parsed.model.to_filters()
     )
-    response = StreamingResponse(
-        _csv_lines([service.EXPORT_COLUMNS, *rows]),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="distributions-{utcnow():%Y-%m-%d}.csv"'
-        },
-    )
+    response = export.csv_response(rows)
     security_headers(response)
     return response
 

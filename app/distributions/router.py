@@ -1,9 +1,6 @@
 """Distribution endpoints: send, list, export, record answers; and the partner's response
 link as JSON (no API key: the link's token is the credential)."""
 
-import csv
-import io
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
@@ -13,7 +10,7 @@ from app.common.schemas import FILTER_PATTERN, Page, RecordId
 from app.companies import service as companies
 from app.db import utcnow
 from app.deps import AnalystDep, PageDep, PrincipalDep, SessionDep
-from app.distributions import responses, service
+from app.distributions import export, responses, service
 from app.distributions.models import Channel, RecipientStatus
 from app.distributions.schemas import (
     DateOrInstant,
@@ -169,33 +166,7 @@ def export_distributions(
     """The same recipients as `GET /distributions` as CSV, oldest first."""
     more = {"solicitation_id": solicitation_id, "company_id": company_id}
     rows = service.export_rows(session, principal=principal, filters=_with(filters, **more))
-    name = f"distributions-{utcnow():%Y-%m-%d}.csv"
-    return StreamingResponse(
-        _csv_lines([service.EXPORT_COLUMNS, *rows]),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
-# A spreadsheet runs a cell that begins with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """A text cell a spreadsheet would read as a formula, defused with a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def _csv_lines(rows: list[Any]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+    return export.csv_response(rows)
 
 
 @router.get(
