@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.admin import i18n
-from app.admin.forms import field_error, parse_form
+from app.admin.forms import ParsedForm, field_error, parse_form
 from app.admin.i18n import gettext
 from app.admin.web import PageError, UserDep, check_csrf, render, require_role
 from app.areas import service as areas_service
@@ -562,20 +562,50 @@ def _vet(
             mapping["expires_at"] = _end_of_day(day, signed_in.user.time_zone).isoformat()
         except ValueError:
             errors["expires_at"] = gettext("Use a date such as 2027-03-31.")
+
+    def decide(session: Session, data: VettingDecisionCreate) -> None:
+        vetting.decide(session, principal=signed_in.principal, company_id=company_id, data=data)
+
+    return _record_on_page(
+        request,
+        signed_in,
+        ranker,
+        company_id,
+        parse=lambda: parse_form(VettingDecisionCreate, mapping),
+        save=decide,
+        typed=typed,
+        errors=errors,
+        form_name="vetting_form",
+        anchor="vetting",
+        default_field="evidence",
+    )
+
+
+def _record_on_page(
+    request: Request,
+    signed_in: SignedIn,
+    ranker: Any,
+    company_id: int,
+    *,
+    parse: Callable[[], ParsedForm[Any]],
+    save: Callable[[Session, Any], None],
+    typed: dict[str, str],
+    errors: dict[str, str],
+    form_name: str,
+    anchor: str,
+    default_field: str,
+) -> Response:
+    """Save what a form on a company's page records (a vetting decision, an authorization)
+    and go back to it; or show the page again with the errors beside the form's fields."""
     session = get_sessionmaker()()
     try:
         company = _company(session, company_id)
         if not errors:
-            parsed = parse_form(VettingDecisionCreate, mapping)
+            parsed = parse()
             errors = parsed.errors
             if parsed.model is not None:
                 try:
-                    vetting.decide(
-                        session,
-                        principal=signed_in.principal,
-                        company_id=company_id,
-                        data=parsed.model,
-                    )
+                    save(session, parsed.model)
                 except Forbidden as exc:
                     raise PageError(403, gettext("Not allowed"), exc.message) from exc
                 except InvalidField as exc:
@@ -583,18 +613,18 @@ def _vet(
                 else:
                     session.commit()
                     return RedirectResponse(
-                        f"/admin/companies/{company_id}#vetting", status_code=303
+                        f"/admin/companies/{company_id}#{anchor}", status_code=303
                     )
         session.rollback()
-        errors = _schema_level(errors, "evidence")
+        errors = _schema_level(errors, default_field)
         return _company_page(
             request,
             session,
             signed_in,
             company,
             ranker=ranker,
-            vetting_form={"values": typed, "errors": errors},
             status_code=422,
+            **{form_name: {"values": typed, "errors": errors}},
         )
     finally:
         session.rollback()
@@ -643,34 +673,22 @@ def _authorize(
     request: Request, signed_in: SignedIn, ranker: Any, company_id: int, form: FormData
 ) -> Response:
     typed = {k: str(form.get(k) or "") for k in AUTHORIZATION_FIELDS}
-    session = get_sessionmaker()()
-    try:
-        company = _company(session, company_id)
-        parsed = parse_form(ExportAuthorizationCreate, {**typed, "company_id": str(company_id)})
-        errors = parsed.errors
-        if parsed.model is not None:
-            try:
-                authorizations.create(session, principal=signed_in.principal, data=parsed.model)
-            except Forbidden as exc:
-                raise PageError(403, gettext("Not allowed"), exc.message) from exc
-            except InvalidField as exc:
-                errors = field_error(exc)
-            else:
-                session.commit()
-                return RedirectResponse(
-                    f"/admin/companies/{company_id}#authorizations", status_code=303
-                )
-        session.rollback()
-        errors = _schema_level(errors, "reference")
-        return _company_page(
-            request,
-            session,
-            signed_in,
-            company,
-            ranker=ranker,
-            authorization_form={"values": typed, "errors": errors},
-            status_code=422,
-        )
-    finally:
-        session.rollback()
-        session.close()
+
+    def create(session: Session, data: ExportAuthorizationCreate) -> None:
+        authorizations.create(session, principal=signed_in.principal, data=data)
+
+    return _record_on_page(
+        request,
+        signed_in,
+        ranker,
+        company_id,
+        parse=lambda: parse_form(
+            ExportAuthorizationCreate, {**typed, "company_id": str(company_id)}
+        ),
+        save=create,
+        typed=typed,
+        errors={},
+        form_name="authorization_form",
+        anchor="authorizations",
+        default_field="reference",
+    )
