@@ -73,7 +73,7 @@ def load(
                 )
                 counts["outcomes"] += 1
             counts["recipients"] += 1
-        _date_back(session, distribution, sent_at)
+        _date_back(session, distribution, sent_at, now=now)
     for spec in rows.get("reviews", []):
         reviews.put(
             session,
@@ -143,9 +143,12 @@ def _answer(
         )
 
 
-def _date_back(session: Session, distribution: Distribution, sent_at: datetime) -> None:
+def _date_back(
+    session: Session, distribution: Distribution, sent_at: datetime, *, now: datetime
+) -> None:
     """Move a distribution just recorded to when the history says it was sent: its
-    recipients' status changes and their outcomes keep their order, days apart."""
+    recipients' status changes and their outcomes keep their order, days apart, and none
+    lands after `now`."""
     distribution.created_at = sent_at
     for recipient in distribution.recipients:
         recipient.token_expires_at = links.expires_at(sent_at)
@@ -167,4 +170,4 @@ def _date_back(session: Session, distribution: Distribution, sent_at: datetime) 
                 MatchOutcome.company_id == recipient.company_id,
             )
         ):
-            outcome.recorded_at = sent_at + OUTCOME_AFTER
+            outcome.recorded_at = min(sent_at + OUTCOME_AFTER, now)

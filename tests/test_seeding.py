@@ -81,6 +81,7 @@ def test_the_demo_has_a_month_of_intermediary_work(database_url: str) -> None:
     from app.distributions.models import DistributionRecipient, RecipientStatus
     from app.follows.models import SolicitationFollow
     from app.outcomes import labels as outcomes
+    from app.outcomes.models import MatchOutcome
     from app.reviews.models import MatchReview
 
     with session_scope() as session:
@@ -97,6 +98,8 @@ def test_the_demo_has_a_month_of_intermediary_work(database_url: str) -> None:
             times = [change.occurred_at for change in r.history]
             assert times == sorted(times) and times[0] == sent
             assert r.history[-1].to_status is r.status
+        outcome_times = session.scalars(select(MatchOutcome.recorded_at)).all()
+        assert max(outcome_times) <= now and min(outcome_times) > now - timedelta(days=31)
         # Enough feedback of both kinds for `kakehashi train`.
         labels = Counter(pair.label for pair in outcomes.labelled_pairs(session))
         assert labels[True] >= 20 and labels[False] >= 20
