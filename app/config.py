@@ -57,6 +57,24 @@ class Settings(BaseSettings):
     # Days a partner's response link stays valid after the distribution is sent.
     response_link_days: int = Field(default=30, ge=1, le=365)
     seed_dir: Path = Path(__file__).resolve().parent.parent / "seed_data"
+    # Where readers reach this service: links in mails (one-click opt-out) start with it.
+    public_url: str = "http://127.0.0.1:8000"
+    # The nightly reports' mail server. TLS: none, starttls (usually port 587) or ssl (465).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_tls: Literal["none", "starttls", "ssl"] = "none"
+    smtp_user: str = ""
+    smtp_password: str = Field(default="", repr=False)
+    smtp_timeout_seconds: float = Field(default=30, gt=0)
+    mail_from: str = "Kakehashi <reports@kakehashi.invalid>"
+    # A report the server did not take is tried again after this, doubling each time, until
+    # it has been tried report_max_attempts times; then it is marked failed.
+    report_retry_seconds: float = Field(default=300, ge=0)
+    report_max_attempts: int = Field(default=6, ge=1, le=50)
+    # A sender that claimed a report and went silent this long is presumed dead.
+    report_claim_seconds: float = Field(default=300, ge=1)
+    # How often the worker looks for organizations whose send time has come.
+    report_check_minutes: float = Field(default=5, gt=0)
 
     @field_validator("login_rate_limit", "api_rate_limit_per_key", "api_rate_limit_per_address")
     @classmethod

@@ -13,6 +13,7 @@ from app.jobs.models import Job
 from app.learning.models import RankingModel
 from app.organizations.models import ApiKey, Organization
 from app.outcomes.models import MatchOutcome
+from app.reports.models import ReportMessage, ReportRecipient
 from app.reviews.models import MatchReview
 from app.solicitations.models import Solicitation
 from app.users.models import AdminSession, User
@@ -36,6 +37,8 @@ __all__ = [
     "Organization",
     "RankingModel",
     "RecipientStatusChange",
+    "ReportMessage",
+    "ReportRecipient",
     "Solicitation",
     "SolicitationChange",
     "SolicitationFollow",

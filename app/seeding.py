@@ -68,6 +68,8 @@ def load(session: Session, *, directory: Path, today: date | None = None) -> dic
                 is_platform=row.get("is_platform", False),
                 contact_email=row.get("contact_email"),
             )
+            org.report_send_time = row.get("report_send_time", org.report_send_time)
+            org.report_time_zone = row.get("report_time_zone", org.report_time_zone)
             counts["organizations"] += 1
         orgs[org.slug] = org
     principals = {slug: organizations.operator_principal(org) for slug, org in orgs.items()}

@@ -57,6 +57,9 @@ class Organization(Base):
     # A distribution recipient who has not answered this many days after it was sent is
     # marked no_response.
     no_response_days: Mapped[int] = mapped_column(default=14)
+    # The nightly report goes out at this local time ("HH:MM") in this IANA zone.
+    report_send_time: Mapped[str] = mapped_column(String(5), default="07:00")
+    report_time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     # Bumped by every change to the organization: its ETag, checked against If-Match.
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
