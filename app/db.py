@@ -68,6 +68,10 @@ READ_ONLY = "kakehashi_read_only"
 # Execution option: how long (ms) a SQLite transaction waits for the write lock before it
 # gives up with "database is locked". SQLite's busy handler retries within that time.
 BUSY_WAIT_MS = "kakehashi_busy_wait_ms"
+# Execution option: commit without waiting for the write-ahead log to reach disk (PostgreSQL).
+# For best-effort writes only: losing the last one in a crash costs nothing, and a request
+# never waits on a slow disk for a write nobody asked for.
+LAZY_COMMIT = "kakehashi_lazy_commit"
 # Requests, jobs and the CLI wait this long for the write lock; past it a request answers 503.
 WRITE_WAIT_MS = 15_000
 # Best-effort writes (the "last used" touch of a key or a browser session) wait this long.
@@ -125,6 +129,8 @@ def build_engine(url: str) -> Engine:
             conn.exec_driver_sql("SET TRANSACTION READ ONLY")
         if BUSY_WAIT_MS in options:
             conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(options[BUSY_WAIT_MS])}")
+        if options.get(LAZY_COMMIT):
+            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
 
     return engine
 
@@ -165,9 +171,10 @@ def best_effort() -> Iterator[Session]:
     """A short write transaction that is skipped, not failed, when the lock is not free at once.
 
     For writes nobody waits on (the last use of a key or a browser session): the caller's
-    request goes on whether or not the write happened."""
+    request goes on whether or not the write happened, and does not wait for it to reach
+    the disk."""
     session = Session(
-        bind=get_engine().execution_options(**{BUSY_WAIT_MS: TOUCH_WAIT_MS}),
+        bind=get_engine().execution_options(**{BUSY_WAIT_MS: TOUCH_WAIT_MS, LAZY_COMMIT: True}),
         expire_on_commit=False,
     )
     try:
