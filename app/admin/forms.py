@@ -13,6 +13,7 @@ A page does:
         return render(..., {"values": parsed.values, "errors": field_error(exc)}, status_code=422)
 """
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -71,17 +72,26 @@ def parse_form(
     lists: Collection[str] = (),
     booleans: Collection[str] = (),
 ) -> ParsedForm[Model]:
-    """Validate a form with an API schema; each error keyed by its top-level field."""
+    """Validate a form with an API schema; each error keyed by its top-level field, and a rule
+    across fields ("valid_until must be after valid_from") by the first field it names."""
     values = form_values(form, lists=lists, booleans=booleans)
     try:
         return ParsedForm(schema.model_validate(values), values)
     except ValidationError as exc:
         errors: dict[str, str] = {}
         for error in exc.errors(include_url=False, include_input=False):
-            name = str(error["loc"][0]) if error["loc"] else "__all__"
             message = str(error["msg"]).removeprefix("Value error, ")
+            name = str(error["loc"][0]) if error["loc"] else _named_field(schema, message)
             errors.setdefault(name, message)
         return ParsedForm(None, values, errors)
+
+
+def _named_field(schema: type[BaseModel], message: str) -> str:
+    """The first of the schema's fields a message names, or "__all__" when it names none."""
+    for word in re.findall(r"[a-z][a-z0-9_]*", message):
+        if word in schema.model_fields:
+            return word
+    return "__all__"
 
 
 def field_error(exc: InvalidField) -> dict[str, str]:

@@ -616,7 +616,8 @@ def _record_on_page(
                         f"/admin/companies/{company_id}#{anchor}", status_code=303
                     )
         session.rollback()
-        errors = _schema_level(errors, default_field)
+        if "__all__" in errors:  # a rule across fields that names none of this form's
+            errors.setdefault(default_field, errors.pop("__all__"))
         return _company_page(
             request,
             session,
@@ -629,19 +630,6 @@ def _record_on_page(
     finally:
         session.rollback()
         session.close()
-
-
-def _schema_level(errors: dict[str, str], default: str) -> dict[str, str]:
-    """A rule across fields (pydantic's model validators) goes beside the field it names."""
-    message = errors.pop("__all__", None)
-    if message is None:
-        return errors
-    for name in ("expires_at", "valid_until", "solicitation_id", "technology_area", "evidence"):
-        if name in message:
-            errors.setdefault(name, message)
-            return errors
-    errors.setdefault(default, message)
-    return errors
 
 
 @router.post("/{company_id:int}/authorizations", response_class=HTMLResponse)

@@ -251,7 +251,7 @@ async def create(request: Request, signed_in: UserDep) -> Response:
 def _create(request: Request, signed_in: SignedIn, form: FormData) -> Response:
     parsed = parse_form(SolicitationCreate, form, lists=LISTS)
     with get_sessionmaker()() as session:
-        errors = _keyed(parsed.errors)
+        errors = parsed.errors
         if parsed.model is not None:
             try:
                 created = service.create(session, principal=signed_in.principal, data=parsed.model)
@@ -274,18 +274,6 @@ def _create(request: Request, signed_in: SignedIn, form: FormData) -> Response:
             signed_in=signed_in,
             status_code=422,
         )
-
-
-def _keyed(errors: dict[str, str]) -> dict[str, str]:
-    """A rule between fields ("response_deadline is before posted_date") beside the field
-    it names first."""
-    if "__all__" not in errors:
-        return errors
-    message = errors["__all__"]
-    name = message.split(" ", 1)[0]
-    if name in SolicitationCreate.model_fields:
-        return {**{k: v for k, v in errors.items() if k != "__all__"}, name: message}
-    return errors
 
 
 def _owned(session: Session, signed_in: SignedIn, solicitation_id: int) -> Solicitation:
@@ -341,7 +329,7 @@ def _update(
     version_text = str(form.get("version") or "")
     expected = int(version_text) if version_text.isdigit() else None
     with get_sessionmaker()() as session:
-        errors = _keyed(parsed.errors)
+        errors = parsed.errors
         stale: int | None = None
         if parsed.model is not None:
             try:

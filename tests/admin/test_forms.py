@@ -40,3 +40,37 @@ def test_a_service_rule_lands_beside_its_field() -> None:
     assert field_error(InvalidField("uei", "already used by company 3")) == {
         "uei": "already used by company 3"
     }
+
+
+def test_a_rule_across_fields_lands_beside_the_first_field_it_names() -> None:
+    from app.authorizations.schemas import ExportAuthorizationCreate
+    from app.vetting.schemas import VettingDecisionCreate
+
+    both = FormData(
+        [
+            ("company_id", "1"),
+            ("solicitation_id", "1"),
+            ("technology_area", "space"),
+            ("authority", "ddtc"),
+            ("reference", "TA 1-26"),
+            ("valid_from", "2026-01-01"),
+        ]
+    )
+    parsed = parse_form(ExportAuthorizationCreate, both)
+    assert list(parsed.errors) == ["solicitation_id"]
+    assert "exactly one of" in parsed.errors["solicitation_id"]
+
+    backwards = FormData(
+        [
+            ("company_id", "1"),
+            ("technology_area", "space"),
+            ("authority", "ddtc"),
+            ("reference", "TA 1-26"),
+            ("valid_from", "2026-02-01"),
+            ("valid_until", "2026-01-01"),
+        ]
+    )
+    assert list(parse_form(ExportAuthorizationCreate, backwards).errors) == ["valid_until"]
+
+    unexplained = parse_form(VettingDecisionCreate, FormData([("status", "vetted")]))
+    assert list(unexplained.errors) == ["evidence"]
