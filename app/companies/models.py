@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.areas.models import TechnologyArea
@@ -27,6 +27,9 @@ company_technology_areas = Table(
 
 class Company(Base):
     __tablename__ = "companies"
+
+    # Lists page through companies by name: without this each page sorts them all.
+    __table_args__ = (Index("ix_companies_name_id", "name", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     role: Mapped[CompanyRole] = mapped_column(enum_column(CompanyRole, "company_role"), index=True)

@@ -1,4 +1,5 @@
-"""nightly reports: recipients, the outbox, each organization's send time and zone
+"""nightly reports: recipients, the outbox, each organization's send time and zone; companies
+listed by name through an index
 
 Revision ID: 0009
 Revises: 0008
@@ -124,6 +125,9 @@ def upgrade() -> None:
             "ix_report_messages_status_next_attempt_at", ["status", "next_attempt_at"], unique=False
         )
 
+    with op.batch_alter_table("companies", schema=None) as batch_op:
+        batch_op.create_index("ix_companies_name_id", ["name", "id"], unique=False)
+
     with op.batch_alter_table("organizations", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -142,6 +146,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("companies", schema=None) as batch_op:
+        batch_op.drop_index("ix_companies_name_id")
+
     with op.batch_alter_table("organizations", schema=None) as batch_op:
         batch_op.drop_column("report_time_zone")
         batch_op.drop_column("report_send_time")
