@@ -1,9 +1,9 @@
 """Reviews: each organization's own pinned, hidden and noted matches."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
@@ -173,14 +173,7 @@ def for_solicitation(
     session: Session, *, organization_id: int | None, solicitation_id: int
 ) -> dict[int, MatchReview]:
     """The organization's reviews of one solicitation's pairs, by company id (one query)."""
-    if organization_id is None:
-        return {}
-    rows = session.scalars(
-        select(MatchReview).where(
-            MatchReview.organization_id == organization_id,
-            MatchReview.solicitation_id == solicitation_id,
-        )
-    )
+    rows = _reviews_of(session, organization_id, MatchReview.solicitation_id == solicitation_id)
     return {r.company_id: r for r in rows}
 
 
@@ -188,15 +181,18 @@ def for_company(
     session: Session, *, organization_id: int | None, company_id: int
 ) -> dict[int, MatchReview]:
     """The organization's reviews of one company's pairs, by solicitation id (one query)."""
-    if organization_id is None:
-        return {}
-    rows = session.scalars(
-        select(MatchReview).where(
-            MatchReview.organization_id == organization_id,
-            MatchReview.company_id == company_id,
-        )
-    )
+    rows = _reviews_of(session, organization_id, MatchReview.company_id == company_id)
     return {r.solicitation_id: r for r in rows}
+
+
+def _reviews_of(
+    session: Session, organization_id: int | None, side: ColumnElement[bool]
+) -> Sequence[MatchReview]:
+    if organization_id is None:  # a caller acting for no organization has no reviews
+        return []
+    return session.scalars(
+        select(MatchReview).where(MatchReview.organization_id == organization_id, side)
+    ).all()
 
 
 def hidden_ids(reviews: dict[int, MatchReview]) -> Collection[int]:
