@@ -15,6 +15,7 @@ from app.organizations.models import ApiKey, Organization
 from app.outcomes.models import MatchOutcome
 from app.reports.models import ReportMessage, ReportRecipient
 from app.reviews.models import MatchReview
+from app.screening.models import ScreeningEntry, ScreeningHit, ScreeningSnapshot
 from app.solicitations.models import Solicitation
 from app.users.models import AdminSession, User
 from app.vetting.models import VettingDecision
@@ -39,6 +40,9 @@ __all__ = [
     "RecipientStatusChange",
     "ReportMessage",
     "ReportRecipient",
+    "ScreeningEntry",
+    "ScreeningHit",
+    "ScreeningSnapshot",
     "Solicitation",
     "SolicitationChange",
     "SolicitationFollow",

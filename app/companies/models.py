@@ -61,6 +61,8 @@ class Company(Base):
     vetting_status: Mapped[str | None] = mapped_column(String(16), index=True)
     vetting_decided_at: Mapped[datetime | None]
     vetting_expires_at: Mapped[datetime | None]
+    # "hold" while a screening hit is open, "blocked" once one is confirmed (app.screening).
+    screening_status: Mapped[str | None] = mapped_column(String(16), index=True)
     version: Mapped[int] = mapped_column(default=1)
 
     technology_areas: Mapped[list[TechnologyArea]] = relationship(

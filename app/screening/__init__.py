@@ -1,0 +1,1 @@
+"""Restricted-party screening: partners checked against denied-party lists, held until reviewed."""
