@@ -71,7 +71,11 @@ def compose(
     message.make_mixed()
     if rendered.csv_bytes:
         message.add_attachment(
-            rendered.csv_bytes, maintype="text", subtype="csv", filename=rendered.csv_filename
+            rendered.csv_bytes,
+            maintype="text",
+            subtype="csv",
+            filename=rendered.csv_filename,
+            params={"charset": "utf-8"},
         )
     return message.as_string(policy=MAIL_POLICY)
 
