@@ -8,6 +8,7 @@ and its claims, not the scheduler, keep each report written and sent once."""
 import logging
 from datetime import timedelta
 
+from apscheduler.job import Job
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from app.config import get_settings
@@ -44,7 +45,9 @@ def check_reports() -> None:
 class ReportScheduler:
     """A BackgroundScheduler (one daemon thread) with the one interval job."""
 
-    def __init__(self, *, check_minutes: float | None = None) -> None:
+    def __init__(
+        self, *, check_minutes: float | None = None, first_check_seconds: float = 5
+    ) -> None:
         minutes = check_minutes or get_settings().report_check_minutes
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._scheduler.add_job(
@@ -53,13 +56,20 @@ class ReportScheduler:
             minutes=minutes,
             id=JOB_ID,
             # The first check right away: a restarted worker catches up at once.
-            next_run_time=utcnow() + timedelta(seconds=5),
+            next_run_time=utcnow() + timedelta(seconds=first_check_seconds),
             coalesce=True,
             max_instances=1,
             # A check that could not start on time still runs if it is late by less than one
             # interval; later than that, the next one does its work.
             misfire_grace_time=max(1, int(minutes * 60)),
         )
+
+    @property
+    def job(self) -> Job:
+        """The checks' job, as the scheduler holds it."""
+        job = self._scheduler.get_job(JOB_ID)
+        assert job is not None
+        return job
 
     def start(self) -> None:
         """Start the scheduler thread."""
