@@ -513,6 +513,7 @@ def reports_nightly(
                     f"{written.subject or '-'} ({state})",
                     highlight=False,
                     markup=False,
+                    soft_wrap=True,
                 )
             continue
         outcomes = [w.outcome for w in each.written]
@@ -521,6 +522,7 @@ def reports_nightly(
             f"{outcomes.count('skipped')} skipped (nothing new), "
             f"{outcomes.count('exists')} already written",
             highlight=False,
+            soft_wrap=True,
         )
     if dry_run:
         console.print("dry run: nothing was written or sent")
@@ -533,6 +535,7 @@ def _print_sending(sending: Any) -> None:
         f"sent {sending.sent}, to retry {sending.retrying}, failed {sending.failed}, "
         f"cancelled {sending.cancelled} (opted out)",
         highlight=False,
+        soft_wrap=True,
     )
     for error in sending.errors[:20]:
         err.print(f"not sent: {error}", highlight=False, markup=False, soft_wrap=True)
