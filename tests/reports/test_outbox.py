@@ -224,3 +224,38 @@ def test_concurrent_senders_send_each_report_once(inbox: Inbox, orgs: dict[str, 
     assert sum(s.sent for s in summaries) == 12
     assert sorted(a for r in inbox.received for a in r.rcpt_tos) == sorted(addresses)
     assert {row.status for row in messages()} == {ReportStatus.SENT}
+
+
+class InterruptAfter:
+    """A progress display whose user presses Ctrl-C after `steps` recipients."""
+
+    def __init__(self, steps: int) -> None:
+        self.left = steps
+
+    def begin(self, label: str, total: int) -> None:
+        pass
+
+    def step(self) -> None:
+        self.left -= 1
+        if self.left == 0:
+            raise KeyboardInterrupt
+
+
+def test_an_interrupted_night_resumes_where_it_stopped(inbox: Inbox, orgs: dict[str, int]) -> None:
+    ids = [recipient(orgs["jetro"], f"r{n}@jetro.example") for n in range(4)]
+    with pytest.raises(KeyboardInterrupt):
+        run_nightly(org_slug="jetro", now=NOW, progress=InterruptAfter(2))
+    assert [row.recipient_id for row in messages()] == ids[:2]  # each row kept on its own
+    assert inbox.received == []  # interrupted before sending
+
+    resumed = run_nightly(org_slug="jetro", now=NOW)
+    assert [w.outcome for w in resumed.nights[0].written] == [
+        "exists",
+        "exists",
+        "written",
+        "written",
+    ]
+    assert resumed.sending is not None and resumed.sending.sent == 4
+    assert sorted(a for r in inbox.received for a in r.rcpt_tos) == [
+        f"r{n}@jetro.example" for n in range(4)
+    ]
