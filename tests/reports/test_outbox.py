@@ -1,6 +1,8 @@
 """The outbox against a real SMTP server: written once, sent once, retried, failed, cancelled,
 and shared safely by concurrent writers and senders (both backends)."""
 
+import csv
+import io
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -13,6 +15,7 @@ from app.organizations.models import Side
 from app.reports.models import ReportStatus, WhenNothingNew
 from app.reports.outbox import SendSummary, run_nightly, send_pending, write_night
 from app.reports.unsubscribe import token_for
+from tests.reports.conftest import SECRET, World
 from tests.reports.outbox_data import (
     messages,
     org_named,
@@ -259,3 +262,54 @@ def test_an_interrupted_night_resumes_where_it_stopped(inbox: Inbox, orgs: dict[
     assert sorted(a for r in inbox.received for a in r.rcpt_tos) == [
         f"r{n}@jetro.example" for n in range(4)
     ]
+
+
+def test_the_reports_as_received(inbox: Inbox, world: World) -> None:
+    """The real reports of both sides, through the outbox and a real SMTP server: parts,
+    attachment, Japanese text, and no controlled description for the Japan side."""
+    from app.db import session_scope, utcnow
+    from app.reports.schedule import send_instant
+
+    ops = recipient(world.pichtr, "ops@pichtr.example", name="Pat Ops")
+    kenji = recipient(world.jetro, "kenji@jetro.example", locale="ja", name="山田 健二")
+    now = utcnow() + timedelta(seconds=1)
+    for org_id in (world.pichtr, world.jetro):
+        org = org_named("pichtr" if org_id == world.pichtr else "jetro")
+        night = now.date() + timedelta(days=1)  # due later: this report ends now
+        assert send_instant(org, night) > now
+        with session_scope() as session:
+            write_night(session, organization=org, report_date=night, now=now)
+    assert send_pending(now).sent == 2
+    rows = {row.recipient_id: row for row in messages()}
+
+    [to_ops] = inbox.to("ops@pichtr.example")
+    english = to_ops.message
+    assert english["Subject"] == rows[ops].subject
+    assert english["Subject"].startswith("Kakehashi nightly report, ")
+    text = english.get_body(("plain",))
+    html = english.get_body(("html",))
+    assert text is not None and html is not None
+    assert "Ka-band GaN amplifiers" in text.get_content()
+    assert "Ka-band GaN amplifiers" in html.get_content()
+    [attachment] = english.iter_attachments()
+    assert attachment.get_content_type() == "text/csv"
+    assert attachment.get_filename() == f"kakehashi-report-{rows[ops].report_date}.csv"
+    table = list(csv.DictReader(io.StringIO(attachment.get_content().lstrip("\ufeff"))))
+    assert table and {"Title", "Company", "Company (Japanese)"} <= set(table[0])
+    assert any(
+        row["Title"] == "Ka-band GaN amplifiers"
+        and row["Company (Japanese)"] == "アオイGaNデバイス株式会社"
+        for row in table
+    )
+    assert len(table) == rows[ops].summary["matches"]
+
+    [to_kenji] = inbox.to("kenji@jetro.example")
+    japanese = to_kenji.message
+    assert japanese["Subject"] == rows[kenji].subject and not japanese["Subject"].isascii()
+    assert japanese["To"].addresses[0].display_name == "山田 健二"
+    bodies = [
+        part.get_content() for part in japanese.walk() if part.get_content_maintype() == "text"
+    ]
+    assert any("ITAR GaN amplifiers" in body for body in bodies)  # its public fields
+    assert not any(SECRET in body for body in bodies)  # never its description
+    assert SECRET not in to_kenji.data.decode("ascii")  # nor in the raw message
