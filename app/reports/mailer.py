@@ -28,9 +28,11 @@ class SendError(Exception):
     """The server did not take a message. Permanent: it refused this message (5xx) and a
     retry would be refused too; otherwise (no connection, time-out, 4xx) try again later."""
 
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    def __init__(self, message: str, *, permanent: bool, unreachable: bool = False) -> None:
         super().__init__(message[:LAST_ERROR_LIMIT])
         self.permanent = permanent
+        # No connection to the server at all: the next message would fare no better.
+        self.unreachable = unreachable
 
 
 def sender_address(settings: Settings | None = None) -> str:
@@ -156,7 +158,9 @@ class SmtpSender:
             self.close()
             where = f"{self.settings.smtp_host}:{self.settings.smtp_port}"
             raise SendError(
-                f"SMTP server {where} unavailable: {type(exc).__name__}: {exc}", permanent=False
+                f"SMTP server {where} unavailable: {type(exc).__name__}: {exc}",
+                permanent=False,
+                unreachable=True,
             ) from None
 
     def _reset(self) -> None:

@@ -270,6 +270,11 @@ def send_pending(
                 else:
                     summary.retrying += 1
                 summary.errors.append(f"{to_address}: {exc}")
+                if exc.unreachable:
+                    # Leave the rest pending and untried rather than wait out a connection
+                    # time-out for each of them: the next pass tries again.
+                    progress.step()
+                    break
             except BaseException:
                 _release(message_id, worker)
                 raise

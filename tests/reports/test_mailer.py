@@ -127,7 +127,7 @@ def test_a_busy_server_is_temporary(inbox: Inbox) -> None:
     inbox.refuse_data = "451 4.3.0 try again later"
     with SmtpSender(get_settings()) as sender, pytest.raises(SendError) as busy:
         sender.send(_mime(), to_address="a@example.jp")
-    assert not busy.value.permanent
+    assert not busy.value.permanent and not busy.value.unreachable
     assert str(busy.value).startswith("451 4.3.0")
     assert inbox.received == []
 
@@ -140,7 +140,7 @@ def test_no_server_is_temporary_and_names_where() -> None:
         pytest.raises(SendError) as down,
     ):
         sender.send(_mime(), to_address="a@example.jp")
-    assert not down.value.permanent
+    assert not down.value.permanent and down.value.unreachable
     assert f"127.0.0.1:{port} unavailable" in str(down.value)
 
 

@@ -105,26 +105,31 @@ def test_smtp_down_then_up_sends_once_and_loses_nothing(
     database_url: str, orgs: dict[str, int]
 ) -> None:
     recipient(orgs["pichtr"], "ops@pichtr.example")
+    recipient(orgs["pichtr"], "second@pichtr.example")
     port = free_port()
     with smtp_settings(port, **RETRY):
-        run_nightly(org_slug="pichtr", now=NOW)
-        [row] = messages()
+        down = run_nightly(org_slug="pichtr", now=NOW)
+        assert down.sending is not None and down.sending.retrying == 1
+        row, untried = messages()
+        # One connection attempt per pass: the rest wait, untried, for the next pass.
+        assert untried.status is ReportStatus.PENDING and untried.attempts == 0
+        assert untried.next_attempt_at is None and untried.last_error is None
         assert row.status is ReportStatus.PENDING and row.attempts == 1
         assert row.last_error and f"127.0.0.1:{port} unavailable" in row.last_error
         assert row.next_attempt_at == NOW + timedelta(seconds=60)
         assert row.claimed_by is None
 
-        # Not due yet: the next pass leaves it alone.
-        assert send_pending(NOW + timedelta(seconds=30)) == SendSummary()
         inbox = Inbox()
         with smtp_server(inbox, port=port):
-            assert send_pending(NOW + timedelta(seconds=30)).sent == 0
+            # The first one is not due yet: only the untried one goes.
+            assert send_pending(NOW + timedelta(seconds=30)).sent == 1
             assert send_pending(NOW + timedelta(seconds=61)).sent == 1
             assert send_pending(NOW + timedelta(hours=1)) == SendSummary()
-    [row] = messages()
+    row, second = messages()
     assert row.status is ReportStatus.SENT and row.attempts == 2 and row.last_error is None
-    assert len(inbox.received) == 1
-    assert inbox.received[0].message["Message-ID"] == f"<{row.message_id}>"
+    assert second.status is ReportStatus.SENT and second.attempts == 1
+    assert [r.rcpt_tos for r in inbox.received] == [[second.to_address], [row.to_address]]
+    assert inbox.received[1].message["Message-ID"] == f"<{row.message_id}>"
 
 
 def test_a_refusal_fails_at_once_and_a_busy_server_after_the_attempts(
