@@ -251,16 +251,16 @@ def send_pending(
     _release_dead_claims()
     worker = sender_id()
     progress.begin("sending", _count_due(_clock(now), organization_id))
-    tried: list[int] = []
+    # Reports put back to pending in this pass; excluded so a zero back-off cannot loop.
+    retried: list[int] = []
     with SmtpSender(settings) as smtp:
         while True:
             claimed = _claim_next(
-                _clock(now), worker, exclude=tried, organization_id=organization_id
+                _clock(now), worker, exclude=retried, organization_id=organization_id
             )
             if claimed is None:
                 break
             message_id, to_address, mime = claimed
-            tried.append(message_id)
             try:
                 smtp.send(mime, to_address=to_address)
             except SendError as exc:
@@ -269,6 +269,7 @@ def send_pending(
                     summary.failed += 1
                 else:
                     summary.retrying += 1
+                    retried.append(message_id)
                 summary.errors.append(f"{to_address}: {exc}")
                 if exc.unreachable:
                     # Leave the rest pending and untried rather than wait out a connection

@@ -318,3 +318,18 @@ def test_the_reports_as_received(inbox: Inbox, world: World) -> None:
     assert any("ITAR GaN amplifiers" in body for body in bodies)  # its public fields
     assert not any(SECRET in body for body in bodies)  # never its description
     assert SECRET not in to_kenji.data.decode("ascii")  # nor in the raw message
+
+
+def test_a_pass_tries_each_report_once_even_without_back_off(
+    database_url: str, orgs: dict[str, int]
+) -> None:
+    recipient(orgs["jetro"], "busy@jetro.example")
+    inbox = Inbox(refuse_data="451 4.3.0 try again later")
+    with smtp_server(inbox) as port, smtp_settings(port, KAKEHASHI_REPORT_RETRY_SECONDS="0"):
+        first = run_nightly(org_slug="jetro", now=NOW)
+        assert first.sending is not None and first.sending.retrying == 1
+        [row] = messages()
+        assert row.status is ReportStatus.PENDING and row.attempts == 1
+        inbox.refuse_data = None
+        assert send_pending(NOW).sent == 1  # due again at once: the next pass sends it
+    assert len(inbox.received) == 1
