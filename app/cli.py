@@ -448,6 +448,109 @@ def follows_sweep() -> None:
     console.print(f"{recorded} followed solicitation(s) closed by their deadline")
 
 
+reports_cli = typer.Typer(help="Nightly match reports by email.", no_args_is_help=True)
+cli.add_typer(reports_cli, name="reports")
+
+
+class _ProgressBar:
+    """A rich progress bar per phase (an organization's night, then the sending)."""
+
+    def __init__(self, progress: Any) -> None:
+        self._progress = progress
+        self._task: Any = None
+
+    def begin(self, label: str, total: int) -> None:
+        self._task = self._progress.add_task(label, total=total)
+
+    def step(self) -> None:
+        self._progress.advance(self._task)
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Any]:
+    """A progress bar on a terminal; nothing when the output goes to a log (cron)."""
+    if not err.is_terminal:
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as progress:
+        yield _ProgressBar(progress)
+
+
+@reports_cli.command("nightly")
+def reports_nightly(
+    report_date: Annotated[
+        str | None,
+        typer.Option("--date", help="report date YYYY-MM-DD (default: each one's due night)"),
+    ] = None,
+    org: Annotated[str | None, typer.Option(help="only this organization (slug)")] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="show each recipient's subject and counts; write nothing")
+    ] = False,
+) -> None:
+    """Write the due nightly reports to the outbox and send what is pending. Safe to run
+    again (from cron, e.g. every 15 minutes): nothing is written or sent twice."""
+    from datetime import date
+
+    from app.reports.outbox import run_nightly
+
+    night = None
+    if report_date is not None:
+        try:
+            night = date.fromisoformat(report_date)
+        except ValueError:
+            fail(f"--date must be a date YYYY-MM-DD, not {report_date!r}")
+    with readable_errors(), _progress_bar() as progress:
+        summary = run_nightly(report_date=night, org_slug=org, dry_run=dry_run, progress=progress)
+    for each in summary.nights:
+        if dry_run:
+            for written in each.written:
+                counts = ", ".join(f"{n} {what}" for what, n in written.summary.items())
+                state = "already written" if written.outcome == "exists" else counts
+                console.print(
+                    f"{each.organization} {each.report_date} {written.email}: "
+                    f"{written.subject or '-'} ({state})",
+                    highlight=False,
+                    markup=False,
+                    soft_wrap=True,
+                )
+            continue
+        outcomes = [w.outcome for w in each.written]
+        console.print(
+            f"{each.organization} {each.report_date}: {outcomes.count('written')} written, "
+            f"{outcomes.count('skipped')} skipped (nothing new), "
+            f"{outcomes.count('exists')} already written",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if dry_run:
+        console.print("dry run: nothing was written or sent")
+    elif summary.sending is not None:
+        _print_sending(summary.sending)
+
+
+def _print_sending(sending: Any) -> None:
+    console.print(
+        f"sent {sending.sent}, to retry {sending.retrying}, failed {sending.failed}, "
+        f"cancelled {sending.cancelled} (opted out)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for error in sending.errors[:20]:
+        err.print(f"not sent: {error}", highlight=False, markup=False, soft_wrap=True)
+
+
+@reports_cli.command("send")
+def reports_send() -> None:
+    """Send the reports waiting in the outbox (due retries included); write no new ones."""
+    from app.reports.outbox import send_pending
+
+    with readable_errors(), _progress_bar() as progress:
+        sending = send_pending(progress=progress)
+    _print_sending(sending)
+
+
 import_cli = typer.Typer(help="Import solicitations or companies from files.", no_args_is_help=True)
 cli.add_typer(import_cli, name="import")
 

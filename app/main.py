@@ -26,6 +26,7 @@ from app.learning.router import router as learning_router
 from app.matches.router import router as matches_router
 from app.organizations.router import router as organizations_router
 from app.outcomes.router import router as outcomes_router
+from app.reports.unsubscribe import install as install_unsubscribe_pages
 from app.reviews.router import router as reviews_router
 from app.solicitations.router import router as solicitations_router
 from app.vetting.router import router as vetting_router
@@ -97,4 +98,5 @@ def create_app() -> FastAPI:
     app.include_router(api)
     install_admin_pages(app)
     install_response_pages(app)
+    install_unsubscribe_pages(app)
     return app

@@ -6,6 +6,7 @@ import time
 
 from app.db import get_sessionmaker
 from app.jobs import service
+from app.reports.scheduler import ReportScheduler
 
 log = logging.getLogger(__name__)
 
@@ -33,21 +34,26 @@ def drain(*, max_jobs: int | None = None, kinds: list[str] | None = None) -> int
 
 
 class BackgroundWorker:
-    """One daemon thread polling the jobs table."""
+    """One daemon thread polling the jobs table, and the nightly reports' scheduler."""
 
     def __init__(self, *, poll_seconds: float = 1.0) -> None:
         self.poll_seconds = poll_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._reports: ReportScheduler | None = None
 
     def start(self) -> None:
-        """Start polling."""
+        """Start polling and scheduling the report checks."""
         self._thread = threading.Thread(target=self._loop, name="kakehashi-worker", daemon=True)
         self._thread.start()
+        self._reports = ReportScheduler()
+        self._reports.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Ask the thread to finish its current job and stop."""
+        """Ask the thread to finish its current job and stop; stop the report checks."""
         self._stop.set()
+        if self._reports is not None:
+            self._reports.stop()
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -64,10 +70,15 @@ class BackgroundWorker:
 
 
 def run_forever(*, poll_seconds: float = 1.0) -> None:
-    """The `kakehashi worker` loop; Ctrl-C stops it between jobs."""
+    """The `kakehashi worker` loop (jobs, and the nightly reports' checks); Ctrl-C stops it
+    between jobs."""
+    reports = ReportScheduler()
+    reports.start()
     try:
         while True:
             if drain(max_jobs=50) == 0:
                 time.sleep(poll_seconds)
     except KeyboardInterrupt:
         log.info("worker interrupted")
+    finally:
+        reports.stop()
