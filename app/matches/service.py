@@ -458,6 +458,67 @@ def match_solicitation(
     )
 
 
+@dataclass(frozen=True)
+class HeldBackCount:
+    """Held-back partners reaching the minimum fit that share their first blocking reason."""
+
+    code: str
+    message: str
+    count: int
+
+
+@dataclass(frozen=True)
+class ReachCounts:
+    """How many partners of `role` reach a solicitation's minimum fit: the eligible ones, and
+    the held-back ones by reason (pairs the organization hid are left out of both)."""
+
+    eligible: int
+    held_back: list[HeldBackCount]
+
+
+def reach_counts(
+    session: Session,
+    *,
+    ranker: RankerState,
+    solicitation_id: int,
+    role: CompanyRole,
+    organization_id: int | None = None,
+    min_fit: float | None = None,
+) -> ReachCounts:
+    """Counts of every partner reaching the minimum fit, eligible or held back (by the first
+    reason that holds each back), without explaining any: what a report says beside the
+    matches it lists from :func:`match_solicitation`."""
+    now = utcnow()
+    floor = thresholds.min_fit_for(session, organization_id=organization_id, requested=min_fit)
+    solicitation = solicitations.get(session, solicitation_id=solicitation_id)
+    review_of = reviews.for_solicitation(
+        session, organization_id=organization_id, solicitation_id=solicitation_id
+    )
+    embedding = _embedding_for(session, solicitation, ranker)
+    auths = _authorizations(session)
+    with _held_indexes(session, ranker) as (needs, view):
+        query = _need_query(needs.index, solicitation_profile(solicitation, embedding))
+        pool = _pool(view, solicitation, auths, now, role=role)
+        hidden = _marked(view, pool, reviews.hidden_ids(review_of))
+        rows = pool.rows(view, ~hidden)
+        reached, _ = (
+            view.index.rank_above(query, min_score=floor.min_score, allowed_rows=rows)
+            if len(rows)
+            else ([], 0)
+        )
+        eligible = 0
+        held: dict[str, list[str]] = {}  # messages by code: the first one names the reason
+        for hit in reached:
+            verdict = pool.verdict(view, hit.id)
+            if verdict.status is gates.EligibilityStatus.ELIGIBLE:
+                eligible += 1
+            else:
+                reason = verdict.blocking[0]
+                held.setdefault(reason.code, []).append(reason.message)
+    counts = [HeldBackCount(code, found[0], len(found)) for code, found in held.items()]
+    return ReachCounts(eligible, sorted(counts, key=lambda h: (-h.count, h.code)))
+
+
 def match_company(
     session: Session,
     *,

@@ -103,7 +103,10 @@ class Report(BaseModel):
     organization_id: int
     organization: str
     side: str
-    recipient_id: int
+    # The organization's IANA zone: dates are shown in it.
+    time_zone: str = "UTC"
+    # None for an organization's default reader (a preview).
+    recipient_id: int | None
     recipient_email: str
     locale: str
     report_date: date
