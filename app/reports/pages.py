@@ -330,7 +330,7 @@ async def create_recipient(request: Request, signed_in: UserDep) -> Response:
 def _create_recipient(request: Request, signed_in: SignedIn, form: FormData) -> Response:
     typed, data, errors = _typed(form)
     with _writer() as session:
-        parsed = parse_form(RecipientCreate, {} if errors else data, lists={"technology_areas"})
+        parsed = parse_form(RecipientCreate, {} if errors else data)
         if errors or parsed.model is None:
             errors = errors or parsed.errors
             return _form_page(
@@ -408,7 +408,7 @@ def _change_recipient(
     typed, data, errors = _typed(form)
     with _writer() as session:
         recipient = _own(session, signed_in, recipient_id)
-        parsed = parse_form(RecipientUpdate, {} if errors else data, lists={"technology_areas"})
+        parsed = parse_form(RecipientUpdate, {} if errors else data)
         if errors or parsed.model is None:
             return _form_page(
                 request,

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.db import Base, session_scope
 from app.reports.models import ReportMessage, ReportStatus
 from tests.conftest import Keys
+from tests.reports.conftest import SECRET, World
 
 API = "/api/v1"
 RECIPIENTS = f"{API}/reports/recipients"
@@ -353,3 +354,123 @@ def row_counts() -> dict[str, int]:
             table.name: session.scalar(select(func.count()).select_from(table)) or 0
             for table in Base.metadata.sorted_tables
         }
+
+
+# -- preview --------------------------------------------------------------------------------
+
+
+def ahead(days: int = 2) -> str:
+    """A report date ahead of now in every zone: written now, its window ends now and starts a
+    day earlier (the recipient's first report), so it holds what the test just made."""
+    return (datetime.now(UTC).date() + timedelta(days=days)).isoformat()
+
+
+def test_preview_shows_a_new_solicitation_in_json_html_and_text_and_writes_nothing(
+    client: TestClient, keys: Keys, world: World
+) -> None:
+    admin = keys.headers("pichtr_admin")
+    recipient = add_recipient(client, keys, locale="en", max_matches=2)
+    before = row_counts()
+    url = f"{API}/reports/preview"
+    params = {"date": ahead(), "recipient_id": recipient["id"]}
+    response = client.get(url, params=params, headers=keys.headers("pichtr_viewer"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["mail"] == "report" and body["recipient_id"] == recipient["id"]
+    assert body["report_date"] == params["date"]
+    listed = {s["notice_id"]: s for s in body["report"]["solicitations"]}
+    assert listed["N-new"]["kind"] == "new"
+    assert all(len(s["matches"]) <= 2 for s in listed.values())
+    assert body["subject"]
+    window = datetime.fromisoformat(body["window_end"]) - datetime.fromisoformat(
+        body["window_start"]
+    )
+    assert window == timedelta(days=1)
+
+    html = client.get(url, params={**params, "format": "html"}, headers=admin)
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert "Ka-band GaN amplifiers" in html.text and "<html" in html.text.lower()
+    text = client.get(url, params={**params, "format": "text"}, headers=admin)
+    assert text.status_code == 200 and text.headers["content-type"].startswith("text/plain")
+    assert "Ka-band GaN amplifiers" in text.text and "<" not in text.text.split("\n")[0]
+    # The organization's default reader: every area, the organization's language.
+    default = client.get(url, params={"date": ahead()}, headers=admin).json()
+    assert default["recipient_id"] is None and default["report"]["locale"] == "en"
+    assert "N-robots" in {s["notice_id"] for s in default["report"]["solicitations"]}
+    assert row_counts() == before
+
+
+def test_a_japan_side_preview_never_holds_an_itar_description(
+    client: TestClient, keys: Keys, world: World
+) -> None:
+    jetro = keys.headers("jetro_admin")
+    recipient = add_recipient(
+        client, keys, "jetro_admin", email="desk@jetro.example.jp", locale="ja"
+    )
+    params = {"date": ahead(), "recipient_id": recipient["id"]}
+    body = client.get(f"{API}/reports/preview", params=params, headers=jetro).json()
+    itar = next(s for s in body["report"]["solicitations"] if s["notice_id"] == "N-itar")
+    assert itar["description"] is None and itar["withheld_reason"]
+    for part in ("html", "text"):
+        rendered = client.get(
+            f"{API}/reports/preview", params={**params, "format": part}, headers=jetro
+        ).text
+        assert SECRET not in rendered and "27.5 GHz" not in rendered
+    # The US side reads it whole.
+    us = client.get(
+        f"{API}/reports/preview", params={"date": ahead()}, headers=keys.headers("pichtr_admin")
+    ).json()
+    us_itar = next(s for s in us["report"]["solicitations"] if s["notice_id"] == "N-itar")
+    assert us_itar["withheld_reason"] is None and "27.5 GHz" in (us_itar["description"] or "")
+
+
+def test_a_preview_starts_where_the_recipients_last_report_ended(
+    client: TestClient, keys: Keys, world: World
+) -> None:
+    admin = keys.headers("pichtr_admin")
+    recipient = add_recipient(client, keys)
+    pichtr_id = client.get(f"{API}/organizations/me", headers=admin).json()["id"]
+    last_end = datetime.now(UTC)
+    with session_scope() as session:
+        session.add(
+            ReportMessage(
+                organization_id=pichtr_id,
+                recipient_id=recipient["id"],
+                report_date=last_end.date(),
+                window_start=last_end - timedelta(days=1),
+                window_end=last_end,
+                to_address="desk@example.org",
+                locale="en",
+                subject="last night",
+                message_id="last-night@kakehashi.test",
+                status=ReportStatus.SENT,
+            )
+        )
+    params = {"date": ahead(), "recipient_id": recipient["id"]}
+    body = client.get(f"{API}/reports/preview", params=params, headers=admin).json()
+    # Everything the world made was in last night's report: no solicitation is new since.
+    assert datetime.fromisoformat(body["window_start"]) == last_end
+    assert body["report"]["solicitations"] == []
+
+
+def test_preview_refuses_bad_dates_and_other_organizations_recipients(
+    client: TestClient, keys: Keys
+) -> None:
+    jetro_recipient = add_recipient(client, keys, "jetro_admin", email="desk@jetro.example.jp")
+    admin = keys.headers("pichtr_admin")
+    url = f"{API}/reports/preview"
+    for params, field in (
+        ({"date": "2026-13-01"}, "date"),
+        ({"date": "tomorrow"}, "date"),
+        ({"date": "1999-12-31"}, "date"),
+        ({"date": "2026-11-30", "format": "pdf"}, "format"),
+        ({"date": "2026-11-30", "recipient_id": 0}, "recipient_id"),
+    ):
+        response = client.get(url, params=params, headers=admin)
+        assert response.status_code == 422, (params, response.text)
+        assert [e["loc"][-1] for e in response.json()["detail"]] == [field]
+    hidden = client.get(
+        url, params={"date": "2026-11-30", "recipient_id": jetro_recipient["id"]}, headers=admin
+    )
+    assert hidden.status_code == 404
+    assert client.get(url, params={"date": "2026-11-30"}).status_code == 401
