@@ -1,9 +1,10 @@
 """What one reader's nightly report holds: built from the records, nothing written.
 
-Every item is selected by a timestamp inside [window_start, window_end), so consecutive
-reports of a reader chain with nothing skipped or repeated. Matches come from the same ranker,
-gates and reviews as the match lists (`app.matches.service`); a `ReportCache` shares them
-between the readers of one organization in a night."""
+New and changed solicitations, followed changes and newly vetted partners are selected by a
+timestamp inside [window_start, window_end), so consecutive reports of a reader chain with
+nothing skipped or repeated; waiting answers, deadlines and expiring vettings are the state at
+window_end. Matches come from the same ranker, gates and reviews as the match lists
+(`app.matches.service`); a `ReportCache` shares them between the readers of a night."""
 
 import html
 import math
@@ -39,6 +40,7 @@ from app.reports.schemas import (
     UpcomingDeadline,
     WaitingRecipient,
 )
+from app.reviews import service as reviews
 from app.solicitations import service as solicitations
 from app.solicitations.models import Solicitation, SolicitationStatus
 from app.vetting.models import VettingDecision, VettingStatus
@@ -120,16 +122,20 @@ class _Ranked:
 @dataclass
 class ReportCache:
     """What several reports of one night share (the ranked matches of a solicitation for an
-    organization), so 250 readers over the same solicitations rank each once.
+    organization, or for every organization that reviewed none of its pairs), so 250 readers
+    over the same solicitations rank each about once.
 
     Use one per run (a night's reports), never across nights: rankings change with the data.
     `ranker` defaults to the process-wide one."""
 
     ranker: RankerState | None = None
-    _ranked: dict[tuple[int, int, float, int], _Ranked] = field(default_factory=dict)
-    _counts: dict[tuple[int, int, float], matches.ReachCounts] = field(default_factory=dict)
+    # Keyed by (organization, or None when it reviewed none of the pairs), solicitation,
+    # minimum fit and list length.
+    _ranked: dict[tuple[int | None, int, float, int], _Ranked] = field(default_factory=dict)
+    _counts: dict[tuple[int | None, int, float], matches.ReachCounts] = field(default_factory=dict)
     _areas: dict[str, tuple[str, str]] | None = None
-    # How many rankings were served from the cache (the bench prints it).
+    # Rankings computed, and served again from the cache (the bench prints them).
+    rankings: int = 0
     hits: int = 0
 
     def ranker_state(self) -> RankerState:
@@ -157,12 +163,18 @@ class ReportCache:
         limit: int,
     ) -> _Ranked:
         """The organization's top `limit` eligible matches reaching `min_fit` (pinned first,
-        hidden left out), and the counts of every partner reaching it."""
-        key = (organization_id, solicitation_id, min_fit, limit)
+        hidden left out), and the counts of every partner reaching it. Organizations that
+        reviewed none of the solicitation's pairs share one ranking: theirs are the same."""
+        reviewed = reviews.for_solicitation(
+            session, organization_id=organization_id, solicitation_id=solicitation_id
+        )
+        owner = organization_id if reviewed else None
+        key = (owner, solicitation_id, min_fit, limit)
         found = self._ranked.get(key)
         if found is not None:
             self.hits += 1
             return found
+        self.rankings += 1
         listed = matches.match_solicitation(
             session,
             ranker=self.ranker_state(),
@@ -170,10 +182,10 @@ class ReportCache:
             role=PARTNER_ROLE,
             limit=limit,
             include_held_back=False,
-            organization_id=organization_id,
+            organization_id=owner,
             min_fit=min_fit,
         )
-        count_key = (organization_id, solicitation_id, min_fit)
+        count_key = (owner, solicitation_id, min_fit)
         counts = self._counts.get(count_key)
         if counts is None:
             counts = self._counts[count_key] = matches.reach_counts(
@@ -181,7 +193,7 @@ class ReportCache:
                 ranker=self.ranker_state(),
                 solicitation_id=solicitation_id,
                 role=PARTNER_ROLE,
-                organization_id=organization_id,
+                organization_id=owner,
                 min_fit=min_fit,
             )
         ranked = _Ranked(listed.items, counts.eligible, counts.held_back)
