@@ -500,22 +500,28 @@ def reach_counts(
         query = _need_query(needs.index, solicitation_profile(solicitation, embedding))
         pool = _pool(view, solicitation, auths, now, role=role)
         hidden = _marked(view, pool, reviews.hidden_ids(review_of))
-        rows = pool.rows(view, ~hidden)
-        reached, _ = (
-            view.index.rank_above(query, min_score=floor.min_score, allowed_rows=rows)
-            if len(rows)
-            else ([], 0)
+        # Scored as arrays and counted per verdict: thousands may reach a low minimum.
+        rows = view.rows[pool.positions]
+        fused = view.index.scores([query])["fused"][0] if view.index.ids_ else np.zeros(0)
+        reaching = (rows >= 0) & ~hidden
+        reaching[reaching] = fused[rows[reaching]] >= floor.min_score
+        per_verdict = np.bincount(pool.verdict_of[reaching], minlength=len(pool.verdicts))
+    eligible = 0
+    held: dict[str, HeldBackCount] = {}
+    for verdict, count in zip(pool.verdicts, per_verdict.tolist(), strict=True):
+        if not count:
+            continue
+        if verdict.status is gates.EligibilityStatus.ELIGIBLE:
+            eligible += count
+            continue
+        reason = verdict.blocking[0]  # the first reason names it; the message of the first kept
+        seen = held.get(reason.code)
+        held[reason.code] = HeldBackCount(
+            reason.code,
+            seen.message if seen else reason.message,
+            count + (seen.count if seen else 0),
         )
-        eligible = 0
-        held: dict[str, list[str]] = {}  # messages by code: the first one names the reason
-        for hit in reached:
-            verdict = pool.verdict(view, hit.id)
-            if verdict.status is gates.EligibilityStatus.ELIGIBLE:
-                eligible += 1
-            else:
-                reason = verdict.blocking[0]
-                held.setdefault(reason.code, []).append(reason.message)
-    counts = [HeldBackCount(code, found[0], len(found)) for code, found in held.items()]
+    counts = list(held.values())
     return ReachCounts(eligible, sorted(counts, key=lambda h: (-h.count, h.code)))
 
 

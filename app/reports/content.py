@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -482,55 +482,49 @@ def _deadlines(
 
 
 def _partners(session: Session, *, start: datetime, end: datetime) -> list[PartnerVetting]:
-    """Partners vetted in the window (the decision recorded in it), then those whose vetting
-    expires within VETTING_HORIZON, soonest first."""
+    """Partners vetted in the window (the decision recorded in it, and still vetted), then
+    those whose vetting expires within VETTING_HORIZON, soonest first."""
+    columns = (Company.id, Company.name, Company.name_ja, Company.country)
+    live_vetted = (
+        Company.archived_at.is_(None),
+        Company.vetting_status == VettingStatus.VETTED.value,
+    )
     decisions = session.execute(
-        select(VettingDecision, Company)
-        .join(Company, Company.id == VettingDecision.company_id)
+        select(*columns, VettingDecision.decided_at, VettingDecision.expires_at)
+        .join(VettingDecision, VettingDecision.company_id == Company.id)
         .where(
-            Company.archived_at.is_(None),
+            *live_vetted,
             VettingDecision.status == VettingStatus.VETTED,
             VettingDecision.recorded_at >= start,
             VettingDecision.recorded_at < end,
         )
         .order_by(VettingDecision.recorded_at, VettingDecision.id)
     ).all()
-    latest: dict[int, PartnerVetting] = {}
-    for decision, company in decisions:
-        latest[company.id] = PartnerVetting(
-            company_id=company.id,
-            name=company.name,
-            name_ja=company.name_ja,
-            country=company.country,
-            kind="newly_vetted",
-            decided_at=decision.decided_at,
-            expires_at=decision.expires_at,
-        )
-    expiring = session.scalars(
-        select(Company)
+    expiring = session.execute(
+        select(*columns, Company.vetting_decided_at, Company.vetting_expires_at)
         .where(
-            Company.archived_at.is_(None),
-            Company.vetting_status == VettingStatus.VETTED.value,
+            *live_vetted,
             Company.vetting_expires_at >= end,
             Company.vetting_expires_at < end + VETTING_HORIZON,
         )
         .order_by(Company.vetting_expires_at, Company.id)
     ).all()
-    return [
-        *latest.values(),
-        *(
-            PartnerVetting(
-                company_id=c.id,
-                name=c.name,
-                name_ja=c.name_ja,
-                country=c.country,
-                kind="expiring",
-                decided_at=c.vetting_decided_at,
-                expires_at=c.vetting_expires_at,
-            )
-            for c in expiring
-        ),
-    ]
+
+    def item(row: Any, kind: Literal["newly_vetted", "expiring"]) -> PartnerVetting:
+        company_id, name, name_ja, country, decided_at, expires_at = row
+        return PartnerVetting(
+            company_id=company_id,
+            name=name,
+            name_ja=name_ja,
+            country=country,
+            kind=kind,
+            decided_at=decided_at,
+            expires_at=expires_at,
+        )
+
+    # A partner vetted twice in the window is listed once, with its last decision.
+    newly = {row[0]: item(row, "newly_vetted") for row in decisions}
+    return [*newly.values(), *(item(row, "expiring") for row in expiring)]
 
 
 def build_report(

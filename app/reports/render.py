@@ -26,6 +26,7 @@ MOMENT_FORMATS = {"en": "MMM d, yyyy HH:mm", "ja": "yyyy/MM/dd HH:mm"}
 # Excel reads a CSV as UTF-8 (Japanese names intact) only when it starts with a BOM.
 CSV_ENCODING = "utf-8-sig"
 LIST_SEPARATORS = {"en": "; ", "ja": "、"}
+SECTION_LIMIT = 20
 
 
 @dataclass(frozen=True)
@@ -176,16 +177,27 @@ def _held_back_line(solicitation: ReportSolicitation) -> str:
 
 
 def _context(report: Report, unsubscribe_url: str | None, subject: str) -> dict[str, Any]:
-    return {
+    """What the templates show. The lists beside the solicitations show their first
+    SECTION_LIMIT items and count the rest: a mail is read, the full lists are in Kakehashi."""
+    sections: dict[str, list[Any]] = {
+        "changes": report.changes,
+        "waiting": report.waiting,
+        "deadlines": report.deadlines,
+        "newly_vetted": [p for p in report.partners if p.kind == "newly_vetted"],
+        "expiring": [p for p in report.partners if p.kind == "expiring"],
+    }
+    context: dict[str, Any] = {
         "report": report,
         "subject": subject,
         "new": [s for s in report.solicitations if s.kind == "new"],
         "changed": [s for s in report.solicitations if s.kind == "changed"],
         "held_back_line": _held_back_line,
         "unsubscribe_url": unsubscribe_url,
-        "newly_vetted": [p for p in report.partners if p.kind == "newly_vetted"],
-        "expiring": [p for p in report.partners if p.kind == "expiring"],
     }
+    for name, items in sections.items():
+        context[name] = items[:SECTION_LIMIT]
+        context[f"{name}_more"] = max(len(items) - SECTION_LIMIT, 0)
+    return context
 
 
 def render(report: Report, *, unsubscribe_url: str | None = None) -> RenderedReport:

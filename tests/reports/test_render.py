@@ -6,14 +6,14 @@ opt-out link; and the one-line "nothing new" mail."""
 import csv
 import io
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 
 from app.admin import i18n
-from app.reports.render import render, render_nothing_new
-from app.reports.schemas import Report, ReportMatch, ReportSolicitation
+from app.reports.render import SECTION_LIMIT, render, render_nothing_new
+from app.reports.schemas import Report, ReportMatch, ReportSolicitation, UpcomingDeadline
 from tests.reports.conftest import SECRET, World
 
 UNSUBSCRIBE = "https://kakehashi.example/reports/unsubscribe/token.abc"
@@ -118,6 +118,45 @@ def test_nothing_new_is_one_line_and_no_attachment() -> None:
     japanese = render_nothing_new(report.model_copy(update={"locale": "ja"}))
     assert japanese.subject == "Kakehashi 日次レポート 2026-11-30：新着なし"
     assert japanese.text.strip() == "2026/11/29 08:00 JST 以降、JETRO 様への新着情報はありません。"
+
+
+def test_long_sections_show_their_head_and_count_the_rest() -> None:
+    end = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
+    deadlines = [
+        UpcomingDeadline(
+            solicitation_id=i,
+            notice_id=f"DL-{i:02d}",
+            title=f"Notice {i}",
+            response_deadline=end + timedelta(days=1),
+            days_left=1,
+            followed=False,
+        )
+        for i in range(SECTION_LIMIT + 5)
+    ]
+    report = Report(
+        organization_id=1,
+        organization="PICHTR",
+        side="us",
+        recipient_id=None,
+        recipient_email="",
+        locale="en",
+        report_date=end.date(),
+        window_start=end - timedelta(days=1),
+        window_end=end,
+        solicitations=[],
+        changes=[],
+        waiting=[],
+        deadlines=deadlines,
+        partners=[],
+    )
+    out = render(report)
+    for part in (out.text, out.html):
+        assert f"Deadlines in the next 14 days ({SECTION_LIMIT + 5})" in part
+        assert f"DL-{SECTION_LIMIT - 1:02d}" in part and f"DL-{SECTION_LIMIT:02d}" not in part
+        assert "…and 5 more in Kakehashi." in part
+    assert "1 day left" in out.text
+    # No match listed: the CSV holds its header only.
+    assert len(csv_rows(out.csv_bytes)) == 1
 
 
 def test_record_text_is_escaped_in_html_and_kept_in_text() -> None:
