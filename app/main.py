@@ -26,6 +26,7 @@ from app.learning.router import router as learning_router
 from app.matches.router import router as matches_router
 from app.organizations.router import router as organizations_router
 from app.outcomes.router import router as outcomes_router
+from app.reports.router import router as reports_router
 from app.reports.unsubscribe import install as install_unsubscribe_pages
 from app.reviews.router import router as reviews_router
 from app.solicitations.router import router as solicitations_router
@@ -91,6 +92,7 @@ def create_app() -> FastAPI:
         follows_router,
         outcomes_router,
         distributions_router,
+        reports_router,
         imports_router,
         learning_router,
     ):

@@ -19,6 +19,8 @@ from app.imports import service as imports
 from app.organizations import service as organizations
 from app.organizations.models import Organization, Side
 from app.organizations.service import Principal
+from app.reports import recipients as report_recipients
+from app.reports.api_schemas import RecipientCreate
 from app.solicitations import service as solicitations
 from app.solicitations.schemas import SolicitationCreate
 from app.vetting import service as vetting
@@ -55,6 +57,7 @@ def load(session: Session, *, directory: Path, today: date | None = None) -> dic
         "vetting_decisions": 0,
         "solicitations": 0,
         "export_authorizations": 0,
+        "report_recipients": 0,
     }
     orgs: dict[str, Organization] = {}
     for row in _read(directory, "organizations.json"):
@@ -73,6 +76,10 @@ def load(session: Session, *, directory: Path, today: date | None = None) -> dic
             counts["organizations"] += 1
         orgs[org.slug] = org
     principals = {slug: organizations.operator_principal(org) for slug, org in orgs.items()}
+    for row in _read(directory, "organizations.json"):
+        counts["report_recipients"] += _add_report_recipients(
+            session, principal=principals[row["slug"]], rows=row.get("report_recipients", [])
+        )
 
     company_ids: dict[str, int] = {}
     for row in _read(directory, "companies.json"):
@@ -167,6 +174,22 @@ def load(session: Session, *, directory: Path, today: date | None = None) -> dic
             )
         )
     return counts
+
+
+def _add_report_recipients(
+    session: Session, *, principal: Principal, rows: list[dict[str, Any]]
+) -> int:
+    """Add the organization's report recipients whose address it does not list yet."""
+    added = 0
+    for row in rows:
+        data = RecipientCreate.model_validate(row)
+        known = report_recipients.find_by_email(
+            session, organization_id=principal.organization_id, email=data.email
+        )
+        if known is None:
+            report_recipients.create(session, principal=principal, data=data)
+            added += 1
+    return added
 
 
 def _import_once(

@@ -13,6 +13,7 @@ Run with `-s` to see how many cases each backend got.
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -24,6 +25,8 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.openapi.checks import RejectedPositiveData
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from app.db import session_scope
+from app.reports.models import ReportMessage, ReportStatus
 from tests.conftest import Keys
 from tests.factories import company_payload, solicitation_payload, us_company_payload
 
@@ -135,6 +138,24 @@ def seed_records(client: Any, headers: dict[str, str]) -> None:
         files={"file": ("lookalike.csv", lookalike, "text/csv")},
     )
     assert summary["duplicates"], summary
+    # Report recipient 1, and report 1 in the outbox (written by the nightly run, not the API).
+    recipient = post("/reports/recipients", json={"email": "desk@example.org"})
+    me = client.get(f"{API}/organizations/me", headers=headers).json()
+    with session_scope() as session:
+        session.add(
+            ReportMessage(
+                organization_id=me["id"],
+                recipient_id=recipient["id"],
+                report_date=date(2026, 11, 30),
+                window_start=datetime(2026, 11, 29, 17, tzinfo=UTC),
+                window_end=datetime(2026, 11, 30, 17, tzinfo=UTC),
+                to_address=recipient["email"],
+                locale="en",
+                subject="Kakehashi nightly report",
+                message_id="fuzz-1@kakehashi.test",
+                status=ReportStatus.SENT,
+            )
+        )
 
 
 @pytest.fixture(scope="module", autouse=True)

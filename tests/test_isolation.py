@@ -6,12 +6,15 @@ Shared records (profiles, solicitations, vetting histories, authorizations) are 
 import csv
 import io
 import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
 
+from app.db import session_scope
+from app.reports.models import ReportMessage, ReportStatus
 from tests.conftest import Keys
 from tests.factories import company_payload, solicitation_payload
 
@@ -325,5 +328,40 @@ def test_each_organization_reads_and_writes_only_what_it_may(
     api("GET", "/ranking-models", "jetro_analyst", 403)
     for key in ("jetro_admin", "pichtr_admin"):
         assert api("GET", "/ranking-models", key, 200).json() == []
+    # Report recipients and the outbox: each organization's own, invisible to the other (404).
+    recipients, recipient = "/reports/recipients", "/reports/recipients/{recipient_id}"
+    desk = {"email": "desk@jetro.example.jp", "locale": "ja"}
+    j_desk = api("POST", recipients, "jetro_admin", 201, json=desk).json()
+    p_desk = api(
+        "POST", recipients, "pichtr_admin", 201, json={"email": "ota@pichtr.example"}
+    ).json()
+    api("GET", recipient, "pichtr_admin", 404, path=j_desk)
+    api("PATCH", recipient, "pichtr_admin", 404, path=j_desk, json={"opted_out": True})
+    api("DELETE", recipient, "pichtr_admin", 404, path=j_desk)
+    api("PATCH", recipient, "jetro_admin", 200, path=j_desk, json={"max_matches": 5})
+    assert api("GET", recipients, "pichtr_viewer", 200).json()["total"] == 1
+    with session_scope() as session:
+        session.add(
+            ReportMessage(
+                organization_id=jetro_id,
+                recipient_id=j_desk["id"],
+                report_date=date(2026, 11, 30),
+                window_start=datetime(2026, 11, 29, 23, tzinfo=UTC),
+                window_end=datetime(2026, 11, 30, 23, tzinfo=UTC),
+                to_address=desk["email"],
+                locale="ja",
+                subject="Kakehashi",
+                message_id="isolation@kakehashi.test",
+                status=ReportStatus.SENT,
+            )
+        )
+    j_report = api("GET", "/reports", "jetro_viewer", 200).json()["items"][0]
+    assert api("GET", "/reports", "pichtr_viewer", 200).json()["total"] == 0
+    api("GET", "/reports/{message_id}", "jetro_viewer", 200, path=j_report)
+    api("GET", "/reports/{message_id}", "pichtr_admin", 404, path=j_report)
+    preview = {"date": "2026-11-30", "recipient_id": j_desk["id"]}
+    api("GET", "/reports/preview", "pichtr_viewer", 404, params=preview)
+    api("GET", "/reports/preview", "jetro_viewer", 200, params=preview)
+    api("DELETE", recipient, "pichtr_admin", 204, path=p_desk)
 
     assert api.called == api.every_operation(), api.every_operation() - api.called

@@ -13,6 +13,7 @@ from app import seeding
 from app.cli import cli
 from app.companies.models import Company
 from app.db import session_scope, utcnow
+from app.reports.models import ReportRecipient
 from app.solicitations.models import Solicitation
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed_data"
@@ -24,9 +25,20 @@ def test_seed_twice_creates_once(database_url: str) -> None:
     assert first.exit_code == 0, first.output
     assert "69 companies" in first.stdout and "30 solicitations" in first.stdout
     assert "1 likely_duplicates" in " ".join(first.stdout.split())
+    assert "2 report_recipients" in " ".join(first.stdout.split())
     again = runner.invoke(cli, ["seed"])
     assert again.exit_code == 0 and "0 companies" in again.stdout
     assert "0 likely_duplicates" in " ".join(again.stdout.split())
+    assert "0 report_recipients" in " ".join(again.stdout.split())
+    with session_scope() as session:
+        seeded = {
+            (r.organization.slug, r.email, r.locale)
+            for r in session.scalars(select(ReportRecipient))
+        }
+    assert seeded == {
+        ("pichtr", "ota-desk@pichtr.example.org", "en"),
+        ("jetro", "defense-innovation@jetro.example.jp", "ja"),
+    }
     with session_scope() as session:
         now = utcnow()
         vetting = Counter(c.effective_vetting(now) for c in session.scalars(select(Company)))

@@ -25,6 +25,8 @@ from app.errors import Conflict, InvalidField, NotFound, PreconditionFailed
 from app.organizations import keys, settings
 from app.organizations.models import Role
 from app.organizations.schemas import ApiKeyCreate, OrganizationSettingsUpdate
+from app.reports import recipients as report_recipients
+from app.reports.models import WhenNothingNew
 from app.users import service as users
 from app.users.schemas import TIME_ZONES, RoleChange, UserCreate
 from app.users.service import SignedIn
@@ -33,6 +35,8 @@ router = APIRouter(prefix="/admin/settings", include_in_schema=False)
 MANAGE_SETTINGS = N_("manage the organization's settings")
 NOT_A_NUMBER = N_("enter a number")
 NOT_A_WHOLE_NUMBER = N_("enter a whole number of days")
+REQUIRED = N_("required")
+REPORT_FIELDS = ("report_send_time", "report_time_zone")
 KeyPrefix = Annotated[str, Path(min_length=1, max_length=16, pattern=r"^[0-9a-f]+$")]
 
 
@@ -58,6 +62,15 @@ def _context(session: Session, signed_in: SignedIn, **overrides: Any) -> dict[st
         },
         "matching_errors": {},
         "matching_stale": False,
+        "report": {
+            "report_send_time": current.report_send_time,
+            "report_time_zone": current.report_time_zone,
+            "version": current.version,
+        },
+        "report_errors": {},
+        "report_stale": False,
+        "recipients": report_recipients.get_all(session, organization_id=org_id, limit=500)[0],
+        "one_line": WhenNothingNew.ONE_LINE,
         "new_user": {"role": "analyst", "locale": "en", "time_zone": "UTC"},
         "user_errors": {},
         "new_key": {"role": "analyst"},
@@ -106,7 +119,7 @@ async def _post(
 
 @router.get("", response_class=HTMLResponse)
 def settings_page(request: Request, session: SessionDep, signed_in: UserDep) -> Response:
-    """The organization's users, API keys and matching settings."""
+    """The organization's users, API keys, matching settings and nightly report."""
     _admin(signed_in)
     return _page(request, session, signed_in)
 
@@ -327,3 +340,42 @@ def _change_matching(request: Request, signed_in: SignedIn, form: FormData) -> R
             return _page(request, session, signed_in, 409, matching=typed, matching_stale=True)
         session.commit()
     return RedirectResponse("/admin/settings?saved=matching#matching", status_code=303)
+
+
+# -- nightly report -------------------------------------------------------------------------
+
+
+@router.post("/report", response_class=HTMLResponse)
+async def change_report(request: Request, signed_in: UserDep) -> Response:
+    """Change when the nightly report is sent, as PATCH /organizations/me/settings does; a form
+    older than the settings is refused, nothing overwritten."""
+    return await _post(request, signed_in, _change_report)
+
+
+def _change_report(request: Request, signed_in: SignedIn, form: FormData) -> Response:
+    typed = {k: str(form.get(k) or "").strip() for k in ("report_send_time", "report_time_zone")}
+    typed["version"] = str(form.get("version") or "")
+    with _writer() as session:
+        parsed = parse_form(OrganizationSettingsUpdate, {k: typed[k] for k in REPORT_FIELDS})
+        if parsed.model is None or set(REPORT_FIELDS) - parsed.model.model_fields_set:
+            errors = dict(parsed.errors)
+            for name in REPORT_FIELDS:
+                if not typed[name]:
+                    errors[name] = REQUIRED
+            return _page(request, session, signed_in, 422, report=typed, report_errors=errors)
+        try:
+            expected = int(typed["version"])
+        except ValueError:
+            expected = -1
+        try:
+            settings.update(
+                session,
+                principal=signed_in.principal,
+                data=parsed.model,
+                expected_version=expected,
+            )
+        except PreconditionFailed:
+            session.rollback()
+            return _page(request, session, signed_in, 409, report=typed, report_stale=True)
+        session.commit()
+    return RedirectResponse("/admin/settings?saved=report#report", status_code=303)

@@ -3,10 +3,11 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field, field_validator
 
 from app.common.schemas import ReadModel, StrictModel
 from app.organizations.models import Role, Side
+from app.reports.schedule import parse_send_time, parse_zone
 
 
 class OrganizationRead(ReadModel):
@@ -50,6 +51,12 @@ def whole_number(value: object) -> object:
     return value
 
 
+SEND_TIME_MEANING = (
+    'when the nightly report is sent, "HH:MM" on a 24-hour clock in report_time_zone'
+)
+TIME_ZONE_MEANING = "the IANA time zone of report_send_time, e.g. Asia/Tokyo"
+
+
 class OrganizationSettingsRead(BaseModel):
     """The organization's settings; its ETag is the version to send back in If-Match."""
 
@@ -61,6 +68,8 @@ class OrganizationSettingsRead(BaseModel):
     )
     platform_min_fit: float = Field(description="the platform default minimum")
     no_response_days: int = Field(description=NO_RESPONSE_MEANING)
+    report_send_time: str = Field(description=SEND_TIME_MEANING)
+    report_time_zone: str = Field(description=TIME_ZONE_MEANING)
     version: int
 
 
@@ -78,6 +87,25 @@ class OrganizationSettingsUpdate(StrictModel):
         Field(ge=1, le=365, strict=True, description=NO_RESPONSE_MEANING),
         BeforeValidator(whole_number),
     ] = Field(default=None)  # type: ignore[assignment]  # read only when sent
+    report_send_time: Annotated[
+        str,
+        Field(
+            pattern=r"^[0-2][0-9]:[0-5][0-9]$", description=SEND_TIME_MEANING, examples=["07:00"]
+        ),
+    ] = Field(default=None)  # type: ignore[assignment]  # read only when sent
+    report_time_zone: Annotated[
+        str, Field(max_length=64, description=TIME_ZONE_MEANING, examples=["Asia/Tokyo"])
+    ] = Field(default=None)  # type: ignore[assignment]  # read only when sent
+
+    @field_validator("report_send_time")
+    @classmethod
+    def _send_time(cls, value: str) -> str:
+        return parse_send_time(value).strftime("%H:%M")
+
+    @field_validator("report_time_zone")
+    @classmethod
+    def _time_zone(cls, value: str) -> str:
+        return parse_zone(value).key
 
 
 class ApiKeyCreate(StrictModel):

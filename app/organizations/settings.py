@@ -1,5 +1,5 @@
-"""An organization's own settings: the minimum fit of its match lists and the days before
-an unanswered distribution is marked no_response."""
+"""An organization's own settings: the minimum fit of its match lists, the days before
+an unanswered distribution is marked no_response, and when its nightly report is sent."""
 
 from sqlalchemy.orm import Session
 
@@ -9,6 +9,8 @@ from app.organizations.models import Organization
 from app.organizations.schemas import OrganizationSettingsRead, OrganizationSettingsUpdate
 from app.organizations.service import Principal
 from matching.calibration import DEFAULT_MIN_FIT
+
+AUDITED = ("min_fit", "no_response_days", "report_send_time", "report_time_zone")
 
 
 def get(session: Session, *, organization_id: int, for_update: bool = False) -> Organization:
@@ -31,6 +33,8 @@ def to_read(org: Organization) -> OrganizationSettingsRead:
         applied_min_fit=DEFAULT_MIN_FIT if org.min_fit is None else org.min_fit,
         platform_min_fit=DEFAULT_MIN_FIT,
         no_response_days=org.no_response_days,
+        report_send_time=org.report_send_time,
+        report_time_zone=org.report_time_zone,
         version=org.version,
     )
 
@@ -49,10 +53,10 @@ def update(
         raise PreconditionFailed(
             f"the settings are at version {org.version}, not {expected_version}"
         )
-    before = {"min_fit": org.min_fit, "no_response_days": org.no_response_days}
+    before = {field: getattr(org, field) for field in AUDITED}
     for field in data.model_fields_set:
         setattr(org, field, getattr(data, field))
-    changed = audit.diff(before, {"min_fit": org.min_fit, "no_response_days": org.no_response_days})
+    changed = audit.diff(before, {field: getattr(org, field) for field in AUDITED})
     if changed:
         session.flush()
         audit.record(

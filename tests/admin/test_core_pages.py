@@ -561,4 +561,4 @@ def test_matching_settings_saved_and_a_stale_form_refused(web: TestClient, staff
         assert session.scalars(
             select(AuditEvent).where(AuditEvent.entity_type == "organization")
         ).all()
-    assert "The nightly report is not set up yet" in web.get("/admin/settings").text
+    assert 'action="/admin/settings/report"' in web.get("/admin/settings").text

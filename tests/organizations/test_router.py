@@ -85,6 +85,8 @@ def test_settings_minimum_fit(client: TestClient, keys: Keys) -> None:
         "applied_min_fit": DEFAULT_MIN_FIT,
         "platform_min_fit": DEFAULT_MIN_FIT,
         "no_response_days": 14,
+        "report_send_time": "07:00",
+        "report_time_zone": "UTC",
         "version": 1,
     }
     for role in ("viewer", "analyst"):
