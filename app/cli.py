@@ -539,6 +539,14 @@ def _print_sending(sending: Any) -> None:
     )
     for error in sending.errors[:20]:
         err.print(f"not sent: {error}", highlight=False, markup=False, soft_wrap=True)
+    if sending.waiting_for_server:
+        err.print(
+            f"no mail server is set (KAKEHASHI_SMTP_HOST): {sending.waiting_for_server} "
+            "reports wait in the outbox and go out once one is set",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @reports_cli.command("send")

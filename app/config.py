@@ -59,8 +59,9 @@ class Settings(BaseSettings):
     seed_dir: Path = Path(__file__).resolve().parent.parent / "seed_data"
     # Where readers reach this service: links in mails (one-click opt-out) start with it.
     public_url: str = "http://127.0.0.1:8000"
-    # The nightly reports' mail server. TLS: none, starttls (usually port 587) or ssl (465).
-    smtp_host: str = "127.0.0.1"
+    # The nightly reports' mail server (empty: none yet, reports wait in the outbox).
+    # TLS: none, starttls (usually port 587) or ssl (465).
+    smtp_host: str = ""
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_tls: Literal["none", "starttls", "ssl"] = "none"
     smtp_user: str = ""

@@ -220,6 +220,8 @@ class SendSummary:
     retrying: int = 0
     failed: int = 0
     cancelled: int = 0
+    # Due reports left in the outbox because no mail server is set (KAKEHASHI_SMTP_HOST).
+    waiting_for_server: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -249,6 +251,11 @@ def send_pending(
     summary = SendSummary()
     summary.cancelled = _cancel_opted_out(_clock(now), organization_id)
     _release_dead_claims()
+    if not settings.smtp_host:
+        # A fresh install has no mail server: reports wait in the outbox (readable in the
+        # API and the admin pages) and go out once one is set, counting no failed attempt.
+        summary.waiting_for_server = _count_due(_clock(now), organization_id)
+        return summary
     worker = sender_id()
     progress.begin("sending", _count_due(_clock(now), organization_id))
     # Reports put back to pending in this pass; excluded so a zero back-off cannot loop.

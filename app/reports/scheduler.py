@@ -40,6 +40,11 @@ def check_reports() -> None:
             sending.retrying if sending else 0,
             sending.failed if sending else 0,
         )
+    if written and sending and sending.waiting_for_server:
+        log.warning(
+            "nightly reports: %d wait in the outbox; set KAKEHASHI_SMTP_HOST to send them",
+            sending.waiting_for_server,
+        )
 
 
 class ReportScheduler:

@@ -333,3 +333,21 @@ def test_a_pass_tries_each_report_once_even_without_back_off(
         inbox.refuse_data = None
         assert send_pending(NOW).sent == 1  # due again at once: the next pass sends it
     assert len(inbox.received) == 1
+
+
+def test_without_a_mail_server_reports_wait_in_the_outbox_untried(
+    database_url: str, orgs: dict[str, int]
+) -> None:
+    ops = recipient(orgs["pichtr"], "ops@pichtr.example")
+    with smtp_settings(free_port(), KAKEHASHI_SMTP_HOST=""):
+        waiting = run_nightly(org_slug="pichtr", now=NOW)
+    assert waiting.sending is not None
+    assert waiting.sending.waiting_for_server == 1 and waiting.sending.retrying == 0
+    [row] = messages()
+    assert row.recipient_id == ops and row.status is ReportStatus.PENDING
+    assert row.attempts == 0 and row.last_error is None and row.next_attempt_at is None
+
+    inbox = Inbox()
+    with smtp_server(inbox) as port, smtp_settings(port):
+        assert send_pending(NOW + timedelta(minutes=5)).sent == 1
+    assert [r.rcpt_tos for r in inbox.received] == [["ops@pichtr.example"]]
