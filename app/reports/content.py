@@ -24,6 +24,7 @@ from app.distributions.models import Distribution, DistributionRecipient, Recipi
 from app.distributions.service import CONTROLLED
 from app.follows import service as follows
 from app.follows.models import SolicitationChange, SolicitationFollow
+from app.learning import service as learning
 from app.matches import service as matches
 from app.matches import thresholds
 from app.matches.index import RankerState, get_ranker
@@ -112,11 +113,23 @@ class Audience:
 
 @dataclass(frozen=True)
 class _Ranked:
-    """A solicitation's matches for one organization, minimum and list length."""
+    """A solicitation's matches for one organization and minimum, ranked for `limit`."""
 
+    limit: int
     items: list[CompanyMatch]
     eligible_reaching: int
     held_back: list[matches.HeldBackCount]
+
+    def pinned(self) -> list[CompanyMatch]:
+        """The pinned matches: listed first, whatever the length asked for."""
+        return [item for item in self.items if item.review and item.review.pinned]
+
+    def cut(self, limit: int) -> "_Ranked":
+        """The same ranking for a shorter list: the pinned ones, then the head of the rest."""
+        pinned = self.pinned()
+        rest = [item for item in self.items if not (item.review and item.review.pinned)]
+        items = pinned + rest[: max(limit - len(pinned), 0)]
+        return _Ranked(limit, items, self.eligible_reaching, self.held_back)
 
 
 @dataclass
@@ -129,10 +142,12 @@ class ReportCache:
     `ranker` defaults to the process-wide one."""
 
     ranker: RankerState | None = None
-    # Keyed by (organization, or None when it reviewed none of the pairs), solicitation,
-    # minimum fit and list length.
-    _ranked: dict[tuple[int | None, int, float, int], _Ranked] = field(default_factory=dict)
-    _counts: dict[tuple[int | None, int, float], matches.ReachCounts] = field(default_factory=dict)
+    # The longest list ranked, by (organization, or None when it reviewed none of the
+    # pairs), solicitation and minimum fit: shorter ones are its head.
+    _ranked: dict[tuple[int | None, int, float], _Ranked] = field(default_factory=dict)
+    # The adopted learned ranking (None: the default fusion), looked up once.
+    _learned: learning.ActiveModel | None = None
+    _learned_known: bool = False
     _areas: dict[str, tuple[str, str]] | None = None
     # Rankings computed, and served again from the cache (the bench prints them).
     rankings: int = 0
@@ -169,11 +184,11 @@ class ReportCache:
             session, organization_id=organization_id, solicitation_id=solicitation_id
         )
         owner = organization_id if reviewed else None
-        key = (owner, solicitation_id, min_fit, limit)
+        key = (owner, solicitation_id, min_fit)
         found = self._ranked.get(key)
-        if found is not None:
+        if found is not None and (found.limit == limit or self._is_head(session, found, limit)):
             self.hits += 1
-            return found
+            return found if found.limit == limit else found.cut(limit)
         self.rankings += 1
         listed = matches.match_solicitation(
             session,
@@ -185,10 +200,8 @@ class ReportCache:
             organization_id=owner,
             min_fit=min_fit,
         )
-        count_key = (owner, solicitation_id, min_fit)
-        counts = self._counts.get(count_key)
-        if counts is None:
-            counts = self._counts[count_key] = matches.reach_counts(
+        counts = (
+            matches.reach_counts(
                 session,
                 ranker=self.ranker_state(),
                 solicitation_id=solicitation_id,
@@ -196,9 +209,25 @@ class ReportCache:
                 organization_id=owner,
                 min_fit=min_fit,
             )
-        ranked = _Ranked(listed.items, counts.eligible, counts.held_back)
-        self._ranked[key] = ranked
+            if found is None
+            else matches.ReachCounts(found.eligible_reaching, found.held_back)
+        )
+        ranked = _Ranked(limit, listed.items, counts.eligible, counts.held_back)
+        if found is None or limit > found.limit:
+            self._ranked[key] = ranked
         return ranked
+
+    def _is_head(self, session: Session, found: _Ranked, limit: int) -> bool:
+        """Whether a shorter list is the head of a ranking made for a longer one: always
+        under the default fusion; under a learned model only when the longer list was
+        re-ordered from the model's whole candidate pool (a shorter one would be too)."""
+        if limit > found.limit:
+            return False
+        if not self._learned_known:
+            self._learned = learning.active_model(session, model_id=self.ranker_state().model_id)
+            self._learned_known = True
+        room = found.limit - len(found.pinned())
+        return self._learned is None or room <= learning.pool_size(self._learned, 0)
 
 
 # -- text -------------------------------------------------------------------------------

@@ -131,8 +131,14 @@ def test_one_cache_for_a_night_shares_rankings_and_changes_nothing(world: World)
     end = world.end()
     with get_sessionmaker()() as session:
 
-        def report(org: int, cache: ReportCache | None) -> str:
-            audience = Audience(organization_id=org, recipient_id=None, email="", locale="en")
+        def report(org: int, cache: ReportCache | None, max_matches: int = 10) -> str:
+            audience = Audience(
+                organization_id=org,
+                recipient_id=None,
+                email="",
+                locale="en",
+                max_matches=max_matches,
+            )
             built = build_report(
                 session,
                 audience=audience,
@@ -145,7 +151,14 @@ def test_one_cache_for_a_night_shares_rankings_and_changes_nothing(world: World)
 
         shared = [report(org, cache) for org in (world.pichtr, world.jetro, world.jetro)]
         alone = [report(org, None) for org in (world.pichtr, world.jetro)]
-    assert shared[:2] == alone and shared[2] == shared[1]
-    # PICHTR reviewed pairs of one solicitation: that one ranked for it alone; the three
-    # others once for both organizations, and the second JETRO reader ranked nothing.
-    assert cache.rankings == 5 and cache.hits == 3 + 4
+        assert shared[:2] == alone and shared[2] == shared[1]
+        # PICHTR reviewed pairs of one solicitation: that one ranked for it alone; the three
+        # others once for both organizations, and the second JETRO reader ranked nothing.
+        assert cache.rankings == 5 and cache.hits == 3 + 4
+        # Shorter lists are the head of the longer ones: nothing ranked again.
+        for org in (world.pichtr, world.jetro):
+            assert report(org, cache, max_matches=2) == report(org, None, max_matches=2)
+        assert cache.rankings == 5
+        # A longer one is ranked again (the four solicitations JETRO reads).
+        assert report(world.jetro, cache, max_matches=20) == report(world.jetro, None, 20)
+        assert cache.rankings == 5 + 4
