@@ -86,11 +86,13 @@ def write_night(
     now: datetime,
     dry_run: bool = False,
     progress: Progress | None = None,
+    cache: ReportCache | None = None,
 ) -> list[Written]:
     """Write the organization's reports for `report_date`, one row per active recipient who
     has none yet, each committed on its own (`session` is committed after every row). The
     reports are built from a read-only session, so on SQLite no write lock is held while
-    they are. A dry run builds and renders them and writes nothing."""
+    they are. A dry run builds and renders them and writes nothing. Pass one `cache` to the
+    organizations of one run: they rank each solicitation once between them."""
     progress = progress or _Silent()
     end = window_end(organization, report_date, now)
     results: list[Written] = []
@@ -112,7 +114,7 @@ def write_night(
             )
         )
         progress.begin(f"{organization.slug} {report_date}", len(recipients))
-        cache = ReportCache()
+        cache = cache if cache is not None else ReportCache()
         for recipient in recipients:
             if recipient.id in done:
                 results.append(
@@ -510,6 +512,7 @@ def run_nightly(
         else:
             organizations = list(reader.scalars(select(Organization).order_by(Organization.id)))
     nights = []
+    cache = ReportCache()
     session = get_sessionmaker()()
     try:
         for org in organizations:
@@ -521,6 +524,7 @@ def run_nightly(
                 now=now,
                 dry_run=dry_run,
                 progress=progress,
+                cache=cache,
             )
             nights.append(Night(org.slug, night, written))
     finally:
