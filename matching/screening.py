@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 __all__ = [
     "COUNTRY_AGREEMENT_BONUS",
@@ -37,7 +37,6 @@ __all__ = [
     "Party",
     "ScreeningIndex",
     "normalise",
-    "pair_score",
 ]
 
 # The score from which a pair is a potential hit (measured: bench/screening.py).
@@ -195,118 +194,232 @@ def _drop_legal_forms(words: list[str]) -> list[str]:
     return kept
 
 
-def _word_keys(words: Sequence[str]) -> set[str]:
-    """Blocking keys of a normalised name: words of 2+ characters, each word of 5+ letters
-    with one letter deleted (a typo of one letter still shares a key), and adjacent words
-    joined ("hik vision" meets "hikvision")."""
-    keys: set[str] = set()
-    for word in words:
-        if _CJK.search(word):
-            # Japanese script has no spaces: its character pairs are the keys.
-            keys.update(word[i : i + 2] for i in range(max(1, len(word) - 1)))
-            continue
-        if len(word) >= 2:
-            keys.add(word)
-        if len(word) >= 5:
-            keys.update(word[:i] + word[i + 1 :] for i in range(len(word)))
-    keys.update(a + b for a, b in itertools.pairwise(words))
-    return keys
+# Japanese trade words as their English forms and English variants as one form, so that
+# "Tokai Seimitsu Kikai" meets "Tokai Precision Machinery" (compared forms only; `normalise`
+# leaves words as written).
+_WORD_FORMS: dict[str, tuple[str, ...]] = {
+    "seimitsu": ("precision",),
+    "kogyo": ("industry",),
+    "sangyo": ("industry",),
+    "jukogyo": ("heavy", "industry"),
+    "denki": ("electric",),
+    "denshi": ("electronic",),
+    "kikai": ("machinery",),
+    "kagaku": ("chemical",),
+    "seisakusho": ("works",),
+    "shoji": ("trading",),
+    "boeki": ("trading",),
+    "tsusho": ("trading",),
+    "tsushin": ("communication",),
+    "koki": ("machine", "tool"),
+    "giken": ("engineering",),
+    "gijutsu": ("technology",),
+    "keiki": ("instrument",),
+    "kogaku": ("optical",),
+    "kenkyusho": ("laboratory",),
+    "koku": ("aviation",),
+    "uchu": ("space",),
+    "industries": ("industry",),
+    "industrial": ("industry",),
+    "electronics": ("electronic",),
+    "technologies": ("technology",),
+    "instruments": ("instrument",),
+    "systems": ("system",),
+    "communications": ("communication",),
+    "tools": ("tool",),
+    "machines": ("machine",),
+    "laboratories": ("laboratory",),
+    "labs": ("laboratory",),
+    "lab": ("laboratory",),
+    "sciences": ("science",),
+    "services": ("service",),
+    "networks": ("network",),
+    "holdings": ("holding",),
+    "defence": ("defense",),
+}
 
-
-def _word_similarity(a: str, b: str) -> float:
-    """How well word `a` is found in word `b`, in [0, 1]; a Japanese-script word inside a
-    longer one is found (東芝 in 東芝デバイス), the longer one only in part."""
-    if a == b:
-        return 1.0
-    if _CJK.search(a) and _CJK.search(b):
-        if len(a) >= 2 and a in b:
-            return 1.0
-        if len(b) >= 2 and b in a:
-            return len(b) / len(a)
-    if min(len(a), len(b)) < 4:
-        return 0.0
-    similarity = fuzz.ratio(a, b) / 100
-    return similarity if similarity >= 0.8 else 0.0
-
-
-def _containment(
-    short_words: Sequence[str], long_words: Sequence[str], weight: dict[str, float], floor: float
-) -> float:
-    """How fully the shorter name's words are found in the longer name, each word weighted by
-    its rarity; zero when what is found is too common or too short to identify anyone."""
-    total = 0.0
-    found = 0.0
-    found_chars = 0
-    for word in short_words:
-        word_weight = weight.get(word, floor)
-        total += word_weight
-        best = max((_word_similarity(word, other) for other in long_words), default=0.0)
-        if best:
-            found += word_weight * best
-            found_chars += len(word) * (3 if _CJK.search(word) else 1)
-    if total == 0 or found < _MIN_DISTINCTIVE_WEIGHT or found_chars < 5:
-        return 0.0
-    return found / total
-
-
-# A found word must be at least this rare (natural-log inverse document frequency over the
-# listed names) for containment to count: words on more than ~2% of listed names don't.
-_MIN_DISTINCTIVE_WEIGHT = math.log(50)
-_BACKGROUND_NAMES = 1000
 # Words that identify nobody whatever the list's size: places naming a branch ("Hikvision
-# Japan" is Hikvision) and trade words. They weigh little.
+# Japan" is Hikvision) and trade words. They weigh _COMMON_WEIGHT.
 _COMMON_WORDS_TEXT = """
     japan nippon nihon tokyo osaka nagoya yokohama kyoto kobe china chinese asia asian pacific
-    america american usa us europe european international global holdings holding group
-    hong kong hk shenzhen shanghai beijing taiwan korea singapore russia iran uae dubai
-    and of for technology technologies tech digital electronic electronics electric industry
-    industries industrial trading trade systems system engineering science sciences research
-    institute manufacturing machinery materials equipment solutions services service
-    development import export logistics precision instruments communication communications
-    network networks software information defense defence aerospace aviation energy power
+    america american usa us europe european international global holding group hong kong hk
+    taiwan korea singapore russia iran uae dubai and of for technology tech digital electronic
+    electric industry trading trade system engineering science research institute
+    manufacturing machinery machine materials material equipment solutions service development
+    import export logistics precision instrument communication network software information
+    defense aerospace aviation energy power works chemical optical tool laboratory space heavy
+    new first general
 """
 _COMMON_WORDS = frozenset(_COMMON_WORDS_TEXT.split())
 _COMMON_WEIGHT = 1.0
-# Containment scores below whole-name equality: a name inside another is a lead, not a match.
-_CONTAINMENT_CEILING = 0.92
-_CONTAINMENT_BASE = 0.82
-# A key on more listed names than this blocks nothing and is skipped (unless it is all a
-# name has).
+# Rarity (natural-log inverse document frequency over the listed names) is counted as if
+# among this many more names, so that a small list does not make every word common.
+_BACKGROUND_NAMES = 1000
+# A word at least this rare is distinctive: it is a blocking key, and containment must rest on
+# one. Roughly: on fewer than 1 in 200 listed names.
+_DISTINCTIVE_WEIGHT = math.log(200)
+# A key on more listed names than this blocks nothing; it is skipped unless it is all a name has.
 _MAX_KEY_POSTINGS = 2000
+# Two words are alike from this rapidfuzz ratio (as written or of their skeletons) on, when
+# both have at least _FUZZY_WORD_LENGTH letters.
+_WORD_CUTOFF = 80.0
+_FUZZY_WORD_LENGTH = 6
+# Containment scores below equal names: a name inside another is a lead, not a match.
+_CONTAINMENT_BASE = 0.82
+_CONTAINMENT_CEILING = 0.92
+_CONTAINMENT_COVERAGE = 0.9
+
+# Romanisation variants written one way (Russian kh/h, Persian ee/i and -eh, Japanese long
+# vowels ou/oh/oo, c/k, w/v, y/i), then doubled consonants made single.
+_SKELETON_RULES = [
+    (re.compile(r"kh|ckh"), "h"),
+    (re.compile(r"ph"), "f"),
+    (re.compile(r"ck|c(?!h)"), "k"),
+    (re.compile(r"zh|dj|dzh"), "j"),
+    (re.compile(r"tz"), "ts"),
+    (re.compile(r"w"), "v"),
+    (re.compile(r"y"), "i"),
+    (re.compile(r"ee"), "i"),
+    (re.compile(r"(?<=[aeiou])h(?=[^aeiou]|$)"), ""),
+    (re.compile(r"ou|oo"), "o"),
+    (re.compile(r"uu"), "u"),
+    (re.compile(r"au"), "ao"),
+    (re.compile(r"([^aeiou])\1+"), r"\1"),
+]
 
 
-def pair_score(
-    party_words: Sequence[str],
-    entry_words: Sequence[str],
-    weight: dict[str, float],
-    floor: float,
-) -> float:
-    """The name score in [0, 1] of two normalised names (split into words)."""
-    if not party_words or not entry_words:
-        return 0.0
-    whole = fuzz.token_sort_ratio(" ".join(party_words), " ".join(entry_words)) / 100
-    if whole >= 1.0:
+def _skeleton(word: str) -> str:
+    """A Latin word as pronounced, roughly: transliteration variants share a skeleton."""
+    if _CJK.search(word) or not word.isascii():
+        return word
+    for pattern, replacement in _SKELETON_RULES:
+        word = pattern.sub(replacement, word)
+    return word
+
+
+@dataclass(frozen=True)
+class _Name:
+    """A name as compared: its words, their skeletons and their rarity."""
+
+    text: str
+    words: tuple[str, ...]
+    skeletons: tuple[str, ...]
+    weights: tuple[float, ...]
+    total: float
+    # (word, skeleton, may match fuzzily) for each word, then for each two adjacent words
+    # joined: what the other name's words are looked for among.
+    targets: tuple[tuple[str, str, bool], ...]
+    japanese_script: bool
+
+
+def _comparable_words(normalised: str) -> tuple[str, ...]:
+    return tuple(form for word in normalised.split() for form in _WORD_FORMS.get(word, (word,)))
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))} if len(word) >= 5 else set()
+
+
+def _cjk_pairs(word: str) -> set[str]:
+    # Japanese script has no spaces: its character pairs are the keys.
+    return {word[i : i + 2] for i in range(max(1, len(word) - 1))}
+
+
+def _script_similarity(a: str, b: str) -> float:
+    """How well Japanese-script word `a` is found in `b`: inside it (東芝 in 東芝デバイス), or
+    holding it only in part."""
+    if len(a) >= 2 and a in b:
         return 1.0
-    if len(party_words) <= len(entry_words):
-        short, long = party_words, entry_words
+    if len(b) >= 2 and b in a:
+        return len(b) / len(a)
+    return 0.0
+
+
+def _found(x: _Name, y: _Name) -> list[float]:
+    """For each word of x, how well it is found among the words of y, in [0, 1]: equal, equal
+    as pronounced, within a typo or two (both words of 6+ letters: short words differ by a
+    letter too often to tell a typo from another name), or split ("hang zhou" is found as
+    "hangzhou")."""
+    found = []
+    script = x.japanese_script and y.japanese_script
+    for word, skeleton, fuzzy in x.targets[: len(x.words)]:
+        best = 0.0
+        for other, other_skeleton, other_fuzzy in y.targets:
+            if word == other or skeleton == other_skeleton:
+                best = 1.0
+                break
+            if fuzzy and other_fuzzy:
+                similarity = max(
+                    fuzz.ratio(word, other, score_cutoff=_WORD_CUTOFF),
+                    fuzz.ratio(skeleton, other_skeleton, score_cutoff=_WORD_CUTOFF),
+                )
+                best = max(best, similarity / 100)
+            elif script and _CJK.search(word) and _CJK.search(other):
+                best = max(best, _script_similarity(word, other))
+        found.append(best)
+    joins = x.targets[len(x.words) :]
+    if joins:
+        own = set(y.skeletons)
+        for i, (_, joined, _) in enumerate(joins):
+            if joined in own:
+                found[i] = found[i + 1] = 1.0
+    return found
+
+
+def _name_score(x: _Name, y: _Name) -> float:
+    """The score of two names in [0, 1]: the rarity-weighted share of words found on both
+    sides, or, when one name is found whole inside the other, a containment score."""
+    if x.skeletons == y.skeletons:
+        return 1.0
+    found_x = _found(x, y)
+    found_y = _found(y, x)
+    matched_x = sum(w * s for w, s in zip(x.weights, found_x, strict=True))
+    matched_y = sum(w * s for w, s in zip(y.weights, found_y, strict=True))
+    score = (matched_x + matched_y) / (x.total + y.total)
+    if x.total <= y.total:
+        short, found_short, matched_short, long, found_long, matched_long = (
+            x,
+            found_x,
+            matched_x,
+            y,
+            found_y,
+            matched_y,
+        )
     else:
-        short, long = entry_words, party_words
-    contained = _containment(short, long, weight, floor)
-    if contained <= 0.0:
-        return whole
-    coverage = _containment(long, short, weight, floor) if contained >= 0.999 else 0.0
-    partial = contained * (
-        _CONTAINMENT_BASE + (_CONTAINMENT_CEILING - _CONTAINMENT_BASE) * coverage
+        short, found_short, matched_short, long, found_long, matched_long = (
+            y,
+            found_y,
+            matched_y,
+            x,
+            found_x,
+            matched_x,
+        )
+    coverage = matched_short / short.total
+    if coverage < _CONTAINMENT_COVERAGE:
+        return score
+    # What is found must be distinctive and long enough to name a company, and the longer
+    # name must hold no word rarer than it that went unfound ("Asahi Kogyo" is not "Riseta
+    # Asahi Kogyo").
+    strongest = max(w for w, s in zip(short.weights, found_short, strict=True) if s > 0)
+    found_chars = sum(
+        len(word) * (3 if _CJK.search(word) else 1)
+        for word, s in zip(short.words, found_short, strict=True)
+        if s > 0
     )
-    return max(whole, partial)
+    unfound = [w for w, s in zip(long.weights, found_long, strict=True) if s == 0]
+    if strongest < _DISTINCTIVE_WEIGHT or found_chars < 5 or max(unfound, default=0) > strongest:
+        return score
+    contained = coverage * (
+        _CONTAINMENT_BASE + (_CONTAINMENT_CEILING - _CONTAINMENT_BASE) * matched_long / long.total
+    )
+    return max(score, contained)
 
 
 @dataclass(frozen=True)
 class _ListedName:
     entry: int
     alias: bool
-    text: str
-    words: tuple[str, ...]
+    name: _Name
 
 
 class ScreeningIndex:
@@ -314,28 +427,19 @@ class ScreeningIndex:
 
     def __init__(self, entries: Sequence[ListedParty]) -> None:
         self.entries_ = list(entries)
-        self.names_: list[_ListedName] = []
+        prepared: list[tuple[int, bool, str, tuple[str, ...]]] = []
         for position, entry in enumerate(self.entries_):
-            seen: set[str] = set()
-            for order, name in enumerate(entry.names):
-                normalised = normalise(name)
-                if not normalised or normalised in seen:
-                    continue
-                seen.add(normalised)
-                self.names_.append(
-                    _ListedName(position, order > 0, name, tuple(normalised.split()))
-                )
-        postings: defaultdict[str, list[int]] = defaultdict(list)
+            seen: set[tuple[str, ...]] = set()
+            for order, text in enumerate(entry.names):
+                words = _comparable_words(normalise(text))
+                if words and words not in seen:
+                    seen.add(words)
+                    prepared.append((position, order > 0, text, words))
         document_frequency: defaultdict[str, int] = defaultdict(int)
-        for index, listed in enumerate(self.names_):
-            for key in _word_keys(listed.words):
-                postings[key].append(index)
-            for word in set(listed.words):
+        for *_, words in prepared:
+            for word in set(words):
                 document_frequency[word] += 1
-        self.postings_ = {key: np.array(ids, dtype=np.int64) for key, ids in postings.items()}
-        # Rarity is counted as if among _BACKGROUND_NAMES more names too, so a word of a
-        # small list is not common merely because the list is short.
-        count = len(self.names_) + _BACKGROUND_NAMES
+        count = len(prepared) + _BACKGROUND_NAMES
         # A word never seen among listed names is as rare as can be.
         self.floor_ = math.log(count)
         self.weight_ = {
@@ -344,10 +448,61 @@ class ScreeningIndex:
         }
         for word in _COMMON_WORDS:
             self.weight_[word] = min(self.weight_.get(word, self.floor_), _COMMON_WEIGHT)
-        self.sorted_texts_ = [" ".join(sorted(listed.words)) for listed in self.names_]
+        self.skeleton_: dict[str, str] = {}
+        self.names_ = [
+            _ListedName(position, alias, self._name(text, words))
+            for position, alias, text, words in prepared
+        ]
+        postings: defaultdict[str, list[int]] = defaultdict(list)
+        for index, listed in enumerate(self.names_):
+            for key in self._keys(listed.name, indexing=True):
+                postings[key].append(index)
+        self.postings_ = {key: np.array(ids, dtype=np.int64) for key, ids in postings.items()}
 
-    def _candidates(self, words: Sequence[str]) -> np.ndarray:
-        keys = [key for key in _word_keys(words) if key in self.postings_]
+    def _name(self, text: str, words: tuple[str, ...]) -> _Name:
+        skeletons = []
+        for word in words:
+            skeleton = self.skeleton_.get(word)
+            if skeleton is None:
+                skeleton = self.skeleton_[word] = _skeleton(word)
+            skeletons.append(skeleton)
+        weights = tuple(self.weight_.get(word, self.floor_) for word in words)
+        script = bool(_CJK.search("".join(words)))
+        singles = [
+            (word, skeleton, len(word) >= _FUZZY_WORD_LENGTH and not _CJK.search(word))
+            for word, skeleton in zip(words, skeletons, strict=True)
+        ]
+        joins = [
+            (a + b, c + d, len(a + b) >= _FUZZY_WORD_LENGTH and not _CJK.search(a + b))
+            for (a, c, _), (b, d, _) in itertools.pairwise(singles)
+        ]
+        return _Name(
+            text, words, tuple(skeletons), weights, sum(weights), tuple(singles + joins), script
+        )
+
+    def _keys(self, name: _Name, *, indexing: bool) -> set[str]:
+        """Blocking keys: distinctive words and their skeletons, each long word with one
+        letter deleted (a typo still shares a key), and adjacent words joined. Listed names
+        are also filed under their common words, which a party with nothing distinctive
+        looks up."""
+        keys: set[str] = set()
+        for word, skeleton, weight in zip(name.words, name.skeletons, name.weights, strict=True):
+            if _CJK.search(word):
+                keys |= _cjk_pairs(word)
+            elif weight >= _DISTINCTIVE_WEIGHT:
+                keys.add(skeleton)
+                keys.add(word)
+                if len(word) >= _FUZZY_WORD_LENGTH:
+                    keys |= _deletions(word)
+            elif indexing:
+                keys.add(skeleton)
+        keys.update(a + b for a, b in itertools.pairwise(name.skeletons))
+        if not keys and not indexing:
+            keys.add(max(zip(name.weights, name.skeletons, strict=True))[1])
+        return keys
+
+    def _candidates(self, name: _Name) -> np.ndarray:
+        keys = sorted(key for key in self._keys(name, indexing=False) if key in self.postings_)
         if not keys:
             return np.empty(0, dtype=np.int64)
         selective = [key for key in keys if len(self.postings_[key]) <= _MAX_KEY_POSTINGS]
@@ -366,41 +521,30 @@ class ScreeningIndex:
     def screen(
         self, parties: Iterable[Party], *, threshold: float = DEFAULT_THRESHOLD
     ) -> list[Hit]:
-        """Every (party, entry) pair scoring at least `threshold`, best first per party."""
+        """Every (party, entry) pair scoring at least `threshold`, best first per party.
+
+        Only pairs sharing a blocking key are scored, so a pair with nothing distinctive in
+        common is never returned, whatever the threshold."""
         hits: list[Hit] = []
-        # Pairs whose name score cannot reach the threshold even with the country bonus are
-        # not worth the containment check.
+        # A name score that cannot reach the threshold even with the country bonus is dropped.
         name_floor = threshold - COUNTRY_AGREEMENT_BONUS
         for party in parties:
             best: dict[int, tuple[float, str, _ListedName]] = {}
-            for party_name in party.names:
-                normalised = normalise(party_name)
-                if not normalised:
+            for party_text in party.names:
+                words = _comparable_words(normalise(party_text))
+                if not words:
                     continue
-                words = normalised.split()
-                candidates = self._candidates(words)
-                if not len(candidates):
-                    continue
-                query = " ".join(sorted(words))
-                whole = process.cdist(
-                    [query],
-                    [self.sorted_texts_[i] for i in candidates],
-                    scorer=fuzz.ratio,
-                    dtype=np.float32,
-                )[0]
-                for candidate, whole_score in zip(candidates.tolist(), whole.tolist(), strict=True):
+                name = self._name(party_text, words)
+                for candidate in self._candidates(name).tolist():
                     listed = self.names_[candidate]
-                    if whole_score >= 100:
-                        score = 1.0
-                    else:
-                        score = pair_score(words, listed.words, self.weight_, self.floor_)
+                    score = _name_score(name, listed.name)
                     if score < name_floor:
                         continue
                     previous = best.get(listed.entry)
                     if previous is None or score > previous[0]:
-                        best[listed.entry] = (score, party_name, listed)
+                        best[listed.entry] = (score, party_text, listed)
             party_hits = []
-            for entry_position, (name_score, party_name, listed) in best.items():
+            for entry_position, (name_score, party_text, listed) in best.items():
                 entry = self.entries_[entry_position]
                 adjustment, agrees = self._country_adjustment(party, entry)
                 score = round(min(1.0, max(0.0, name_score + adjustment)), 4)
@@ -409,7 +553,9 @@ class ScreeningIndex:
                 fields = ("alt_name" if listed.alias else "name",) + (
                     ("country",) if agrees else ()
                 )
-                party_hits.append(Hit(party.key, entry.key, score, party_name, listed.text, fields))
+                party_hits.append(
+                    Hit(party.key, entry.key, score, party_text, listed.name.text, fields)
+                )
             party_hits.sort(key=lambda hit: (-hit.score, hit.entry_key, hit.entry_name))
             hits.extend(party_hits)
         return hits
