@@ -17,6 +17,7 @@ joined) are scored: that blocking keeps 10,000 parties against 30,000 entries to
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -26,7 +27,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 __all__ = [
     "COUNTRY_AGREEMENT_BONUS",
@@ -110,6 +112,8 @@ _SCRIPT_LEGAL_FORMS = sorted(
     reverse=True,
 )
 
+_SCRIPT_LEGAL_PATTERN = re.compile("|".join(re.escape(form) for form in _SCRIPT_LEGAL_FORMS))
+
 # Legal-form phrases in romanised words (after punctuation is collapsed), longest first.
 _LEGAL_PHRASES = sorted(
     (
@@ -148,6 +152,10 @@ _LEGAL_PHRASES = sorted(
     reverse=True,
 )
 
+_LEGAL_PHRASES_BY_FIRST_WORD: dict[str, list[tuple[str, ...]]] = {}
+for _phrase in _LEGAL_PHRASES:
+    _LEGAL_PHRASES_BY_FIRST_WORD.setdefault(_phrase[0], []).append(_phrase)
+
 _LEGAL_WORDS_TEXT = """
     co ltd limited inc incorporated corp corporation company companies llc llp plc lp gmbh mbh
     ag kg sa sas sarl srl spa bv nv ab oy pte pvt pty bhd sdn kk gk yk kaisha gaisha
@@ -155,6 +163,11 @@ _LEGAL_WORDS_TEXT = """
     pao ao jsc ojsc cjsc pjsc fzco fze fzc the
 """
 _LEGAL_WORDS = frozenset(_LEGAL_WORDS_TEXT.split())
+# Long legal-form words, recognised through a typo when names are compared.
+_LONG_LEGAL_WORDS = sorted(
+    {"corporation", "incorporated", "limited", "company", "kabushiki", "kaisha", "gaisha"}
+)
+_LEGAL_TYPO_CUTOFF = 85.0
 
 # Dots and apostrophes join ("K.K." -> "kk", "Co." -> "co"); every other non-word character
 # separates.
@@ -167,10 +180,10 @@ _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 def normalise(name: str) -> str:
     """A name as compared: NFKC, case-folded, punctuation and legal-form words removed."""
     text = unicodedata.normalize("NFKC", name).casefold()
-    # Accents off Latin letters only (Tōshiba -> toshiba); Japanese voicing marks stay.
-    text = unicodedata.normalize("NFC", _LATIN_MARKS.sub("", unicodedata.normalize("NFD", text)))
-    for form in _SCRIPT_LEGAL_FORMS:
-        text = text.replace(form, " ")
+    if not text.isascii():
+        # Accents off Latin letters only (Tōshiba -> toshiba); Japanese voicing marks stay.
+        text = _LATIN_MARKS.sub("", unicodedata.normalize("NFD", text))
+        text = _SCRIPT_LEGAL_PATTERN.sub(" ", unicodedata.normalize("NFC", text))
     text = text.replace("&", " and ")
     text = _SEPARATORS.sub(" ", _JOINERS.sub("", text))
     words = text.split()
@@ -183,7 +196,7 @@ def _drop_legal_forms(words: list[str]) -> list[str]:
     kept: list[str] = []
     position = 0
     while position < len(words):
-        for phrase in _LEGAL_PHRASES:
+        for phrase in _LEGAL_PHRASES_BY_FIRST_WORD.get(words[position], ()):
             if tuple(words[position : position + len(phrase)]) == phrase:
                 position += len(phrase)
                 break
@@ -260,10 +273,17 @@ _BACKGROUND_NAMES = 1000
 _DISTINCTIVE_WEIGHT = math.log(200)
 # A key on more listed names than this blocks nothing; it is skipped unless it is all a name has.
 _MAX_KEY_POSTINGS = 2000
-# Two words are alike from this rapidfuzz ratio (as written or of their skeletons) on, when
-# both have at least _FUZZY_WORD_LENGTH letters.
-_WORD_CUTOFF = 80.0
+# Two words are alike from this similarity on (1 - edits / length, an edit being a letter
+# inserted, deleted, changed or two swapped: one typo in 5 to 9 letters, two from 10), as
+# written or as skeletons, when they are long enough (below).
+_WORD_SCORER = OSA.normalized_similarity
+_WORD_CUTOFF = 0.8
 _FUZZY_WORD_LENGTH = 6
+# A word one letter shorter may still be a typo of a long word ("zagrs", "zagros").
+_FUZZY_SHORTER_LENGTH = 5
+# From this many candidates on, a party name is scored against them all at once (numpy);
+# below, word by word (same scores, less overhead).
+_VECTORISED_FROM = 16
 # Containment scores below equal names: a name inside another is a lead, not a match.
 _CONTAINMENT_BASE = 0.82
 _CONTAINMENT_CEILING = 0.92
@@ -288,6 +308,9 @@ _SKELETON_RULES = [
 ]
 
 
+_VOWELS = re.compile("[aeiou]")
+
+
 def _skeleton(word: str) -> str:
     """A Latin word as pronounced, roughly: transliteration variants share a skeleton."""
     if _CJK.search(word) or not word.isascii():
@@ -306,14 +329,34 @@ class _Name:
     skeletons: tuple[str, ...]
     weights: tuple[float, ...]
     total: float
-    # (word, skeleton, may match fuzzily) for each word, then for each two adjacent words
-    # joined: what the other name's words are looked for among.
-    targets: tuple[tuple[str, str, bool], ...]
+    # (word, skeleton, length) for each word, then for each two adjacent words joined: what
+    # the other name's words are looked for among.
+    targets: tuple[tuple[str, str, int], ...]
     japanese_script: bool
 
 
 def _comparable_words(normalised: str) -> tuple[str, ...]:
-    return tuple(form for word in normalised.split() for form in _WORD_FORMS.get(word, (word,)))
+    return tuple(form for word in normalised.split() for form in _comparable_word(word))
+
+
+@functools.lru_cache(maxsize=65536)
+def _comparable_word(word: str) -> tuple[str, ...]:
+    """A word as compared: its English form, nothing for a misspelt legal form ("Corporatoin"),
+    or itself."""
+    if word in _WORD_FORMS:
+        return _WORD_FORMS[word]
+    if len(word) >= _FUZZY_WORD_LENGTH and word.isascii():
+        legal = process.extractOne(
+            word, _LONG_LEGAL_WORDS, scorer=fuzz.ratio, score_cutoff=_LEGAL_TYPO_CUTOFF
+        )
+        if legal is not None:
+            return ()
+        form = process.extractOne(
+            word, _WORD_FORMS.keys(), scorer=fuzz.ratio, score_cutoff=_LEGAL_TYPO_CUTOFF
+        )
+        if form is not None:
+            return _WORD_FORMS[form[0]]
+    return (word,)
 
 
 def _deletions(word: str) -> set[str]:
@@ -335,6 +378,13 @@ def _script_similarity(a: str, b: str) -> float:
     return 0.0
 
 
+def _may_be_typo(length: int, other_length: int) -> bool:
+    """Whether words of these lengths (0 for Japanese script) are compared fuzzily."""
+    return min(length, other_length) >= _FUZZY_SHORTER_LENGTH and (
+        max(length, other_length) >= _FUZZY_WORD_LENGTH
+    )
+
+
 def _found(x: _Name, y: _Name) -> list[float]:
     """For each word of x, how well it is found among the words of y, in [0, 1]: equal, equal
     as pronounced, within a typo or two (both words of 6+ letters: short words differ by a
@@ -342,18 +392,18 @@ def _found(x: _Name, y: _Name) -> list[float]:
     "hangzhou")."""
     found = []
     script = x.japanese_script and y.japanese_script
-    for word, skeleton, fuzzy in x.targets[: len(x.words)]:
+    for word, skeleton, length in x.targets[: len(x.words)]:
         best = 0.0
-        for other, other_skeleton, other_fuzzy in y.targets:
+        for other, other_skeleton, other_length in y.targets:
             if word == other or skeleton == other_skeleton:
                 best = 1.0
                 break
-            if fuzzy and other_fuzzy:
+            if _may_be_typo(length, other_length):
                 similarity = max(
-                    fuzz.ratio(word, other, score_cutoff=_WORD_CUTOFF),
-                    fuzz.ratio(skeleton, other_skeleton, score_cutoff=_WORD_CUTOFF),
+                    OSA.normalized_similarity(word, other, score_cutoff=_WORD_CUTOFF),
+                    OSA.normalized_similarity(skeleton, other_skeleton, score_cutoff=_WORD_CUTOFF),
                 )
-                best = max(best, similarity / 100)
+                best = max(best, similarity)
             elif script and _CJK.search(word) and _CJK.search(other):
                 best = max(best, _script_similarity(word, other))
         found.append(best)
@@ -364,6 +414,11 @@ def _found(x: _Name, y: _Name) -> list[float]:
             if joined in own:
                 found[i] = found[i + 1] = 1.0
     return found
+
+
+def _found_length(word: str) -> int:
+    """A word's length as evidence: a Japanese-script character says as much as three letters."""
+    return len(word) * (3 if _CJK.search(word) else 1)
 
 
 def _name_score(x: _Name, y: _Name) -> float:
@@ -402,9 +457,7 @@ def _name_score(x: _Name, y: _Name) -> float:
     # Asahi Kogyo").
     strongest = max(w for w, s in zip(short.weights, found_short, strict=True) if s > 0)
     found_chars = sum(
-        len(word) * (3 if _CJK.search(word) else 1)
-        for word, s in zip(short.words, found_short, strict=True)
-        if s > 0
+        _found_length(word) for word, s in zip(short.words, found_short, strict=True) if s > 0
     )
     unfound = [w for w, s in zip(long.weights, found_long, strict=True) if s == 0]
     if strongest < _DISTINCTIVE_WEIGHT or found_chars < 5 or max(unfound, default=0) > strongest:
@@ -458,6 +511,121 @@ class ScreeningIndex:
             for key in self._keys(listed.name, indexing=True):
                 postings[key].append(index)
         self.postings_ = {key: np.array(ids, dtype=np.int64) for key, ids in postings.items()}
+        self._tabulate()
+
+    def _tabulate(self) -> None:
+        """The listed names as padded arrays of vocabulary ids, weights and lengths, so that a
+        party name is scored against all its candidates at once."""
+        vocabulary: dict[tuple[str, str], int] = {}
+
+        def word_id(target: tuple[str, str, int]) -> int:
+            return vocabulary.setdefault((target[0], target[1]), len(vocabulary))
+
+        width = max((len(listed.name.words) for listed in self.names_), default=1)
+        count = len(self.names_)
+        self.word_ids_ = np.full((count, width), -1, dtype=np.int64)
+        self.join_ids_ = np.full((count, max(width - 1, 1)), -1, dtype=np.int64)
+        self.weights_ = np.zeros((count, width))
+        self.lengths_ = np.zeros((count, width))
+        self.totals_ = np.zeros(count)
+        self.script_ = np.zeros(count, dtype=bool)
+        lengths: dict[int, int] = {}
+        for row, listed in enumerate(self.names_):
+            name = listed.name
+            size = len(name.words)
+            for column, target in enumerate(name.targets):
+                identifier = word_id(target)
+                lengths[identifier] = target[2]
+                if column < size:
+                    self.word_ids_[row, column] = identifier
+                else:
+                    self.join_ids_[row, column - size] = identifier
+            self.weights_[row, :size] = name.weights
+            self.lengths_[row, :size] = [_found_length(word) for word in name.words]
+            self.totals_[row] = name.total
+            self.script_[row] = name.japanese_script
+        self.vocabulary_words_ = [word for word, _ in vocabulary]
+        self.vocabulary_skeletons_ = [skeleton for _, skeleton in vocabulary]
+        self.vocabulary_lengths_ = np.array([lengths[i] for i in range(len(vocabulary))])
+
+    def _scores(self, name: _Name, candidates: np.ndarray) -> np.ndarray:
+        """The name scores of `name` against the listed names `candidates`: `_name_score`,
+        computed for all of them at once."""
+        size = len(name.words)
+        word_ids = self.word_ids_[candidates]
+        join_ids = self.join_ids_[candidates]
+        ids = np.concatenate([word_ids.ravel(), join_ids.ravel()])
+        vocabulary = np.unique(ids[ids >= 0])
+        # Similarity of each of the name's words and joined pairs (rows) to each word of the
+        # candidates (columns), with a last column of zeros for padding.
+        rows = [target[0] for target in name.targets]
+        row_skeletons = [target[1] for target in name.targets]
+        columns = [self.vocabulary_words_[i] for i in vocabulary.tolist()]
+        column_skeletons = [self.vocabulary_skeletons_[i] for i in vocabulary.tolist()]
+        similarity = np.maximum(
+            process.cdist(rows, columns, scorer=_WORD_SCORER, score_cutoff=_WORD_CUTOFF),
+            process.cdist(
+                row_skeletons, column_skeletons, scorer=_WORD_SCORER, score_cutoff=_WORD_CUTOFF
+            ),
+        )
+        row_lengths = np.array([target[2] for target in name.targets])[:, None]
+        column_lengths = self.vocabulary_lengths_[vocabulary][None, :]
+        fuzzy = (np.minimum(row_lengths, column_lengths) >= _FUZZY_SHORTER_LENGTH) & (
+            np.maximum(row_lengths, column_lengths) >= _FUZZY_WORD_LENGTH
+        )
+        similarity = np.where(fuzzy | (similarity >= 1.0), similarity, 0.0)
+        similarity = np.hstack([similarity, np.zeros((len(rows), 1))])
+        word_columns = np.where(word_ids >= 0, np.searchsorted(vocabulary, word_ids), -1)
+        join_columns = np.where(join_ids >= 0, np.searchsorted(vocabulary, join_ids), -1)
+        # found_x: each of the name's words in each candidate (words or joined pairs).
+        own = similarity[:size]
+        found_x = np.maximum(own[:, word_columns].max(axis=2), own[:, join_columns].max(axis=2)).T
+        if size > 1:
+            joined_found = (similarity[size:][:, word_columns] >= 1.0).any(axis=2).T
+            found_x[:, :-1] = np.where(joined_found, 1.0, found_x[:, :-1])
+            found_x[:, 1:] = np.where(joined_found, 1.0, found_x[:, 1:])
+        # found_y: each candidate's words in the name (its words or joined pairs).
+        found_y = similarity[:, word_columns].max(axis=0)
+        if join_ids.shape[1]:
+            split_found = (own[:, join_columns] >= 1.0).any(axis=0) & (join_ids >= 0)
+            found_y[:, :-1] = np.where(split_found, 1.0, found_y[:, :-1])
+            found_y[:, 1:] = np.where(split_found, 1.0, found_y[:, 1:])
+            found_y = np.where(word_ids >= 0, found_y, 0.0)
+        weights_x = np.array(name.weights)
+        weights_y = self.weights_[candidates]
+        total_x = name.total
+        total_y = self.totals_[candidates]
+        matched_x = found_x @ weights_x
+        matched_y = (found_y * weights_y).sum(axis=1)
+        scores = (matched_x + matched_y) / (total_x + total_y)
+        # Containment, as in _name_score.
+        lengths_x = np.array([_found_length(word) for word in name.words], dtype=float)
+        strongest_x = ((found_x > 0) * weights_x).max(axis=1)
+        strongest_y = ((found_y > 0) * weights_y).max(axis=1)
+        chars_x = ((found_x > 0) * lengths_x).sum(axis=1)
+        chars_y = ((found_y > 0) * self.lengths_[candidates]).sum(axis=1)
+        unfound_x = ((found_x == 0) * weights_x).max(axis=1)
+        unfound_y = ((found_y == 0) * weights_y).max(axis=1)
+        x_short = total_x <= total_y
+        coverage = np.where(x_short, matched_x / total_x, matched_y / total_y)
+        long_coverage = np.where(x_short, matched_y / total_y, matched_x / total_x)
+        strongest = np.where(x_short, strongest_x, strongest_y)
+        contained = (
+            (coverage >= _CONTAINMENT_COVERAGE)
+            & (strongest >= _DISTINCTIVE_WEIGHT)
+            & (np.where(x_short, chars_x, chars_y) >= 5)
+            & (np.where(x_short, unfound_y, unfound_x) <= strongest)
+        )
+        containment = coverage * (
+            _CONTAINMENT_BASE + (_CONTAINMENT_CEILING - _CONTAINMENT_BASE) * long_coverage
+        )
+        scores = np.where(contained, np.maximum(scores, containment), scores)
+        if name.japanese_script:
+            # Japanese-script words are found inside longer ones: the word-by-word path.
+            for position in np.flatnonzero(self.script_[candidates]).tolist():
+                listed = self.names_[int(candidates[position])].name
+                scores[position] = _name_score(name, listed)
+        return scores
 
     def _name(self, text: str, words: tuple[str, ...]) -> _Name:
         skeletons = []
@@ -468,13 +636,14 @@ class ScreeningIndex:
             skeletons.append(skeleton)
         weights = tuple(self.weight_.get(word, self.floor_) for word in words)
         script = bool(_CJK.search("".join(words)))
+        # Japanese-script words have length 0 here: they are never compared fuzzily.
         singles = [
-            (word, skeleton, len(word) >= _FUZZY_WORD_LENGTH and not _CJK.search(word))
+            (word, skeleton, 0 if script and _CJK.search(word) else len(word))
             for word, skeleton in zip(words, skeletons, strict=True)
         ]
         joins = [
-            (a + b, c + d, len(a + b) >= _FUZZY_WORD_LENGTH and not _CJK.search(a + b))
-            for (a, c, _), (b, d, _) in itertools.pairwise(singles)
+            (a + b, c + d, 0 if not (n and m) else n + m)
+            for (a, c, n), (b, d, m) in itertools.pairwise(singles)
         ]
         return _Name(
             text, words, tuple(skeletons), weights, sum(weights), tuple(singles + joins), script
@@ -482,9 +651,9 @@ class ScreeningIndex:
 
     def _keys(self, name: _Name, *, indexing: bool) -> set[str]:
         """Blocking keys: distinctive words and their skeletons, each long word with one
-        letter deleted (a typo still shares a key), and adjacent words joined. Listed names
-        are also filed under their common words, which a party with nothing distinctive
-        looks up."""
+        letter deleted (a typo still shares a key), skeletons without vowels, and adjacent
+        words joined. Listed names are also filed under their common words, which a party with
+        nothing distinctive looks up."""
         keys: set[str] = set()
         for word, skeleton, weight in zip(name.words, name.skeletons, name.weights, strict=True):
             if _CJK.search(word):
@@ -492,10 +661,17 @@ class ScreeningIndex:
             elif weight >= _DISTINCTIVE_WEIGHT:
                 keys.add(skeleton)
                 keys.add(word)
-                if len(word) >= _FUZZY_WORD_LENGTH:
+                if len(word) >= _FUZZY_SHORTER_LENGTH:
                     keys |= _deletions(word)
             elif indexing:
                 keys.add(skeleton)
+            else:
+                continue
+            consonants = _VOWELS.sub("", skeleton)
+            if len(consonants) >= 3:
+                # Vowels vary most between romanisations (Weichuangyao, Weeechuangyao) and
+                # typos of common words meet them here.
+                keys.add("#" + consonants)
         keys.update(a + b for a, b in itertools.pairwise(name.skeletons))
         if not keys and not indexing:
             keys.add(max(zip(name.weights, name.skeletons, strict=True))[1])
@@ -527,7 +703,8 @@ class ScreeningIndex:
         common is never returned, whatever the threshold."""
         hits: list[Hit] = []
         # A name score that cannot reach the threshold even with the country bonus is dropped.
-        name_floor = threshold - COUNTRY_AGREEMENT_BONUS
+        # (Less half the last digit kept: scores are rounded to 4 places.)
+        name_floor = threshold - COUNTRY_AGREEMENT_BONUS - 0.00005
         for party in parties:
             best: dict[int, tuple[float, str, _ListedName]] = {}
             for party_text in party.names:
@@ -535,11 +712,20 @@ class ScreeningIndex:
                 if not words:
                     continue
                 name = self._name(party_text, words)
-                for candidate in self._candidates(name).tolist():
+                candidates = self._candidates(name)
+                if not len(candidates):
+                    continue
+                if len(candidates) > _VECTORISED_FROM:
+                    scores = self._scores(name, candidates)
+                else:
+                    scores = np.array(
+                        [_name_score(name, self.names_[i].name) for i in candidates.tolist()]
+                    )
+                kept = np.flatnonzero(scores >= name_floor)
+                for candidate, score in zip(
+                    candidates[kept].tolist(), scores[kept].tolist(), strict=True
+                ):
                     listed = self.names_[candidate]
-                    score = _name_score(name, listed.name)
-                    if score < name_floor:
-                        continue
                     previous = best.get(listed.entry)
                     if previous is None or score > previous[0]:
                         best[listed.entry] = (score, party_text, listed)

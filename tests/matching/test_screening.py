@@ -3,9 +3,11 @@ order of hits."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from matching.screening import (
+    _VECTORISED_FROM,
     COUNTRY_AGREEMENT_BONUS,
     COUNTRY_DISAGREEMENT_PENALTY,
     DEFAULT_THRESHOLD,
@@ -13,6 +15,8 @@ from matching.screening import (
     ListedParty,
     Party,
     ScreeningIndex,
+    _comparable_words,
+    _name_score,
     normalise,
 )
 
@@ -98,6 +102,11 @@ def test_normalise(name: str, expected: str) -> None:
         ("東海精密機械", "JP", "meti-tokai"),  # Japanese script against Japanese script
         ("Tokai Seimitsu Kikai Co., Ltd.", "JP", "meti-tokai"),  # romanised alias
         ("Tokai Precision Machinery Co., Ltd.", "JP", "meti-tokai"),  # its English form
+        ("Kabushiki Kaisha Tokai Seimitsu Kikai", "JP", "meti-tokai"),  # legal form in front
+        ("Toshiba Corporatoin", "JP", "csl-toshiba"),  # a typo in the legal form
+        ("Sanaye Electronic Sabalaan", "IR", "csl-sanaye"),  # a doubled letter
+        ("Sanaieh Electronic Sabalan", "IR", "csl-sanaye"),  # Persian -eh and y/i
+        ("Hangzhou Heekvision Digital Technology", "CN", "csl-hikvision"),  # ee for i
     ],
 )
 def test_true_pairs_are_hits(
@@ -116,10 +125,39 @@ def test_true_pairs_are_hits(
         "Beijing Precision Machinery Co., Ltd.",  # a city and trade words
         "Aria Logistics K.K.",  # a short common first word
         "Mitsubishi Electric Corporation",
+        "Beijing Huaxin Precision Instruments Co., Ltd.",  # same city and trade, other brand
+        "Aira Navigation Systems",  # a short word that differs is another name
+        "Sabalan Foods K.K.",  # one listed word among others as rare
     ],
 )
 def test_different_names_are_not_hits(index: ScreeningIndex, party_name: str) -> None:
     assert index.screen([Party("p", (party_name,), "JP")]) == []
+
+
+def test_scores_at_once_equal_word_by_word_scores() -> None:
+    """The numpy path (many candidates) against the word-by-word reference."""
+    cities = ["Beijing", "Hangzhou", "Xian", "Wuhan"]
+    brands = ["Zhongke", "Zhongkai", "Huaxin", "Huaxing", "Tianyu", "Hik Vision", "Hikvision"]
+    trades = ["Precision Instruments", "Digital Technology", "Trading", "Navigation Systems"]
+    entries = [
+        ListedParty(f"e{i}", (f"{city} {brand} {trade} Co., Ltd.", f"{brand} {trade}"), ("CN",))
+        for i, (city, brand, trade) in enumerate(
+            (city, brand, trade) for city in cities for brand in brands for trade in trades
+        )
+    ]
+    index = ScreeningIndex(entries)
+    for text in [
+        "Zhongke Precision Instruments",
+        "Hangzhou Hikvison Digital Tech",
+        "Huaxin",
+        "Wuhan Tianyu Trading K.K.",
+        "Hik-Vision Navigation Systems Japan",
+    ]:
+        name = index._name(text, _comparable_words(normalise(text)))
+        candidates = np.arange(len(index.names_))
+        assert len(candidates) > _VECTORISED_FROM
+        expected = [_name_score(name, index.names_[i].name) for i in candidates.tolist()]
+        assert index._scores(name, candidates) == pytest.approx(expected, abs=1e-6)
 
 
 def test_any_name_of_the_party_can_hit(index: ScreeningIndex) -> None:
