@@ -402,8 +402,8 @@ def plant_false(
     primary = entry.names[0]
     country = entry.countries[0]
     if country in {"CN"}:
-        words = primary.split()
-        city, trade = words[0], " ".join(words[2:-2] if words[-2] == "Co.," else words[2:-1])
+        words = bare_name(primary).split()
+        city, trade = words[0], " ".join(words[2:])
         other = brand(rng)
         while other.lower() == words[1].lower():
             other = brand(rng)
@@ -553,6 +553,22 @@ def main() -> None:
                 "true pairs found at the default threshold",
             )
         )
+    lowest_true = min(true_pairs, key=lambda pair: scores.get(pair, 0.0))
+    highest_false = max(false_pairs, key=lambda pair: scores.get(pair, 0.0))
+    rows.append(
+        (
+            "lowest true pair",
+            f"{scores.get(lowest_true, 0.0):.4f}",
+            f"{true_pairs[lowest_true].kind}: {true_pairs[lowest_true].party.names[0]}",
+        )
+    )
+    rows.append(
+        (
+            "highest hard false pair",
+            f"{scores[highest_false]:.4f}" if highest_false in scores else f"below {lowest:.2f}",
+            f"{false_pairs[highest_false].kind}: {false_pairs[highest_false].party.names[0]}",
+        )
+    )
     false_kinds = Counter(item.kind for item in false_pairs.values())
     false_hit = Counter(
         item.kind

@@ -272,7 +272,7 @@ _BACKGROUND_NAMES = 1000
 # one. Roughly: on fewer than 1 in 200 listed names.
 _DISTINCTIVE_WEIGHT = math.log(200)
 # A key on more listed names than this blocks nothing; it is skipped unless it is all a name has.
-_MAX_KEY_POSTINGS = 2000
+_MAX_KEY_POSTINGS = 500
 # Two words are alike from this similarity on (1 - edits / length, an edit being a letter
 # inserted, deleted, changed or two swapped: one typo in 5 to 9 letters, two from 10), as
 # written or as skeletons, when they are long enough (below).
@@ -668,7 +668,7 @@ class ScreeningIndex:
             else:
                 continue
             consonants = _VOWELS.sub("", skeleton)
-            if len(consonants) >= 3:
+            if len(consonants) >= 4:
                 # Vowels vary most between romanisations (Weichuangyao, Weeechuangyao) and
                 # typos of common words meet them here.
                 keys.add("#" + consonants)
