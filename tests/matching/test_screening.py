@@ -217,3 +217,13 @@ def test_threshold_filters(index: ScreeningIndex) -> None:
     [hit] = index.screen([party])
     assert index.screen([party], threshold=hit.score) == [hit]
     assert index.screen([party], threshold=min(1.0, hit.score + 0.001)) == []
+
+
+@pytest.mark.parametrize("threshold", [-0.1, 1.5])
+def test_threshold_outside_zero_to_one_is_refused(index: ScreeningIndex, threshold: float) -> None:
+    with pytest.raises(ValueError, match="threshold"):
+        index.screen([Party("p", ("Hikvision",), "CN")], threshold=threshold)
+
+
+def test_an_empty_list_hits_nothing() -> None:
+    assert ScreeningIndex([]).screen([Party("p", ("Hikvision",), "CN")]) == []
