@@ -290,6 +290,10 @@ _WORD_CUTOFF = 0.8
 _FUZZY_WORD_LENGTH = 6
 # A word one letter shorter may still be a typo of a long word ("zagrs", "zagros").
 _FUZZY_SHORTER_LENGTH = 5
+# Fewer letters than this found in common (a Japanese-script character counts three) are too
+# little evidence: unless the names are equal, the score stays below the threshold.
+_MIN_EVIDENCE_LENGTH = 5
+_SHORT_EVIDENCE_CEILING = 0.8
 # From this many candidates on, a party name is scored against them all at once (numpy);
 # below, word by word (same scores, less overhead).
 _VECTORISED_FROM = 16
@@ -440,6 +444,13 @@ def _name_score(x: _Name, y: _Name) -> float:
     matched_x = sum(w * s for w, s in zip(x.weights, found_x, strict=True))
     matched_y = sum(w * s for w, s in zip(y.weights, found_y, strict=True))
     score = (matched_x + matched_y) / (x.total + y.total)
+    evidence = min(
+        sum(_found_length(word) for word, s in zip(x.words, found_x, strict=True) if s > 0),
+        sum(_found_length(word) for word, s in zip(y.words, found_y, strict=True) if s > 0),
+    )
+    if evidence < _MIN_EVIDENCE_LENGTH and score < 1.0:
+        # "Arc Systems" beside a listed "ARC": too few letters agree to name anyone.
+        score = min(score, _SHORT_EVIDENCE_CEILING)
     if x.total <= y.total:
         short, found_short, matched_short, long, found_long, matched_long = (
             x,
@@ -469,7 +480,11 @@ def _name_score(x: _Name, y: _Name) -> float:
         _found_length(word) for word, s in zip(short.words, found_short, strict=True) if s > 0
     )
     unfound = [w for w, s in zip(long.weights, found_long, strict=True) if s == 0]
-    if strongest < _DISTINCTIVE_WEIGHT or found_chars < 5 or max(unfound, default=0) > strongest:
+    if (
+        strongest < _DISTINCTIVE_WEIGHT
+        or found_chars < _MIN_EVIDENCE_LENGTH
+        or max(unfound, default=0) > strongest
+    ):
         return score
     contained = coverage * (
         _CONTAINMENT_BASE + (_CONTAINMENT_CEILING - _CONTAINMENT_BASE) * matched_long / long.total
@@ -622,13 +637,15 @@ class ScreeningIndex:
         contained = (
             (coverage >= _CONTAINMENT_COVERAGE)
             & (strongest >= _DISTINCTIVE_WEIGHT)
-            & (np.where(x_short, chars_x, chars_y) >= 5)
+            & (np.where(x_short, chars_x, chars_y) >= _MIN_EVIDENCE_LENGTH)
             & (np.where(x_short, unfound_y, unfound_x) <= strongest)
         )
         containment = coverage * (
             _CONTAINMENT_BASE + (_CONTAINMENT_CEILING - _CONTAINMENT_BASE) * long_coverage
         )
         scores = np.where(contained, np.maximum(scores, containment), scores)
+        short_evidence = (np.minimum(chars_x, chars_y) < _MIN_EVIDENCE_LENGTH) & (scores < 1.0)
+        scores = np.where(short_evidence, np.minimum(scores, _SHORT_EVIDENCE_CEILING), scores)
         if name.japanese_script:
             # Japanese-script words are found inside longer ones: the word-by-word path.
             for position in np.flatnonzero(self.script_[candidates]).tolist():
