@@ -558,6 +558,16 @@ def main() -> None:
                 "true pairs found at the default threshold",
             )
         )
+    background_keys = {party.key for party in background}
+    background_hits = [hit for hit in hits_at_default if hit.party_key in background_keys]
+    rows.append(
+        (
+            "background partners",
+            f"{len(background_hits) * 1000 / len(background):.1f} per 1,000",
+            f"potential hits of the {len(background):,} partners not planted beside an entry "
+            f"({len({hit.party_key for hit in background_hits})} partners held)",
+        )
+    )
     lowest_true = min(true_pairs, key=lambda pair: scores.get(pair, 0.0))
     highest_false = max(
         (pair for pair, item in false_pairs.items() if "typo" not in item.kind),
