@@ -699,17 +699,17 @@ class ScreeningIndex:
                 # typos of common words meet them here.
                 keys.add("#" + consonants)
         keys.update(a + b for a, b in itertools.pairwise(name.skeletons))
-        if not keys and not indexing:
-            keys.add(max(zip(name.weights, name.skeletons, strict=True))[1])
         return keys
 
     def _candidates(self, name: _Name) -> np.ndarray:
         keys = sorted(key for key in self._keys(name, indexing=False) if key in self.postings_)
-        if not keys:
-            return np.empty(0, dtype=np.int64)
         selective = [key for key in keys if len(self.postings_[key]) <= _MAX_KEY_POSTINGS]
         if not selective:
-            selective = [min(keys, key=lambda key: (len(self.postings_[key]), key))]
+            # Nothing distinctive: the rarest of its keys or words, however common.
+            pool = keys or sorted({s for s in name.skeletons if s in self.postings_})
+            if not pool:
+                return np.empty(0, dtype=np.int64)
+            selective = [min(pool, key=lambda key: (len(self.postings_[key]), key))]
         return np.unique(np.concatenate([self.postings_[key] for key in selective]))
 
     def _country_adjustment(self, party: Party, entry: ListedParty) -> tuple[float, bool]:

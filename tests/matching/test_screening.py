@@ -41,6 +41,7 @@ ENTRIES = [
     ListedParty("csl-beijing", ("Beijing Zhongke Precision Instruments Co., Ltd.",), ("CN",)),
     ListedParty("csl-aria", ("Aria Navigation Systems Limited",), ("AE",)),
     ListedParty("csl-arc", ("Advanced Rocket Concern", "ARC"), ("RU",)),
+    ListedParty("csl-generic", ("General Electronics Trading Co.",), ("HK",)),
 ]
 
 
@@ -103,6 +104,7 @@ def test_normalise(name: str, expected: str) -> None:
         ("東海精密機械", "JP", "meti-tokai"),  # Japanese script against Japanese script
         ("Tokai Seimitsu Kikai Co., Ltd.", "JP", "meti-tokai"),  # romanised alias
         ("ARC Co., Ltd.", "RU", "csl-arc"),  # a short alias, equal
+        ("Trading General Electronics Ltd.", "HK", "csl-generic"),  # common words only
         ("Tokai Precision Machinery Co., Ltd.", "JP", "meti-tokai"),  # its English form
         ("Kabushiki Kaisha Tokai Seimitsu Kikai", "JP", "meti-tokai"),  # legal form in front
         ("Toshiba Corporatoin", "JP", "csl-toshiba"),  # a typo in the legal form
