@@ -376,6 +376,24 @@ def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))} if len(word) >= 5 else set()
 
 
+@functools.lru_cache(maxsize=65536)
+def _word_keys(word: str, skeleton: str, distinctive: bool) -> frozenset[str]:
+    """The blocking keys of one word (see ScreeningIndex._keys)."""
+    if _CJK.search(word):
+        return frozenset(_cjk_pairs(word))
+    keys = {skeleton}
+    if distinctive:
+        keys.add(word)
+        if len(word) >= _FUZZY_SHORTER_LENGTH:
+            keys |= _deletions(word)
+    consonants = _VOWELS.sub("", skeleton)
+    if len(consonants) >= 4:
+        # Vowels vary most between romanisations (Weichuangyao, Weeechuangyao) and typos of
+        # common words meet them here.
+        keys.add("#" + consonants)
+    return frozenset(keys)
+
+
 def _cjk_pairs(word: str) -> set[str]:
     # Japanese script has no spaces: its character pairs are the keys.
     return {word[i : i + 2] for i in range(max(1, len(word) - 1))}
@@ -546,28 +564,31 @@ class ScreeningIndex:
             return vocabulary.setdefault((target[0], target[1]), len(vocabulary))
 
         width = max((len(listed.name.words) for listed in self.names_), default=1)
-        count = len(self.names_)
-        self.word_ids_ = np.full((count, width), -1, dtype=np.int64)
-        self.join_ids_ = np.full((count, max(width - 1, 1)), -1, dtype=np.int64)
-        self.weights_ = np.zeros((count, width))
-        self.lengths_ = np.zeros((count, width))
-        self.totals_ = np.zeros(count)
-        self.script_ = np.zeros(count, dtype=bool)
+        join_width = max(width - 1, 1)
+        word_rows: list[list[int]] = []
+        join_rows: list[list[int]] = []
+        weight_rows: list[list[float]] = []
+        length_rows: list[list[int]] = []
         lengths: dict[int, int] = {}
-        for row, listed in enumerate(self.names_):
+        for listed in self.names_:
             name = listed.name
             size = len(name.words)
-            for column, target in enumerate(name.targets):
+            identifiers = []
+            for target in name.targets:
                 identifier = word_id(target)
                 lengths[identifier] = target[2]
-                if column < size:
-                    self.word_ids_[row, column] = identifier
-                else:
-                    self.join_ids_[row, column - size] = identifier
-            self.weights_[row, :size] = name.weights
-            self.lengths_[row, :size] = [_found_length(word) for word in name.words]
-            self.totals_[row] = name.total
-            self.script_[row] = name.japanese_script
+                identifiers.append(identifier)
+            word_rows.append(identifiers[:size] + [-1] * (width - size))
+            join_rows.append(identifiers[size:] + [-1] * (join_width - size + 1))
+            weight_rows.append([*name.weights, *([0.0] * (width - size))])
+            length_rows.append([_found_length(word) for word in name.words] + [0] * (width - size))
+        shape = (len(self.names_), width)
+        self.word_ids_ = np.array(word_rows, dtype=np.int64).reshape(shape)
+        self.join_ids_ = np.array(join_rows, dtype=np.int64).reshape(len(self.names_), join_width)
+        self.weights_ = np.array(weight_rows, dtype=float).reshape(shape)
+        self.lengths_ = np.array(length_rows, dtype=float).reshape(shape)
+        self.totals_ = np.array([listed.name.total for listed in self.names_], dtype=float)
+        self.script_ = np.array([listed.name.japanese_script for listed in self.names_], dtype=bool)
         self.vocabulary_words_ = [word for word, _ in vocabulary]
         self.vocabulary_skeletons_ = [skeleton for _, skeleton in vocabulary]
         self.vocabulary_lengths_ = np.array([lengths[i] for i in range(len(vocabulary))])
@@ -682,22 +703,9 @@ class ScreeningIndex:
         nothing distinctive looks up."""
         keys: set[str] = set()
         for word, skeleton, weight in zip(name.words, name.skeletons, name.weights, strict=True):
-            if _CJK.search(word):
-                keys |= _cjk_pairs(word)
-            elif weight >= _DISTINCTIVE_WEIGHT:
-                keys.add(skeleton)
-                keys.add(word)
-                if len(word) >= _FUZZY_SHORTER_LENGTH:
-                    keys |= _deletions(word)
-            elif indexing:
-                keys.add(skeleton)
-            else:
-                continue
-            consonants = _VOWELS.sub("", skeleton)
-            if len(consonants) >= 4:
-                # Vowels vary most between romanisations (Weichuangyao, Weeechuangyao) and
-                # typos of common words meet them here.
-                keys.add("#" + consonants)
+            distinctive = weight >= _DISTINCTIVE_WEIGHT
+            if distinctive or indexing or (name.japanese_script and _CJK.search(word)):
+                keys |= _word_keys(word, skeleton, distinctive)
         keys.update(a + b for a, b in itertools.pairwise(name.skeletons))
         return keys
 
@@ -705,8 +713,11 @@ class ScreeningIndex:
         keys = sorted(key for key in self._keys(name, indexing=False) if key in self.postings_)
         selective = [key for key in keys if len(self.postings_[key]) <= _MAX_KEY_POSTINGS]
         if not selective:
-            # Nothing distinctive: the rarest of its keys or words, however common.
-            pool = keys or sorted({s for s in name.skeletons if s in self.postings_})
+            # Nothing distinctive: the rarest of its keys or words, however common. (A
+            # distinctive word found nowhere on the list leaves nothing to find.)
+            pool = keys
+            if not pool and max(name.weights) < _DISTINCTIVE_WEIGHT:
+                pool = sorted({s for s in name.skeletons if s in self.postings_})
             if not pool:
                 return np.empty(0, dtype=np.int64)
             selective = [min(pool, key=lambda key: (len(self.postings_[key]), key))]
