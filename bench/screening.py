@@ -300,7 +300,7 @@ def typo(word: str, rng: random.Random) -> str:
 
 TRANSLITERATIONS = [
     ("kh", "h"),
-    ("zh", "j"),
+    ("dzh", "j"),
     ("ye", "ieh"),
     ("ei", "ey"),
     ("ya", "ia"),

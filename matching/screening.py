@@ -36,7 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 __all__ = [
@@ -176,7 +176,6 @@ _LEGAL_WORDS = frozenset(_LEGAL_WORDS_TEXT.split())
 _LONG_LEGAL_WORDS = sorted(
     {"corporation", "incorporated", "limited", "company", "kabushiki", "kaisha", "gaisha"}
 )
-_LEGAL_TYPO_CUTOFF = 85.0
 
 # Dots and apostrophes join ("K.K." -> "kk", "Co." -> "co"); every other non-word character
 # separates.
@@ -308,7 +307,7 @@ _SKELETON_RULES = [
     (re.compile(r"kh|ckh"), "h"),
     (re.compile(r"ph"), "f"),
     (re.compile(r"ck|c(?!h)"), "k"),
-    (re.compile(r"zh|dj|dzh"), "j"),
+    (re.compile(r"dzh|dj"), "j"),
     (re.compile(r"tz"), "ts"),
     (re.compile(r"w"), "v"),
     (re.compile(r"y"), "i"),
@@ -352,21 +351,33 @@ def _comparable_words(normalised: str) -> tuple[str, ...]:
     return tuple(form for word in normalised.split() for form in _comparable_word(word))
 
 
+@functools.cache
+def _skeleton_tables() -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+    return (
+        frozenset(_skeleton(word) for word in _LONG_LEGAL_WORDS),
+        {_skeleton(word): forms for word, forms in _WORD_FORMS.items()},
+    )
+
+
 @functools.lru_cache(maxsize=65536)
 def _comparable_word(word: str) -> tuple[str, ...]:
     """A word as compared: its English form, nothing for a misspelt legal form ("Corporatoin"),
     or itself."""
     if word in _WORD_FORMS:
         return _WORD_FORMS[word]
-    if len(word) >= _FUZZY_WORD_LENGTH and word.isascii():
-        legal = process.extractOne(
-            word, _LONG_LEGAL_WORDS, scorer=fuzz.ratio, score_cutoff=_LEGAL_TYPO_CUTOFF
-        )
+    # Another romanisation of a legal form or trade word ("Corporateeon", "Industreeal").
+    legal_skeletons, forms_by_skeleton = _skeleton_tables()
+    skeleton = _skeleton(word)
+    if skeleton in legal_skeletons:
+        return ()
+    if skeleton in forms_by_skeleton:
+        return forms_by_skeleton[skeleton]
+    if len(word) >= _FUZZY_SHORTER_LENGTH and word.isascii():
+        # One edit away only: "cooperation" is two from "corporation".
+        legal = process.extractOne(word, _LONG_LEGAL_WORDS, scorer=OSA.distance, score_cutoff=1)
         if legal is not None:
             return ()
-        form = process.extractOne(
-            word, _WORD_FORMS.keys(), scorer=fuzz.ratio, score_cutoff=_LEGAL_TYPO_CUTOFF
-        )
+        form = process.extractOne(word, _WORD_FORMS.keys(), scorer=OSA.distance, score_cutoff=1)
         if form is not None:
             return _WORD_FORMS[form[0]]
     return (word,)
@@ -491,8 +502,8 @@ def _name_score(x: _Name, y: _Name) -> float:
     if coverage < _CONTAINMENT_COVERAGE:
         return score
     # What is found must be distinctive and long enough to name a company, and the longer
-    # name must hold no word rarer than it that went unfound ("Asahi Kogyo" is not "Riseta
-    # Asahi Kogyo").
+    # name must hold no word as rare or rarer that went unfound ("Asahi Kogyo" is not
+    # "Riseta Asahi Kogyo").
     strongest = max(w for w, s in zip(short.weights, found_short, strict=True) if s > 0)
     found_chars = sum(
         _found_length(word) for word, s in zip(short.words, found_short, strict=True) if s > 0
@@ -501,7 +512,7 @@ def _name_score(x: _Name, y: _Name) -> float:
     if (
         strongest < _DISTINCTIVE_WEIGHT
         or found_chars < _MIN_EVIDENCE_LENGTH
-        or max(unfound, default=0) > strongest
+        or max(unfound, default=0) >= strongest
     ):
         return score
     contained = coverage * (
@@ -659,7 +670,7 @@ class ScreeningIndex:
             (coverage >= _CONTAINMENT_COVERAGE)
             & (strongest >= _DISTINCTIVE_WEIGHT)
             & (np.where(x_short, chars_x, chars_y) >= _MIN_EVIDENCE_LENGTH)
-            & (np.where(x_short, unfound_y, unfound_x) <= strongest)
+            & (np.where(x_short, unfound_y, unfound_x) < strongest)
         )
         containment = coverage * (
             _CONTAINMENT_BASE + (_CONTAINMENT_CEILING - _CONTAINMENT_BASE) * long_coverage
@@ -710,18 +721,22 @@ class ScreeningIndex:
         return keys
 
     def _candidates(self, name: _Name) -> np.ndarray:
+        """The listed names sharing a selective key with `name`; failing any, those holding
+        its two rarest words (a typo in a name's only rare word, among common ones), or its
+        one word when that is all it has."""
         keys = sorted(key for key in self._keys(name, indexing=False) if key in self.postings_)
         selective = [key for key in keys if len(self.postings_[key]) <= _MAX_KEY_POSTINGS]
-        if not selective:
-            # Nothing distinctive: the rarest of its keys or words, however common. (A
-            # distinctive word found nowhere on the list leaves nothing to find.)
-            pool = keys
-            if not pool and max(name.weights) < _DISTINCTIVE_WEIGHT:
-                pool = sorted({s for s in name.skeletons if s in self.postings_})
-            if not pool:
-                return np.empty(0, dtype=np.int64)
-            selective = [min(pool, key=lambda key: (len(self.postings_[key]), key))]
-        return np.unique(np.concatenate([self.postings_[key] for key in selective]))
+        if selective:
+            return np.unique(np.concatenate([self.postings_[key] for key in selective]))
+        pool = sorted(
+            set(keys) | {s for s in name.skeletons if s in self.postings_},
+            key=lambda key: (len(self.postings_[key]), key),
+        )
+        if len(pool) >= 2:
+            return np.intersect1d(self.postings_[pool[0]], self.postings_[pool[1]])
+        if pool and max(name.weights) < _DISTINCTIVE_WEIGHT:
+            return self.postings_[pool[0]]
+        return np.empty(0, dtype=np.int64)
 
     def _country_adjustment(self, party: Party, entry: ListedParty) -> tuple[float, bool]:
         if not party.country or not entry.countries:

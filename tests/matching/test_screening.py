@@ -108,6 +108,7 @@ def test_normalise(name: str, expected: str) -> None:
         ("Tokai Precision Machinery Co., Ltd.", "JP", "meti-tokai"),  # its English form
         ("Kabushiki Kaisha Tokai Seimitsu Kikai", "JP", "meti-tokai"),  # legal form in front
         ("Toshiba Corporatoin", "JP", "csl-toshiba"),  # a typo in the legal form
+        ("Tokai Seimitsu Kiaki", "JP", "meti-tokai"),  # a typo in a Japanese trade word
         ("Sanaye Electronic Sabalaan", "IR", "csl-sanaye"),  # a doubled letter
         ("Sanaieh Electronic Sabalan", "IR", "csl-sanaye"),  # Persian -eh and y/i
         ("Hangzhou Heekvision Digital Technology", "CN", "csl-hikvision"),  # ee for i
@@ -132,6 +133,7 @@ def test_true_pairs_are_hits(
         "Beijing Huaxin Precision Instruments Co., Ltd.",  # same city and trade, other brand
         "Aira Navigation Systems",  # a short word that differs is another name
         "Sabalan Foods K.K.",  # one listed word among others as rare
+        "Toshiba Cooperation Society",  # two edits from a legal form is a word
         "Arc Systems K.K.",  # a listed three-letter alias among common words
     ],
 )
