@@ -27,6 +27,7 @@ from app.matches.router import router as matches_router
 from app.organizations.router import router as organizations_router
 from app.outcomes.router import router as outcomes_router
 from app.reviews.router import router as reviews_router
+from app.screening.router import router as screening_router
 from app.solicitations.router import router as solicitations_router
 from app.vetting.router import router as vetting_router
 
@@ -82,6 +83,7 @@ def create_app() -> FastAPI:
         areas_router,
         companies_router,
         vetting_router,
+        screening_router,
         solicitations_router,
         authorizations_router,
         audit_router,

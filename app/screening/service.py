@@ -15,7 +15,7 @@ from app.audit import service as audit
 from app.companies import service as companies
 from app.companies.models import Company, CompanyRole
 from app.db import utcnow
-from app.errors import Conflict, InvalidField, NotFound, PreconditionFailed
+from app.errors import Conflict, Forbidden, InvalidField, NotFound, PreconditionFailed
 from app.organizations.service import Principal
 from app.screening import lists
 from app.screening.models import (
@@ -64,6 +64,8 @@ def load_snapshot(
     """Store a list file as the list's new snapshot (read whole first: a bad file changes
     nothing), count what changed since the previous snapshot, and screen every live company
     against it. The list is told by the header when not given."""
+    if not principal.is_platform:
+        raise Forbidden("screening lists are loaded by the platform organization")
     parsed = lists.parse(data, list_name=list_name)
     previous_id = session.scalar(
         select(func.max(ScreeningSnapshot.id)).where(
