@@ -95,7 +95,7 @@ def test_a_malformed_row_names_its_line() -> None:
 
 def test_duplicate_csl_ids_name_both_lines() -> None:
     lines = read("csl_excerpt.csv").decode().splitlines()
-    with pytest.raises(ListFileError, match="line 5: _id .* is already on line 2"):
+    with pytest.raises(ListFileError, match=r"line 5: _id .* is already on line 2"):
         parse("\n".join([*lines, lines[1]]).encode())
 
 
