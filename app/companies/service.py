@@ -120,6 +120,7 @@ def to_read(company: Company, *, now: datetime | None = None) -> CompanyRead:
         updated_at=company.updated_at,
         version=company.version,
         vetting=vetting_summary(company, now=now),
+        screening_status=company.screening_status,
     )
 
 

@@ -209,11 +209,12 @@ def refresh_status(session: Session, *, company_ids: Collection[int]) -> None:
         )
     ):
         hits[company_id].append(status)
-    current = dict(
-        session.execute(
+    current = {
+        company_id: status
+        for company_id, status in session.execute(
             select(Company.id, Company.screening_status).where(Company.id.in_(list(company_ids)))
-        ).tuples()
-    )
+        )
+    }
     for company_id, statuses in hits.items():
         verdict = status_of(statuses)
         value = verdict.value if verdict is not None else None

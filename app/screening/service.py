@@ -74,13 +74,12 @@ def load_snapshot(
     )
     before: dict[str, str] = {}
     if previous_id is not None:
-        before = dict(
-            session.execute(
-                select(ScreeningEntry.entry_key, ScreeningEntry.entry_hash).where(
-                    ScreeningEntry.snapshot_id == previous_id
-                )
-            ).tuples()
+        rows = session.execute(
+            select(ScreeningEntry.entry_key, ScreeningEntry.entry_hash).where(
+                ScreeningEntry.snapshot_id == previous_id
+            )
         )
+        before = {key: entry_hash for key, entry_hash in rows}
     after = {e.entry_key: e.entry_hash for e in parsed.entries}
     snapshot = ScreeningSnapshot(
         list_name=parsed.list_name,
