@@ -11,6 +11,7 @@ from app.db import session_scope
 from app.screening import service
 from app.screening.models import ScreeningEntry, ScreeningSnapshot
 from tests.conftest import Keys
+from tests.factories import us_company_payload
 from tests.screening.conftest import (
     API,
     FIXTURES,
