@@ -232,11 +232,7 @@ def test_roles_and_organizations(client: TestClient, keys: Keys) -> None:
     assert client.get(url, headers=keys.headers("jetro_viewer")).status_code == 200
     platform_owned = client.post(
         f"{API}/companies",
-        json={
-            **__import__("tests.factories", fromlist=["x"]).us_company_payload(
-                name="Volga Precision Optics"
-            )
-        },
+        json=us_company_payload(name="Volga Precision Optics"),
         headers=keys.headers("pichtr_analyst"),
     ).json()
     [other] = open_hits(client, keys, platform_owned["id"])
