@@ -392,6 +392,7 @@ def screening_load(
             f"{snapshot.added_count} added, {snapshot.removed_count} removed, "
             f"{snapshot.changed_count} changed; {result.hits_raised} potential hit(s) raised",
             highlight=False,
+            soft_wrap=True,
         )
 
 
