@@ -97,6 +97,7 @@ NAV: tuple[tuple[str, str, Role], ...] = (
     ("/admin/distributions", N_("Distributions"), Role.VIEWER),
     ("/admin/imports", N_("Imports"), Role.VIEWER),
     ("/admin/imports/duplicates", N_("Duplicates"), Role.VIEWER),
+    ("/admin/screening", N_("Screening"), Role.VIEWER),
     ("/admin/audit", N_("Audit"), Role.ADMIN),
     ("/admin/settings", N_("Settings"), Role.ADMIN),
 )
@@ -262,6 +263,7 @@ def install(app: FastAPI) -> None:
     from app.distributions.admin_pages import router as distribution_pages
     from app.imports.pages import router as import_pages
     from app.organizations.pages import router as settings_pages
+    from app.screening.pages import router as screening_pages
     from app.solicitations.pages import router as solicitation_pages
     from app.users.pages import router as preference_pages
 
@@ -274,6 +276,7 @@ def install(app: FastAPI) -> None:
     app.include_router(solicitation_pages)
     app.include_router(distribution_pages)
     app.include_router(company_pages)
+    app.include_router(screening_pages)
 
     @app.get("/", include_in_schema=False)
     def _root() -> RedirectResponse:
