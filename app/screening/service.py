@@ -165,7 +165,7 @@ def hits(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[ScreeningHit], int]:
-    """Hits the principal may read, best score first within the newest, with the total."""
+    """Hits the principal may read, newest first, with the total."""
     query = _hits_query(principal)
     if status is not None:
         query = query.where(ScreeningHit.status == status)

@@ -68,6 +68,8 @@ def test_load_review_clear_and_confirm(admin_client: TestClient, people: People)
     assert "Kawasemi Micro-Wave Devices Kabushiki Kaisha" in queue.text
     with session_scope() as session:
         hit_of = {h.company_id: h.id for h in session.scalars(select(ScreeningHit))}
+    profile = admin_client.get(f"/admin/companies/{kawasemi}")
+    assert "Held: a potential restricted-party list hit awaits review." in profile.text
 
     admin_client.post("/admin/logout", data={"csrf_token": csrf_of(queue.text)})
     token = sign_in(admin_client, people.analyst)
