@@ -4,19 +4,29 @@ Names are normalised (Unicode NFKC, case, punctuation, legal-form words in Engli
 Japanese and Japanese script) and fuzzy-matched; the address country is a signal. A pure
 library: it knows nothing of the database.
 
-How a pair is scored (each name of a party against each name and alias of an entry):
-- whole-name similarity: rapidfuzz's token_sort_ratio of the normalised names (reordered words,
-  typos, spacing variants);
-- containment: the shorter name's words found (fuzzily) in the longer name, weighted by how
-  rare each word is among listed names, so "Hikvision" meets "Hangzhou Hikvision Digital
-  Technology Co., Ltd." while "Digital Technology" alone meets nothing;
+How a pair of names is scored (each name of a party against each name and alias of an entry):
+- words are compared as written and as a rough phonetic skeleton (kh/h, ee/i, ou/o, c/k,
+  w/v, y/i, doubled consonants), so transliteration variants are equal; romanised Japanese
+  trade words are compared in English (Seimitsu Kikai = Precision Machinery);
+- two words of 5+ letters (one of them 6+) are alike within one edit in up to 9 letters, two
+  from 10 (rapidfuzz OSA similarity >= 0.8); shorter words must be equal (Fuji is not Fujin);
+- each word weighs its rarity among listed names (log inverse document frequency; places
+  and trade words such as Japan, Technology, Trading, and any word on many listed names,
+  weigh little), and the score is the weighted share of words found on both sides: reordered
+  words and legal forms cost nothing, a different brand among the same city and trade words
+  costs most of the score;
+- containment: when every word of the shorter name is found in the longer one, and what was
+  found is distinctive and no rarer word of the longer name was missed, the pair scores at
+  least 0.82 to 0.92, so "Hikvision" meets "Hangzhou Hikvision Digital Technology Co., Ltd.";
 - the country: agreeing countries add COUNTRY_AGREEMENT_BONUS, disagreeing ones take off
   COUNTRY_DISAGREEMENT_PENALTY (small: a listed company's foreign branch is still a hit).
-Only pairs that share a word key (a word, a word with one letter deleted, or two adjacent words
-joined) are scored: that blocking keeps 10,000 parties against 30,000 entries to seconds."""
+Only pairs that share a blocking key (a distinctive word, its skeleton, it with one letter
+deleted, its consonants, two adjacent words joined) are scored, all of a name's candidates at
+once: 10,000 parties against 30,000 entries take seconds (bench/screening.py)."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -27,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 __all__ = [
     "COUNTRY_AGREEMENT_BONUS",
@@ -37,7 +48,6 @@ __all__ = [
     "Party",
     "ScreeningIndex",
     "normalise",
-    "pair_score",
 ]
 
 # The score from which a pair is a potential hit (measured: bench/screening.py).
@@ -111,6 +121,8 @@ _SCRIPT_LEGAL_FORMS = sorted(
     reverse=True,
 )
 
+_SCRIPT_LEGAL_PATTERN = re.compile("|".join(re.escape(form) for form in _SCRIPT_LEGAL_FORMS))
+
 # Legal-form phrases in romanised words (after punctuation is collapsed), longest first.
 _LEGAL_PHRASES = sorted(
     (
@@ -149,6 +161,10 @@ _LEGAL_PHRASES = sorted(
     reverse=True,
 )
 
+_LEGAL_PHRASES_BY_FIRST_WORD: dict[str, list[tuple[str, ...]]] = {}
+for _phrase in _LEGAL_PHRASES:
+    _LEGAL_PHRASES_BY_FIRST_WORD.setdefault(_phrase[0], []).append(_phrase)
+
 _LEGAL_WORDS_TEXT = """
     co ltd limited inc incorporated corp corporation company companies llc llp plc lp gmbh mbh
     ag kg sa sas sarl srl spa bv nv ab oy pte pvt pty bhd sdn kk gk yk kaisha gaisha
@@ -156,6 +172,11 @@ _LEGAL_WORDS_TEXT = """
     pao ao jsc ojsc cjsc pjsc fzco fze fzc the
 """
 _LEGAL_WORDS = frozenset(_LEGAL_WORDS_TEXT.split())
+# Long legal-form words, recognised through a typo when names are compared.
+_LONG_LEGAL_WORDS = sorted(
+    {"corporation", "incorporated", "limited", "company", "kabushiki", "kaisha", "gaisha"}
+)
+_LEGAL_TYPO_CUTOFF = 85.0
 
 # Dots and apostrophes join ("K.K." -> "kk", "Co." -> "co"); every other non-word character
 # separates.
@@ -168,10 +189,10 @@ _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 def normalise(name: str) -> str:
     """A name as compared: NFKC, case-folded, punctuation and legal-form words removed."""
     text = unicodedata.normalize("NFKC", name).casefold()
-    # Accents off Latin letters only (Tōshiba -> toshiba); Japanese voicing marks stay.
-    text = unicodedata.normalize("NFC", _LATIN_MARKS.sub("", unicodedata.normalize("NFD", text)))
-    for form in _SCRIPT_LEGAL_FORMS:
-        text = text.replace(form, " ")
+    if not text.isascii():
+        # Accents off Latin letters only (Tōshiba -> toshiba); Japanese voicing marks stay.
+        text = _LATIN_MARKS.sub("", unicodedata.normalize("NFD", text))
+        text = _SCRIPT_LEGAL_PATTERN.sub(" ", unicodedata.normalize("NFC", text))
     text = text.replace("&", " and ")
     text = _SEPARATORS.sub(" ", _JOINERS.sub("", text))
     words = text.split()
@@ -184,7 +205,7 @@ def _drop_legal_forms(words: list[str]) -> list[str]:
     kept: list[str] = []
     position = 0
     while position < len(words):
-        for phrase in _LEGAL_PHRASES:
+        for phrase in _LEGAL_PHRASES_BY_FIRST_WORD.get(words[position], ()):
             if tuple(words[position : position + len(phrase)]) == phrase:
                 position += len(phrase)
                 break
@@ -195,118 +216,272 @@ def _drop_legal_forms(words: list[str]) -> list[str]:
     return kept
 
 
-def _word_keys(words: Sequence[str]) -> set[str]:
-    """Blocking keys of a normalised name: words of 2+ characters, each word of 5+ letters
-    with one letter deleted (a typo of one letter still shares a key), and adjacent words
-    joined ("hik vision" meets "hikvision")."""
-    keys: set[str] = set()
-    for word in words:
-        if _CJK.search(word):
-            # Japanese script has no spaces: its character pairs are the keys.
-            keys.update(word[i : i + 2] for i in range(max(1, len(word) - 1)))
-            continue
-        if len(word) >= 2:
-            keys.add(word)
-        if len(word) >= 5:
-            keys.update(word[:i] + word[i + 1 :] for i in range(len(word)))
-    keys.update(a + b for a, b in itertools.pairwise(words))
-    return keys
+# Japanese trade words as their English forms and English variants as one form, so that
+# "Tokai Seimitsu Kikai" meets "Tokai Precision Machinery" (compared forms only; `normalise`
+# leaves words as written).
+_WORD_FORMS: dict[str, tuple[str, ...]] = {
+    "seimitsu": ("precision",),
+    "kogyo": ("industry",),
+    "sangyo": ("industry",),
+    "jukogyo": ("heavy", "industry"),
+    "denki": ("electric",),
+    "denshi": ("electronic",),
+    "kikai": ("machinery",),
+    "kagaku": ("chemical",),
+    "seisakusho": ("works",),
+    "shoji": ("trading",),
+    "boeki": ("trading",),
+    "tsusho": ("trading",),
+    "tsushin": ("communication",),
+    "koki": ("machine", "tool"),
+    "giken": ("engineering",),
+    "gijutsu": ("technology",),
+    "keiki": ("instrument",),
+    "kogaku": ("optical",),
+    "kenkyusho": ("laboratory",),
+    "koku": ("aviation",),
+    "uchu": ("space",),
+    "industries": ("industry",),
+    "industrial": ("industry",),
+    "electronics": ("electronic",),
+    "technologies": ("technology",),
+    "instruments": ("instrument",),
+    "systems": ("system",),
+    "communications": ("communication",),
+    "tools": ("tool",),
+    "machines": ("machine",),
+    "laboratories": ("laboratory",),
+    "labs": ("laboratory",),
+    "lab": ("laboratory",),
+    "sciences": ("science",),
+    "services": ("service",),
+    "networks": ("network",),
+    "holdings": ("holding",),
+    "defence": ("defense",),
+}
 
-
-def _word_similarity(a: str, b: str) -> float:
-    """How well word `a` is found in word `b`, in [0, 1]; a Japanese-script word inside a
-    longer one is found (東芝 in 東芝デバイス), the longer one only in part."""
-    if a == b:
-        return 1.0
-    if _CJK.search(a) and _CJK.search(b):
-        if len(a) >= 2 and a in b:
-            return 1.0
-        if len(b) >= 2 and b in a:
-            return len(b) / len(a)
-    if min(len(a), len(b)) < 4:
-        return 0.0
-    similarity = fuzz.ratio(a, b) / 100
-    return similarity if similarity >= 0.8 else 0.0
-
-
-def _containment(
-    short_words: Sequence[str], long_words: Sequence[str], weight: dict[str, float], floor: float
-) -> float:
-    """How fully the shorter name's words are found in the longer name, each word weighted by
-    its rarity; zero when what is found is too common or too short to identify anyone."""
-    total = 0.0
-    found = 0.0
-    found_chars = 0
-    for word in short_words:
-        word_weight = weight.get(word, floor)
-        total += word_weight
-        best = max((_word_similarity(word, other) for other in long_words), default=0.0)
-        if best:
-            found += word_weight * best
-            found_chars += len(word) * (3 if _CJK.search(word) else 1)
-    if total == 0 or found < _MIN_DISTINCTIVE_WEIGHT or found_chars < 5:
-        return 0.0
-    return found / total
-
-
-# A found word must be at least this rare (natural-log inverse document frequency over the
-# listed names) for containment to count: words on more than ~2% of listed names don't.
-_MIN_DISTINCTIVE_WEIGHT = math.log(50)
-_BACKGROUND_NAMES = 1000
 # Words that identify nobody whatever the list's size: places naming a branch ("Hikvision
-# Japan" is Hikvision) and trade words. They weigh little.
+# Japan" is Hikvision) and trade words. They weigh _COMMON_WEIGHT.
 _COMMON_WORDS_TEXT = """
     japan nippon nihon tokyo osaka nagoya yokohama kyoto kobe china chinese asia asian pacific
-    america american usa us europe european international global holdings holding group
-    hong kong hk shenzhen shanghai beijing taiwan korea singapore russia iran uae dubai
-    and of for technology technologies tech digital electronic electronics electric industry
-    industries industrial trading trade systems system engineering science sciences research
-    institute manufacturing machinery materials equipment solutions services service
-    development import export logistics precision instruments communication communications
-    network networks software information defense defence aerospace aviation energy power
+    america american usa us europe european international global holding group hong kong hk
+    taiwan korea singapore russia iran uae dubai and of for technology tech digital electronic
+    electric industry trading trade system engineering science research institute
+    manufacturing machinery machine materials material equipment solutions service development
+    import export logistics precision instrument communication network software information
+    defense aerospace aviation energy power works chemical optical tool laboratory space heavy
+    new first general
 """
 _COMMON_WORDS = frozenset(_COMMON_WORDS_TEXT.split())
 _COMMON_WEIGHT = 1.0
-# Containment scores below whole-name equality: a name inside another is a lead, not a match.
-_CONTAINMENT_CEILING = 0.92
+# Rarity (natural-log inverse document frequency over the listed names) is counted as if
+# among this many more names, so that a small list does not make every word common.
+_BACKGROUND_NAMES = 1000
+# A word at least this rare is distinctive: it is a blocking key, and containment must rest on
+# one. Roughly: on fewer than 1 in 200 listed names.
+_DISTINCTIVE_WEIGHT = math.log(200)
+# A key on more listed names than this blocks nothing; it is skipped unless it is all a name has.
+_MAX_KEY_POSTINGS = 500
+# Two words are alike from this similarity on (1 - edits / length, an edit being a letter
+# inserted, deleted, changed or two swapped: one typo in 5 to 9 letters, two from 10), as
+# written or as skeletons, when they are long enough (below).
+_WORD_SCORER = OSA.normalized_similarity
+_WORD_CUTOFF = 0.8
+_FUZZY_WORD_LENGTH = 6
+# A word one letter shorter may still be a typo of a long word ("zagrs", "zagros").
+_FUZZY_SHORTER_LENGTH = 5
+# From this many candidates on, a party name is scored against them all at once (numpy);
+# below, word by word (same scores, less overhead).
+_VECTORISED_FROM = 16
+# Containment scores below equal names: a name inside another is a lead, not a match.
 _CONTAINMENT_BASE = 0.82
-# A key on more listed names than this blocks nothing and is skipped (unless it is all a
-# name has).
-_MAX_KEY_POSTINGS = 2000
+_CONTAINMENT_CEILING = 0.92
+_CONTAINMENT_COVERAGE = 0.9
+
+# Romanisation variants written one way (Russian kh/h, Persian ee/i and -eh, Japanese long
+# vowels ou/oh/oo, c/k, w/v, y/i), then doubled consonants made single.
+_SKELETON_RULES = [
+    (re.compile(r"kh|ckh"), "h"),
+    (re.compile(r"ph"), "f"),
+    (re.compile(r"ck|c(?!h)"), "k"),
+    (re.compile(r"zh|dj|dzh"), "j"),
+    (re.compile(r"tz"), "ts"),
+    (re.compile(r"w"), "v"),
+    (re.compile(r"y"), "i"),
+    (re.compile(r"ee"), "i"),
+    (re.compile(r"(?<=[aeiou])h(?=[^aeiou]|$)"), ""),
+    (re.compile(r"ou|oo"), "o"),
+    (re.compile(r"uu"), "u"),
+    (re.compile(r"au"), "ao"),
+    (re.compile(r"([^aeiou])\1+"), r"\1"),
+]
 
 
-def pair_score(
-    party_words: Sequence[str],
-    entry_words: Sequence[str],
-    weight: dict[str, float],
-    floor: float,
-) -> float:
-    """The name score in [0, 1] of two normalised names (split into words)."""
-    if not party_words or not entry_words:
-        return 0.0
-    whole = fuzz.token_sort_ratio(" ".join(party_words), " ".join(entry_words)) / 100
-    if whole >= 1.0:
+_VOWELS = re.compile("[aeiou]")
+
+
+def _skeleton(word: str) -> str:
+    """A Latin word as pronounced, roughly: transliteration variants share a skeleton."""
+    if _CJK.search(word) or not word.isascii():
+        return word
+    for pattern, replacement in _SKELETON_RULES:
+        word = pattern.sub(replacement, word)
+    return word
+
+
+@dataclass(frozen=True)
+class _Name:
+    """A name as compared: its words, their skeletons and their rarity."""
+
+    text: str
+    words: tuple[str, ...]
+    skeletons: tuple[str, ...]
+    weights: tuple[float, ...]
+    total: float
+    # (word, skeleton, length) for each word, then for each two adjacent words joined: what
+    # the other name's words are looked for among.
+    targets: tuple[tuple[str, str, int], ...]
+    japanese_script: bool
+
+
+def _comparable_words(normalised: str) -> tuple[str, ...]:
+    return tuple(form for word in normalised.split() for form in _comparable_word(word))
+
+
+@functools.lru_cache(maxsize=65536)
+def _comparable_word(word: str) -> tuple[str, ...]:
+    """A word as compared: its English form, nothing for a misspelt legal form ("Corporatoin"),
+    or itself."""
+    if word in _WORD_FORMS:
+        return _WORD_FORMS[word]
+    if len(word) >= _FUZZY_WORD_LENGTH and word.isascii():
+        legal = process.extractOne(
+            word, _LONG_LEGAL_WORDS, scorer=fuzz.ratio, score_cutoff=_LEGAL_TYPO_CUTOFF
+        )
+        if legal is not None:
+            return ()
+        form = process.extractOne(
+            word, _WORD_FORMS.keys(), scorer=fuzz.ratio, score_cutoff=_LEGAL_TYPO_CUTOFF
+        )
+        if form is not None:
+            return _WORD_FORMS[form[0]]
+    return (word,)
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))} if len(word) >= 5 else set()
+
+
+def _cjk_pairs(word: str) -> set[str]:
+    # Japanese script has no spaces: its character pairs are the keys.
+    return {word[i : i + 2] for i in range(max(1, len(word) - 1))}
+
+
+def _script_similarity(a: str, b: str) -> float:
+    """How well Japanese-script word `a` is found in `b`: inside it (東芝 in 東芝デバイス), or
+    holding it only in part."""
+    if len(a) >= 2 and a in b:
         return 1.0
-    if len(party_words) <= len(entry_words):
-        short, long = party_words, entry_words
-    else:
-        short, long = entry_words, party_words
-    contained = _containment(short, long, weight, floor)
-    if contained <= 0.0:
-        return whole
-    coverage = _containment(long, short, weight, floor) if contained >= 0.999 else 0.0
-    partial = contained * (
-        _CONTAINMENT_BASE + (_CONTAINMENT_CEILING - _CONTAINMENT_BASE) * coverage
+    if len(b) >= 2 and b in a:
+        return len(b) / len(a)
+    return 0.0
+
+
+def _may_be_typo(length: int, other_length: int) -> bool:
+    """Whether words of these lengths (0 for Japanese script) are compared fuzzily."""
+    return min(length, other_length) >= _FUZZY_SHORTER_LENGTH and (
+        max(length, other_length) >= _FUZZY_WORD_LENGTH
     )
-    return max(whole, partial)
+
+
+def _found(x: _Name, y: _Name) -> list[float]:
+    """For each word of x, how well it is found among the words of y, in [0, 1]: equal, equal
+    as pronounced, within a typo or two (both words of 6+ letters: short words differ by a
+    letter too often to tell a typo from another name), or split ("hang zhou" is found as
+    "hangzhou")."""
+    found = []
+    script = x.japanese_script and y.japanese_script
+    for word, skeleton, length in x.targets[: len(x.words)]:
+        best = 0.0
+        for other, other_skeleton, other_length in y.targets:
+            if word == other or skeleton == other_skeleton:
+                best = 1.0
+                break
+            if _may_be_typo(length, other_length):
+                similarity = max(
+                    OSA.normalized_similarity(word, other, score_cutoff=_WORD_CUTOFF),
+                    OSA.normalized_similarity(skeleton, other_skeleton, score_cutoff=_WORD_CUTOFF),
+                )
+                best = max(best, similarity)
+            elif script and _CJK.search(word) and _CJK.search(other):
+                best = max(best, _script_similarity(word, other))
+        found.append(best)
+    joins = x.targets[len(x.words) :]
+    if joins:
+        own = set(y.skeletons)
+        for i, (_, joined, _) in enumerate(joins):
+            if joined in own:
+                found[i] = found[i + 1] = 1.0
+    return found
+
+
+def _found_length(word: str) -> int:
+    """A word's length as evidence: a Japanese-script character says as much as three letters."""
+    return len(word) * (3 if _CJK.search(word) else 1)
+
+
+def _name_score(x: _Name, y: _Name) -> float:
+    """The score of two names in [0, 1]: the rarity-weighted share of words found on both
+    sides, or, when one name is found whole inside the other, a containment score."""
+    if x.skeletons == y.skeletons:
+        return 1.0
+    found_x = _found(x, y)
+    found_y = _found(y, x)
+    matched_x = sum(w * s for w, s in zip(x.weights, found_x, strict=True))
+    matched_y = sum(w * s for w, s in zip(y.weights, found_y, strict=True))
+    score = (matched_x + matched_y) / (x.total + y.total)
+    if x.total <= y.total:
+        short, found_short, matched_short, long, found_long, matched_long = (
+            x,
+            found_x,
+            matched_x,
+            y,
+            found_y,
+            matched_y,
+        )
+    else:
+        short, found_short, matched_short, long, found_long, matched_long = (
+            y,
+            found_y,
+            matched_y,
+            x,
+            found_x,
+            matched_x,
+        )
+    coverage = matched_short / short.total
+    if coverage < _CONTAINMENT_COVERAGE:
+        return score
+    # What is found must be distinctive and long enough to name a company, and the longer
+    # name must hold no word rarer than it that went unfound ("Asahi Kogyo" is not "Riseta
+    # Asahi Kogyo").
+    strongest = max(w for w, s in zip(short.weights, found_short, strict=True) if s > 0)
+    found_chars = sum(
+        _found_length(word) for word, s in zip(short.words, found_short, strict=True) if s > 0
+    )
+    unfound = [w for w, s in zip(long.weights, found_long, strict=True) if s == 0]
+    if strongest < _DISTINCTIVE_WEIGHT or found_chars < 5 or max(unfound, default=0) > strongest:
+        return score
+    contained = coverage * (
+        _CONTAINMENT_BASE + (_CONTAINMENT_CEILING - _CONTAINMENT_BASE) * matched_long / long.total
+    )
+    return max(score, contained)
 
 
 @dataclass(frozen=True)
 class _ListedName:
     entry: int
     alias: bool
-    text: str
-    words: tuple[str, ...]
+    name: _Name
 
 
 class ScreeningIndex:
@@ -314,28 +489,19 @@ class ScreeningIndex:
 
     def __init__(self, entries: Sequence[ListedParty]) -> None:
         self.entries_ = list(entries)
-        self.names_: list[_ListedName] = []
+        prepared: list[tuple[int, bool, str, tuple[str, ...]]] = []
         for position, entry in enumerate(self.entries_):
-            seen: set[str] = set()
-            for order, name in enumerate(entry.names):
-                normalised = normalise(name)
-                if not normalised or normalised in seen:
-                    continue
-                seen.add(normalised)
-                self.names_.append(
-                    _ListedName(position, order > 0, name, tuple(normalised.split()))
-                )
-        postings: defaultdict[str, list[int]] = defaultdict(list)
+            seen: set[tuple[str, ...]] = set()
+            for order, text in enumerate(entry.names):
+                words = _comparable_words(normalise(text))
+                if words and words not in seen:
+                    seen.add(words)
+                    prepared.append((position, order > 0, text, words))
         document_frequency: defaultdict[str, int] = defaultdict(int)
-        for index, listed in enumerate(self.names_):
-            for key in _word_keys(listed.words):
-                postings[key].append(index)
-            for word in set(listed.words):
+        for *_, words in prepared:
+            for word in set(words):
                 document_frequency[word] += 1
-        self.postings_ = {key: np.array(ids, dtype=np.int64) for key, ids in postings.items()}
-        # Rarity is counted as if among _BACKGROUND_NAMES more names too, so a word of a
-        # small list is not common merely because the list is short.
-        count = len(self.names_) + _BACKGROUND_NAMES
+        count = len(prepared) + _BACKGROUND_NAMES
         # A word never seen among listed names is as rare as can be.
         self.floor_ = math.log(count)
         self.weight_ = {
@@ -344,10 +510,184 @@ class ScreeningIndex:
         }
         for word in _COMMON_WORDS:
             self.weight_[word] = min(self.weight_.get(word, self.floor_), _COMMON_WEIGHT)
-        self.sorted_texts_ = [" ".join(sorted(listed.words)) for listed in self.names_]
+        self.skeleton_: dict[str, str] = {}
+        self.names_ = [
+            _ListedName(position, alias, self._name(text, words))
+            for position, alias, text, words in prepared
+        ]
+        postings: defaultdict[str, list[int]] = defaultdict(list)
+        for index, listed in enumerate(self.names_):
+            for key in self._keys(listed.name, indexing=True):
+                postings[key].append(index)
+        self.postings_ = {key: np.array(ids, dtype=np.int64) for key, ids in postings.items()}
+        self._tabulate()
 
-    def _candidates(self, words: Sequence[str]) -> np.ndarray:
-        keys = [key for key in _word_keys(words) if key in self.postings_]
+    def _tabulate(self) -> None:
+        """The listed names as padded arrays of vocabulary ids, weights and lengths, so that a
+        party name is scored against all its candidates at once."""
+        vocabulary: dict[tuple[str, str], int] = {}
+
+        def word_id(target: tuple[str, str, int]) -> int:
+            return vocabulary.setdefault((target[0], target[1]), len(vocabulary))
+
+        width = max((len(listed.name.words) for listed in self.names_), default=1)
+        count = len(self.names_)
+        self.word_ids_ = np.full((count, width), -1, dtype=np.int64)
+        self.join_ids_ = np.full((count, max(width - 1, 1)), -1, dtype=np.int64)
+        self.weights_ = np.zeros((count, width))
+        self.lengths_ = np.zeros((count, width))
+        self.totals_ = np.zeros(count)
+        self.script_ = np.zeros(count, dtype=bool)
+        lengths: dict[int, int] = {}
+        for row, listed in enumerate(self.names_):
+            name = listed.name
+            size = len(name.words)
+            for column, target in enumerate(name.targets):
+                identifier = word_id(target)
+                lengths[identifier] = target[2]
+                if column < size:
+                    self.word_ids_[row, column] = identifier
+                else:
+                    self.join_ids_[row, column - size] = identifier
+            self.weights_[row, :size] = name.weights
+            self.lengths_[row, :size] = [_found_length(word) for word in name.words]
+            self.totals_[row] = name.total
+            self.script_[row] = name.japanese_script
+        self.vocabulary_words_ = [word for word, _ in vocabulary]
+        self.vocabulary_skeletons_ = [skeleton for _, skeleton in vocabulary]
+        self.vocabulary_lengths_ = np.array([lengths[i] for i in range(len(vocabulary))])
+
+    def _scores(self, name: _Name, candidates: np.ndarray) -> np.ndarray:
+        """The name scores of `name` against the listed names `candidates`: `_name_score`,
+        computed for all of them at once."""
+        size = len(name.words)
+        word_ids = self.word_ids_[candidates]
+        join_ids = self.join_ids_[candidates]
+        ids = np.concatenate([word_ids.ravel(), join_ids.ravel()])
+        vocabulary = np.unique(ids[ids >= 0])
+        # Similarity of each of the name's words and joined pairs (rows) to each word of the
+        # candidates (columns), with a last column of zeros for padding.
+        rows = [target[0] for target in name.targets]
+        row_skeletons = [target[1] for target in name.targets]
+        columns = [self.vocabulary_words_[i] for i in vocabulary.tolist()]
+        column_skeletons = [self.vocabulary_skeletons_[i] for i in vocabulary.tolist()]
+        similarity = np.maximum(
+            process.cdist(rows, columns, scorer=_WORD_SCORER, score_cutoff=_WORD_CUTOFF),
+            process.cdist(
+                row_skeletons, column_skeletons, scorer=_WORD_SCORER, score_cutoff=_WORD_CUTOFF
+            ),
+        )
+        row_lengths = np.array([target[2] for target in name.targets])[:, None]
+        column_lengths = self.vocabulary_lengths_[vocabulary][None, :]
+        fuzzy = (np.minimum(row_lengths, column_lengths) >= _FUZZY_SHORTER_LENGTH) & (
+            np.maximum(row_lengths, column_lengths) >= _FUZZY_WORD_LENGTH
+        )
+        similarity = np.where(fuzzy | (similarity >= 1.0), similarity, 0.0)
+        similarity = np.hstack([similarity, np.zeros((len(rows), 1))])
+        word_columns = np.where(word_ids >= 0, np.searchsorted(vocabulary, word_ids), -1)
+        join_columns = np.where(join_ids >= 0, np.searchsorted(vocabulary, join_ids), -1)
+        # found_x: each of the name's words in each candidate (words or joined pairs).
+        own = similarity[:size]
+        found_x = np.maximum(own[:, word_columns].max(axis=2), own[:, join_columns].max(axis=2)).T
+        if size > 1:
+            joined_found = (similarity[size:][:, word_columns] >= 1.0).any(axis=2).T
+            found_x[:, :-1] = np.where(joined_found, 1.0, found_x[:, :-1])
+            found_x[:, 1:] = np.where(joined_found, 1.0, found_x[:, 1:])
+        # found_y: each candidate's words in the name (its words or joined pairs).
+        found_y = similarity[:, word_columns].max(axis=0)
+        if join_ids.shape[1]:
+            split_found = (own[:, join_columns] >= 1.0).any(axis=0) & (join_ids >= 0)
+            found_y[:, :-1] = np.where(split_found, 1.0, found_y[:, :-1])
+            found_y[:, 1:] = np.where(split_found, 1.0, found_y[:, 1:])
+            found_y = np.where(word_ids >= 0, found_y, 0.0)
+        weights_x = np.array(name.weights)
+        weights_y = self.weights_[candidates]
+        total_x = name.total
+        total_y = self.totals_[candidates]
+        matched_x = found_x @ weights_x
+        matched_y = (found_y * weights_y).sum(axis=1)
+        scores = (matched_x + matched_y) / (total_x + total_y)
+        # Containment, as in _name_score.
+        lengths_x = np.array([_found_length(word) for word in name.words], dtype=float)
+        strongest_x = ((found_x > 0) * weights_x).max(axis=1)
+        strongest_y = ((found_y > 0) * weights_y).max(axis=1)
+        chars_x = ((found_x > 0) * lengths_x).sum(axis=1)
+        chars_y = ((found_y > 0) * self.lengths_[candidates]).sum(axis=1)
+        unfound_x = ((found_x == 0) * weights_x).max(axis=1)
+        unfound_y = ((found_y == 0) * weights_y).max(axis=1)
+        x_short = total_x <= total_y
+        coverage = np.where(x_short, matched_x / total_x, matched_y / total_y)
+        long_coverage = np.where(x_short, matched_y / total_y, matched_x / total_x)
+        strongest = np.where(x_short, strongest_x, strongest_y)
+        contained = (
+            (coverage >= _CONTAINMENT_COVERAGE)
+            & (strongest >= _DISTINCTIVE_WEIGHT)
+            & (np.where(x_short, chars_x, chars_y) >= 5)
+            & (np.where(x_short, unfound_y, unfound_x) <= strongest)
+        )
+        containment = coverage * (
+            _CONTAINMENT_BASE + (_CONTAINMENT_CEILING - _CONTAINMENT_BASE) * long_coverage
+        )
+        scores = np.where(contained, np.maximum(scores, containment), scores)
+        if name.japanese_script:
+            # Japanese-script words are found inside longer ones: the word-by-word path.
+            for position in np.flatnonzero(self.script_[candidates]).tolist():
+                listed = self.names_[int(candidates[position])].name
+                scores[position] = _name_score(name, listed)
+        return scores
+
+    def _name(self, text: str, words: tuple[str, ...]) -> _Name:
+        skeletons = []
+        for word in words:
+            skeleton = self.skeleton_.get(word)
+            if skeleton is None:
+                skeleton = self.skeleton_[word] = _skeleton(word)
+            skeletons.append(skeleton)
+        weights = tuple(self.weight_.get(word, self.floor_) for word in words)
+        script = bool(_CJK.search("".join(words)))
+        # Japanese-script words have length 0 here: they are never compared fuzzily.
+        singles = [
+            (word, skeleton, 0 if script and _CJK.search(word) else len(word))
+            for word, skeleton in zip(words, skeletons, strict=True)
+        ]
+        joins = [
+            (a + b, c + d, 0 if not (n and m) else n + m)
+            for (a, c, n), (b, d, m) in itertools.pairwise(singles)
+        ]
+        return _Name(
+            text, words, tuple(skeletons), weights, sum(weights), tuple(singles + joins), script
+        )
+
+    def _keys(self, name: _Name, *, indexing: bool) -> set[str]:
+        """Blocking keys: distinctive words and their skeletons, each long word with one
+        letter deleted (a typo still shares a key), skeletons without vowels, and adjacent
+        words joined. Listed names are also filed under their common words, which a party with
+        nothing distinctive looks up."""
+        keys: set[str] = set()
+        for word, skeleton, weight in zip(name.words, name.skeletons, name.weights, strict=True):
+            if _CJK.search(word):
+                keys |= _cjk_pairs(word)
+            elif weight >= _DISTINCTIVE_WEIGHT:
+                keys.add(skeleton)
+                keys.add(word)
+                if len(word) >= _FUZZY_SHORTER_LENGTH:
+                    keys |= _deletions(word)
+            elif indexing:
+                keys.add(skeleton)
+            else:
+                continue
+            consonants = _VOWELS.sub("", skeleton)
+            if len(consonants) >= 4:
+                # Vowels vary most between romanisations (Weichuangyao, Weeechuangyao) and
+                # typos of common words meet them here.
+                keys.add("#" + consonants)
+        keys.update(a + b for a, b in itertools.pairwise(name.skeletons))
+        if not keys and not indexing:
+            keys.add(max(zip(name.weights, name.skeletons, strict=True))[1])
+        return keys
+
+    def _candidates(self, name: _Name) -> np.ndarray:
+        keys = sorted(key for key in self._keys(name, indexing=False) if key in self.postings_)
         if not keys:
             return np.empty(0, dtype=np.int64)
         selective = [key for key in keys if len(self.postings_[key]) <= _MAX_KEY_POSTINGS]
@@ -366,41 +706,42 @@ class ScreeningIndex:
     def screen(
         self, parties: Iterable[Party], *, threshold: float = DEFAULT_THRESHOLD
     ) -> list[Hit]:
-        """Every (party, entry) pair scoring at least `threshold`, best first per party."""
+        """Every (party, entry) pair scoring at least `threshold`, best first per party.
+
+        Only pairs sharing a blocking key are scored, so a pair with nothing distinctive in
+        common is never returned, whatever the threshold."""
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be between 0 and 1, not {threshold}")
         hits: list[Hit] = []
-        # Pairs whose name score cannot reach the threshold even with the country bonus are
-        # not worth the containment check.
-        name_floor = threshold - COUNTRY_AGREEMENT_BONUS
+        # A name score that cannot reach the threshold even with the country bonus is dropped.
+        # (Less half the last digit kept: scores are rounded to 4 places.)
+        name_floor = threshold - COUNTRY_AGREEMENT_BONUS - 0.00005
         for party in parties:
             best: dict[int, tuple[float, str, _ListedName]] = {}
-            for party_name in party.names:
-                normalised = normalise(party_name)
-                if not normalised:
+            for party_text in party.names:
+                words = _comparable_words(normalise(party_text))
+                if not words:
                     continue
-                words = normalised.split()
-                candidates = self._candidates(words)
+                name = self._name(party_text, words)
+                candidates = self._candidates(name)
                 if not len(candidates):
                     continue
-                query = " ".join(sorted(words))
-                whole = process.cdist(
-                    [query],
-                    [self.sorted_texts_[i] for i in candidates],
-                    scorer=fuzz.ratio,
-                    dtype=np.float32,
-                )[0]
-                for candidate, whole_score in zip(candidates.tolist(), whole.tolist(), strict=True):
+                if len(candidates) > _VECTORISED_FROM:
+                    scores = self._scores(name, candidates)
+                else:
+                    scores = np.array(
+                        [_name_score(name, self.names_[i].name) for i in candidates.tolist()]
+                    )
+                kept = np.flatnonzero(scores >= name_floor)
+                for candidate, score in zip(
+                    candidates[kept].tolist(), scores[kept].tolist(), strict=True
+                ):
                     listed = self.names_[candidate]
-                    if whole_score >= 100:
-                        score = 1.0
-                    else:
-                        score = pair_score(words, listed.words, self.weight_, self.floor_)
-                    if score < name_floor:
-                        continue
                     previous = best.get(listed.entry)
                     if previous is None or score > previous[0]:
-                        best[listed.entry] = (score, party_name, listed)
+                        best[listed.entry] = (score, party_text, listed)
             party_hits = []
-            for entry_position, (name_score, party_name, listed) in best.items():
+            for entry_position, (name_score, party_text, listed) in best.items():
                 entry = self.entries_[entry_position]
                 adjustment, agrees = self._country_adjustment(party, entry)
                 score = round(min(1.0, max(0.0, name_score + adjustment)), 4)
@@ -409,7 +750,9 @@ class ScreeningIndex:
                 fields = ("alt_name" if listed.alias else "name",) + (
                     ("country",) if agrees else ()
                 )
-                party_hits.append(Hit(party.key, entry.key, score, party_name, listed.text, fields))
+                party_hits.append(
+                    Hit(party.key, entry.key, score, party_text, listed.name.text, fields)
+                )
             party_hits.sort(key=lambda hit: (-hit.score, hit.entry_key, hit.entry_name))
             hits.extend(party_hits)
         return hits
