@@ -120,7 +120,8 @@ def test_the_demo_holds_one_partner_on_a_potential_screening_hit(database_url: s
         held = list(session.scalars(select(Company).where(Company.screening_status.is_not(None))))
         assert [(c.external_id, c.screening_status) for c in held] == [("jp-28", "hold")]
         [hit] = session.scalars(select(ScreeningHit))
-        assert (hit.status, hit.entry_name) == (HitStatus.OPEN, "Inazuma Photonic Link Limited")
+        assert (hit.status, hit.list_name.value) == (HitStatus.OPEN, "csl")
+        assert hit.entry is not None and hit.entry.names[0] == "Inazuma Photonic Link Limited"
         snapshots = session.scalar(select(func.count()).select_from(ScreeningSnapshot))
     with session_scope() as session:
         assert seeding.load(session, directory=SEED_DIR)["screening_hits"] == 0
