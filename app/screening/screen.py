@@ -117,20 +117,25 @@ def prepared(session: Session) -> PreparedLists | None:
 
 
 def _parties(session: Session, company_ids: Collection[int] | None) -> Iterable[list[Party]]:
+    """Live companies as parties, a chunk at a time (the hits of a chunk are read with one
+    IN list, which SQLite caps)."""
     query = (
         select(Company.id, Company.name, Company.name_ja, Company.country)
         .where(Company.archived_at.is_(None))
         .order_by(Company.id)
     )
-    wanted = None if company_ids is None else sorted(set(company_ids))
-    chunks = (
-        [None] if wanted is None else [wanted[i : i + CHUNK] for i in range(0, len(wanted), CHUNK)]
-    )
-    for chunk in chunks:
-        chunk_query = query if chunk is None else query.where(Company.id.in_(chunk))
+    if company_ids is None:
+        wanted = list(session.scalars(select(Company.id).where(Company.archived_at.is_(None))))
+    else:
+        wanted = list(company_ids)
+    wanted = sorted(set(wanted))
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
         yield [
             Party(str(company_id), tuple(n for n in (name, name_ja) if n), country)
-            for company_id, name, name_ja, country in session.execute(chunk_query)
+            for company_id, name, name_ja, country in session.execute(
+                query.where(Company.id.in_(chunk))
+            )
         ]
 
 
