@@ -36,7 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 __all__ = [
@@ -176,7 +176,6 @@ _LEGAL_WORDS = frozenset(_LEGAL_WORDS_TEXT.split())
 _LONG_LEGAL_WORDS = sorted(
     {"corporation", "incorporated", "limited", "company", "kabushiki", "kaisha", "gaisha"}
 )
-_LEGAL_TYPO_CUTOFF = 85.0
 
 # Dots and apostrophes join ("K.K." -> "kk", "Co." -> "co"); every other non-word character
 # separates.
@@ -290,6 +289,10 @@ _WORD_CUTOFF = 0.8
 _FUZZY_WORD_LENGTH = 6
 # A word one letter shorter may still be a typo of a long word ("zagrs", "zagros").
 _FUZZY_SHORTER_LENGTH = 5
+# Fewer letters than this found in common (a Japanese-script character counts three) are too
+# little evidence: unless the names are equal, the score stays below the threshold.
+_MIN_EVIDENCE_LENGTH = 5
+_SHORT_EVIDENCE_CEILING = 0.8
 # From this many candidates on, a party name is scored against them all at once (numpy);
 # below, word by word (same scores, less overhead).
 _VECTORISED_FROM = 16
@@ -304,7 +307,7 @@ _SKELETON_RULES = [
     (re.compile(r"kh|ckh"), "h"),
     (re.compile(r"ph"), "f"),
     (re.compile(r"ck|c(?!h)"), "k"),
-    (re.compile(r"zh|dj|dzh"), "j"),
+    (re.compile(r"dzh|dj"), "j"),
     (re.compile(r"tz"), "ts"),
     (re.compile(r"w"), "v"),
     (re.compile(r"y"), "i"),
@@ -348,21 +351,33 @@ def _comparable_words(normalised: str) -> tuple[str, ...]:
     return tuple(form for word in normalised.split() for form in _comparable_word(word))
 
 
+@functools.cache
+def _skeleton_tables() -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+    return (
+        frozenset(_skeleton(word) for word in _LONG_LEGAL_WORDS),
+        {_skeleton(word): forms for word, forms in _WORD_FORMS.items()},
+    )
+
+
 @functools.lru_cache(maxsize=65536)
 def _comparable_word(word: str) -> tuple[str, ...]:
     """A word as compared: its English form, nothing for a misspelt legal form ("Corporatoin"),
     or itself."""
     if word in _WORD_FORMS:
         return _WORD_FORMS[word]
-    if len(word) >= _FUZZY_WORD_LENGTH and word.isascii():
-        legal = process.extractOne(
-            word, _LONG_LEGAL_WORDS, scorer=fuzz.ratio, score_cutoff=_LEGAL_TYPO_CUTOFF
-        )
+    # Another romanisation of a legal form or trade word ("Corporateeon", "Industreeal").
+    legal_skeletons, forms_by_skeleton = _skeleton_tables()
+    skeleton = _skeleton(word)
+    if skeleton in legal_skeletons:
+        return ()
+    if skeleton in forms_by_skeleton:
+        return forms_by_skeleton[skeleton]
+    if len(word) >= _FUZZY_SHORTER_LENGTH and word.isascii():
+        # One edit away only: "cooperation" is two from "corporation".
+        legal = process.extractOne(word, _LONG_LEGAL_WORDS, scorer=OSA.distance, score_cutoff=1)
         if legal is not None:
             return ()
-        form = process.extractOne(
-            word, _WORD_FORMS.keys(), scorer=fuzz.ratio, score_cutoff=_LEGAL_TYPO_CUTOFF
-        )
+        form = process.extractOne(word, _WORD_FORMS.keys(), scorer=OSA.distance, score_cutoff=1)
         if form is not None:
             return _WORD_FORMS[form[0]]
     return (word,)
@@ -370,6 +385,24 @@ def _comparable_word(word: str) -> tuple[str, ...]:
 
 def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))} if len(word) >= 5 else set()
+
+
+@functools.lru_cache(maxsize=65536)
+def _word_keys(word: str, skeleton: str, distinctive: bool) -> frozenset[str]:
+    """The blocking keys of one word (see ScreeningIndex._keys)."""
+    if _CJK.search(word):
+        return frozenset(_cjk_pairs(word))
+    keys = {skeleton}
+    if distinctive:
+        keys.add(word)
+        if len(word) >= _FUZZY_SHORTER_LENGTH:
+            keys |= _deletions(word)
+    consonants = _VOWELS.sub("", skeleton)
+    if len(consonants) >= 4:
+        # Vowels vary most between romanisations (Weichuangyao, Weeechuangyao) and typos of
+        # common words meet them here.
+        keys.add("#" + consonants)
+    return frozenset(keys)
 
 
 def _cjk_pairs(word: str) -> set[str]:
@@ -440,6 +473,13 @@ def _name_score(x: _Name, y: _Name) -> float:
     matched_x = sum(w * s for w, s in zip(x.weights, found_x, strict=True))
     matched_y = sum(w * s for w, s in zip(y.weights, found_y, strict=True))
     score = (matched_x + matched_y) / (x.total + y.total)
+    evidence = min(
+        sum(_found_length(word) for word, s in zip(x.words, found_x, strict=True) if s > 0),
+        sum(_found_length(word) for word, s in zip(y.words, found_y, strict=True) if s > 0),
+    )
+    if evidence < _MIN_EVIDENCE_LENGTH and score < 1.0:
+        # "Arc Systems" beside a listed "ARC": too few letters agree to name anyone.
+        score = min(score, _SHORT_EVIDENCE_CEILING)
     if x.total <= y.total:
         short, found_short, matched_short, long, found_long, matched_long = (
             x,
@@ -462,14 +502,18 @@ def _name_score(x: _Name, y: _Name) -> float:
     if coverage < _CONTAINMENT_COVERAGE:
         return score
     # What is found must be distinctive and long enough to name a company, and the longer
-    # name must hold no word rarer than it that went unfound ("Asahi Kogyo" is not "Riseta
-    # Asahi Kogyo").
+    # name must hold no word as rare or rarer that went unfound ("Asahi Kogyo" is not
+    # "Riseta Asahi Kogyo").
     strongest = max(w for w, s in zip(short.weights, found_short, strict=True) if s > 0)
     found_chars = sum(
         _found_length(word) for word, s in zip(short.words, found_short, strict=True) if s > 0
     )
     unfound = [w for w, s in zip(long.weights, found_long, strict=True) if s == 0]
-    if strongest < _DISTINCTIVE_WEIGHT or found_chars < 5 or max(unfound, default=0) > strongest:
+    if (
+        strongest < _DISTINCTIVE_WEIGHT
+        or found_chars < _MIN_EVIDENCE_LENGTH
+        or max(unfound, default=0) >= strongest
+    ):
         return score
     contained = coverage * (
         _CONTAINMENT_BASE + (_CONTAINMENT_CEILING - _CONTAINMENT_BASE) * matched_long / long.total
@@ -531,28 +575,31 @@ class ScreeningIndex:
             return vocabulary.setdefault((target[0], target[1]), len(vocabulary))
 
         width = max((len(listed.name.words) for listed in self.names_), default=1)
-        count = len(self.names_)
-        self.word_ids_ = np.full((count, width), -1, dtype=np.int64)
-        self.join_ids_ = np.full((count, max(width - 1, 1)), -1, dtype=np.int64)
-        self.weights_ = np.zeros((count, width))
-        self.lengths_ = np.zeros((count, width))
-        self.totals_ = np.zeros(count)
-        self.script_ = np.zeros(count, dtype=bool)
+        join_width = max(width - 1, 1)
+        word_rows: list[list[int]] = []
+        join_rows: list[list[int]] = []
+        weight_rows: list[list[float]] = []
+        length_rows: list[list[int]] = []
         lengths: dict[int, int] = {}
-        for row, listed in enumerate(self.names_):
+        for listed in self.names_:
             name = listed.name
             size = len(name.words)
-            for column, target in enumerate(name.targets):
+            identifiers = []
+            for target in name.targets:
                 identifier = word_id(target)
                 lengths[identifier] = target[2]
-                if column < size:
-                    self.word_ids_[row, column] = identifier
-                else:
-                    self.join_ids_[row, column - size] = identifier
-            self.weights_[row, :size] = name.weights
-            self.lengths_[row, :size] = [_found_length(word) for word in name.words]
-            self.totals_[row] = name.total
-            self.script_[row] = name.japanese_script
+                identifiers.append(identifier)
+            word_rows.append(identifiers[:size] + [-1] * (width - size))
+            join_rows.append(identifiers[size:] + [-1] * (join_width - size + 1))
+            weight_rows.append([*name.weights, *([0.0] * (width - size))])
+            length_rows.append([_found_length(word) for word in name.words] + [0] * (width - size))
+        shape = (len(self.names_), width)
+        self.word_ids_ = np.array(word_rows, dtype=np.int64).reshape(shape)
+        self.join_ids_ = np.array(join_rows, dtype=np.int64).reshape(len(self.names_), join_width)
+        self.weights_ = np.array(weight_rows, dtype=float).reshape(shape)
+        self.lengths_ = np.array(length_rows, dtype=float).reshape(shape)
+        self.totals_ = np.array([listed.name.total for listed in self.names_], dtype=float)
+        self.script_ = np.array([listed.name.japanese_script for listed in self.names_], dtype=bool)
         self.vocabulary_words_ = [word for word, _ in vocabulary]
         self.vocabulary_skeletons_ = [skeleton for _, skeleton in vocabulary]
         self.vocabulary_lengths_ = np.array([lengths[i] for i in range(len(vocabulary))])
@@ -622,13 +669,15 @@ class ScreeningIndex:
         contained = (
             (coverage >= _CONTAINMENT_COVERAGE)
             & (strongest >= _DISTINCTIVE_WEIGHT)
-            & (np.where(x_short, chars_x, chars_y) >= 5)
-            & (np.where(x_short, unfound_y, unfound_x) <= strongest)
+            & (np.where(x_short, chars_x, chars_y) >= _MIN_EVIDENCE_LENGTH)
+            & (np.where(x_short, unfound_y, unfound_x) < strongest)
         )
         containment = coverage * (
             _CONTAINMENT_BASE + (_CONTAINMENT_CEILING - _CONTAINMENT_BASE) * long_coverage
         )
         scores = np.where(contained, np.maximum(scores, containment), scores)
+        short_evidence = (np.minimum(chars_x, chars_y) < _MIN_EVIDENCE_LENGTH) & (scores < 1.0)
+        scores = np.where(short_evidence, np.minimum(scores, _SHORT_EVIDENCE_CEILING), scores)
         if name.japanese_script:
             # Japanese-script words are found inside longer ones: the word-by-word path.
             for position in np.flatnonzero(self.script_[candidates]).tolist():
@@ -665,35 +714,29 @@ class ScreeningIndex:
         nothing distinctive looks up."""
         keys: set[str] = set()
         for word, skeleton, weight in zip(name.words, name.skeletons, name.weights, strict=True):
-            if _CJK.search(word):
-                keys |= _cjk_pairs(word)
-            elif weight >= _DISTINCTIVE_WEIGHT:
-                keys.add(skeleton)
-                keys.add(word)
-                if len(word) >= _FUZZY_SHORTER_LENGTH:
-                    keys |= _deletions(word)
-            elif indexing:
-                keys.add(skeleton)
-            else:
-                continue
-            consonants = _VOWELS.sub("", skeleton)
-            if len(consonants) >= 4:
-                # Vowels vary most between romanisations (Weichuangyao, Weeechuangyao) and
-                # typos of common words meet them here.
-                keys.add("#" + consonants)
+            distinctive = weight >= _DISTINCTIVE_WEIGHT
+            if distinctive or indexing or (name.japanese_script and _CJK.search(word)):
+                keys |= _word_keys(word, skeleton, distinctive)
         keys.update(a + b for a, b in itertools.pairwise(name.skeletons))
-        if not keys and not indexing:
-            keys.add(max(zip(name.weights, name.skeletons, strict=True))[1])
         return keys
 
     def _candidates(self, name: _Name) -> np.ndarray:
+        """The listed names sharing a selective key with `name`; failing any, those holding
+        its two rarest words (a typo in a name's only rare word, among common ones), or its
+        one word when that is all it has."""
         keys = sorted(key for key in self._keys(name, indexing=False) if key in self.postings_)
-        if not keys:
-            return np.empty(0, dtype=np.int64)
         selective = [key for key in keys if len(self.postings_[key]) <= _MAX_KEY_POSTINGS]
-        if not selective:
-            selective = [min(keys, key=lambda key: (len(self.postings_[key]), key))]
-        return np.unique(np.concatenate([self.postings_[key] for key in selective]))
+        if selective:
+            return np.unique(np.concatenate([self.postings_[key] for key in selective]))
+        pool = sorted(
+            set(keys) | {s for s in name.skeletons if s in self.postings_},
+            key=lambda key: (len(self.postings_[key]), key),
+        )
+        if len(pool) >= 2:
+            return np.intersect1d(self.postings_[pool[0]], self.postings_[pool[1]])
+        if pool and max(name.weights) < _DISTINCTIVE_WEIGHT:
+            return self.postings_[pool[0]]
+        return np.empty(0, dtype=np.int64)
 
     def _country_adjustment(self, party: Party, entry: ListedParty) -> tuple[float, bool]:
         if not party.country or not entry.countries:

@@ -40,6 +40,8 @@ ENTRIES = [
     ListedParty("meti-tokai", ("東海精密機械株式会社", "Tokai Seimitsu Kikai K.K."), ("JP",)),
     ListedParty("csl-beijing", ("Beijing Zhongke Precision Instruments Co., Ltd.",), ("CN",)),
     ListedParty("csl-aria", ("Aria Navigation Systems Limited",), ("AE",)),
+    ListedParty("csl-arc", ("Advanced Rocket Concern", "ARC"), ("RU",)),
+    ListedParty("csl-generic", ("General Electronics Trading Co.",), ("HK",)),
 ]
 
 
@@ -101,9 +103,12 @@ def test_normalise(name: str, expected: str) -> None:
         ("Sanaye Elektronik Sabalan", "IR", "csl-sanaye"),  # transliteration
         ("東海精密機械", "JP", "meti-tokai"),  # Japanese script against Japanese script
         ("Tokai Seimitsu Kikai Co., Ltd.", "JP", "meti-tokai"),  # romanised alias
+        ("ARC Co., Ltd.", "RU", "csl-arc"),  # a short alias, equal
+        ("Trading General Electronics Ltd.", "HK", "csl-generic"),  # common words only
         ("Tokai Precision Machinery Co., Ltd.", "JP", "meti-tokai"),  # its English form
         ("Kabushiki Kaisha Tokai Seimitsu Kikai", "JP", "meti-tokai"),  # legal form in front
         ("Toshiba Corporatoin", "JP", "csl-toshiba"),  # a typo in the legal form
+        ("Tokai Seimitsu Kiaki", "JP", "meti-tokai"),  # a typo in a Japanese trade word
         ("Sanaye Electronic Sabalaan", "IR", "csl-sanaye"),  # a doubled letter
         ("Sanaieh Electronic Sabalan", "IR", "csl-sanaye"),  # Persian -eh and y/i
         ("Hangzhou Heekvision Digital Technology", "CN", "csl-hikvision"),  # ee for i
@@ -128,6 +133,8 @@ def test_true_pairs_are_hits(
         "Beijing Huaxin Precision Instruments Co., Ltd.",  # same city and trade, other brand
         "Aira Navigation Systems",  # a short word that differs is another name
         "Sabalan Foods K.K.",  # one listed word among others as rare
+        "Toshiba Cooperation Society",  # two edits from a legal form is a word
+        "Arc Systems K.K.",  # a listed three-letter alias among common words
     ],
 )
 def test_different_names_are_not_hits(index: ScreeningIndex, party_name: str) -> None:
