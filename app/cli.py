@@ -28,6 +28,8 @@ cli.add_typer(orgs_cli, name="orgs")
 cli.add_typer(keys_cli, name="keys")
 distributions_cli = typer.Typer(help="Distributions and their recipients.", no_args_is_help=True)
 cli.add_typer(distributions_cli, name="distributions")
+screening_cli = typer.Typer(help="Restricted-party screening lists.", no_args_is_help=True)
+cli.add_typer(screening_cli, name="screening")
 
 console = Console()
 err = Console(stderr=True)
@@ -354,6 +356,55 @@ def distributions_sweep() -> None:
     with readable_errors(), session_scope() as session:
         marked = distributions.mark_no_response(session, now=utcnow())
     console.print(f"marked {marked} recipient(s) no_response")
+
+
+@screening_cli.command("load")
+def screening_load(
+    path: Annotated[Path, typer.Argument(help="the CSL CSV from trade.gov, or METI's list")],
+    list_name: Annotated[
+        str | None, typer.Option("--list", help="csl or meti_eul (default: told by the header)")
+    ] = None,
+    org: Annotated[str, typer.Option(help="the platform organization loading it")] = "pichtr",
+) -> None:
+    """Load a list as its new snapshot and screen every company against it."""
+    from app.db import session_scope
+    from app.organizations import service as organizations
+    from app.screening import service as screening
+    from app.screening.models import ScreeningList
+
+    choices = [v.value for v in ScreeningList]
+    if list_name is not None and list_name not in choices:
+        fail(f"--list must be one of {', '.join(choices)}, not {list_name!r}")
+    if not path.is_file():
+        fail(f"{path}: no such file")
+    with readable_errors(), session_scope() as session:
+        principal = organizations.operator_principal(organizations.get_by_slug(session, slug=org))
+        result = screening.load_snapshot(
+            session,
+            list_name=ScreeningList(list_name) if list_name else None,
+            filename=path.name,
+            data=path.read_bytes(),
+            principal=principal,
+        )
+        snapshot = result.snapshot
+        console.print(
+            f"{snapshot.list_name.value} snapshot {snapshot.id}: {snapshot.entry_count} entries, "
+            f"{snapshot.added_count} added, {snapshot.removed_count} removed, "
+            f"{snapshot.changed_count} changed; {result.hits_raised} potential hit(s) raised",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@screening_cli.command("run")
+def screening_run() -> None:
+    """Screen every company against the current lists again."""
+    from app.db import session_scope
+    from app.screening import service as screening
+
+    with readable_errors(), session_scope() as session:
+        raised = screening.screen_companies(session)
+    console.print(f"{raised} potential hit(s) raised")
 
 
 @cli.command("worker")

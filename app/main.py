@@ -29,6 +29,7 @@ from app.outcomes.router import router as outcomes_router
 from app.reports.router import router as reports_router
 from app.reports.unsubscribe import install as install_unsubscribe_pages
 from app.reviews.router import router as reviews_router
+from app.screening.router import router as screening_router
 from app.solicitations.router import router as solicitations_router
 from app.vetting.router import router as vetting_router
 
@@ -84,6 +85,7 @@ def create_app() -> FastAPI:
         areas_router,
         companies_router,
         vetting_router,
+        screening_router,
         solicitations_router,
         authorizations_router,
         audit_router,

@@ -1,5 +1,6 @@
 """Loading the bundled demo data (seed_data/) through the same services the API uses."""
 
+import hashlib
 import io
 import json
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +22,8 @@ from app.organizations.models import Organization, Side
 from app.organizations.service import Principal
 from app.reports import recipients as report_recipients
 from app.reports.api_schemas import RecipientCreate
+from app.screening import service as screening
+from app.screening.models import ScreeningList, ScreeningSnapshot
 from app.solicitations import service as solicitations
 from app.solicitations.schemas import SolicitationCreate
 from app.vetting import service as vetting
@@ -173,6 +176,12 @@ def load(session: Session, *, directory: Path, today: date | None = None) -> dic
                 solicitation_ids=solicitation_ids,
             )
         )
+    # Lists last: the demo's history was recorded before anyone was held.
+    counts["screening_hits"] = 0
+    for spec in manifest.get("screening", []):
+        counts["screening_hits"] += _load_list_once(
+            session, directory=directory, spec=spec, principal=principals[spec["org"]]
+        )
     return counts
 
 
@@ -190,6 +199,31 @@ def _add_report_recipients(
             report_recipients.create(session, principal=principal, data=data)
             added += 1
     return added
+
+
+def _load_list_once(
+    session: Session, *, directory: Path, spec: dict[str, Any], principal: Principal
+) -> int:
+    """Load a demo screening list unless this very file is loaded already; returns the
+    potential hits it raised (the demo holds one partner)."""
+    data = (directory / spec["file"]).read_bytes()
+    list_name = ScreeningList(spec["list"])
+    loaded = session.scalar(
+        select(ScreeningSnapshot.id).where(
+            ScreeningSnapshot.list_name == list_name,
+            ScreeningSnapshot.sha256 == hashlib.sha256(data).hexdigest(),
+        )
+    )
+    if loaded is not None:
+        return 0
+    result = screening.load_snapshot(
+        session,
+        list_name=list_name,
+        filename=Path(spec["file"]).name,
+        data=data,
+        principal=principal,
+    )
+    return result.hits_raised
 
 
 def _import_once(

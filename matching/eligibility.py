@@ -30,6 +30,8 @@ STATUSES = frozenset({"open", "closed", "awarded", "cancelled"})
 MARKINGS = frozenset({"none", "ear", "itar", "cui"})
 FOREIGN = frozenset({"allowed", "allowed_with_authorization", "prohibited"})
 CONTROLLED = frozenset({"ear", "itar", "cui"})
+# A company's restricted-party screening: an open potential hit holds it, a confirmed one blocks.
+SCREENING = frozenset({"hold", "blocked"})
 
 
 class EligibilityStatus(StrEnum):
@@ -66,6 +68,8 @@ class PartnerFacts:
     vetting_status: str
     # Last day the vetting decision holds, if it has an end; after it the partner is expired.
     vetted_until: date | None = None
+    # "hold" while a screening hit awaits review, "blocked" once one is confirmed, None if clear.
+    screening: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,25 @@ def _vetting_reasons(partner: PartnerFacts, today: date) -> list[Reason]:
     return [Reason(code, message, bad)]
 
 
+def _screening_reasons(partner: PartnerFacts) -> list[Reason]:
+    """Reasons from restricted-party screening; they apply to every company, US ones too."""
+    bad = EligibilityStatus.INELIGIBLE
+    state = partner.screening
+    if state is None:
+        return []
+    if state not in SCREENING:
+        return [Reason("unknown_screening_status", f"unknown screening status {state!r}", bad)]
+    if state == "hold":
+        return [
+            Reason(
+                "screening_hold",
+                "a potential restricted-party list hit awaits review",
+                bad,
+            )
+        ]
+    return [Reason("screening_blocked", "confirmed on a restricted-party list", bad)]
+
+
 def _authorization_reasons(
     partner: PartnerFacts,
     solicitation: SolicitationFacts,
@@ -225,6 +248,8 @@ def assess(
         reasons.append(Reason("unknown_role", f"unknown role {partner.role!r}", bad))
     elif partner.role == "jp_partner":
         reasons.extend(_vetting_reasons(partner, today))
+
+    reasons.extend(_screening_reasons(partner))
 
     if partner.country.upper() != "US":
         reasons.extend(_foreign_reasons(partner, solicitation, authorizations, today))

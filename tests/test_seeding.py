@@ -120,3 +120,21 @@ def test_the_demo_has_a_month_of_intermediary_work(database_url: str) -> None:
     with session_scope() as session:
         again = seeding.load(session, directory=SEED_DIR)
     assert again["distributions"] == 0 and again["outcomes"] == 0
+
+
+def test_the_demo_holds_one_partner_on_a_potential_screening_hit(database_url: str) -> None:
+    from app.screening.models import HitStatus, ScreeningHit, ScreeningSnapshot
+
+    with session_scope() as session:
+        counts = seeding.load(session, directory=SEED_DIR)
+    assert counts["screening_hits"] == 1
+    with session_scope() as session:
+        held = list(session.scalars(select(Company).where(Company.screening_status.is_not(None))))
+        assert [(c.external_id, c.screening_status) for c in held] == [("jp-28", "hold")]
+        [hit] = session.scalars(select(ScreeningHit))
+        assert (hit.status, hit.list_name.value) == (HitStatus.OPEN, "csl")
+        assert hit.entry is not None and hit.entry.names[0] == "Inazuma Photonic Link Limited"
+        snapshots = session.scalar(select(func.count()).select_from(ScreeningSnapshot))
+    with session_scope() as session:
+        assert seeding.load(session, directory=SEED_DIR)["screening_hits"] == 0
+        assert session.scalar(select(func.count()).select_from(ScreeningSnapshot)) == snapshots == 2

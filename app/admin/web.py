@@ -98,6 +98,7 @@ NAV: tuple[tuple[str, str, Role], ...] = (
     ("/admin/imports", N_("Imports"), Role.VIEWER),
     ("/admin/imports/duplicates", N_("Duplicates"), Role.VIEWER),
     ("/admin/reports", N_("Nightly reports"), Role.VIEWER),
+    ("/admin/screening", N_("Screening"), Role.VIEWER),
     ("/admin/audit", N_("Audit"), Role.ADMIN),
     ("/admin/settings", N_("Settings"), Role.ADMIN),
 )
@@ -264,6 +265,7 @@ def install(app: FastAPI) -> None:
     from app.imports.pages import router as import_pages
     from app.organizations.pages import router as settings_pages
     from app.reports.pages import router as report_pages
+    from app.screening.pages import router as screening_pages
     from app.solicitations.pages import router as solicitation_pages
     from app.users.pages import router as preference_pages
 
@@ -277,6 +279,7 @@ def install(app: FastAPI) -> None:
     app.include_router(distribution_pages)
     app.include_router(company_pages)
     app.include_router(report_pages)
+    app.include_router(screening_pages)
 
     @app.get("/", include_in_schema=False)
     def _root() -> RedirectResponse:

@@ -1,7 +1,7 @@
 """Company schemas: create, update (partial), read."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -100,3 +100,8 @@ class CompanyRead(CompanySummary):
     created_at: datetime
     updated_at: datetime
     version: int
+    screening_status: Literal["hold", "blocked"] | None = Field(
+        default=None,
+        description="hold while a restricted-party screening hit awaits review, blocked once "
+        "one is confirmed (see /companies/{id}/screening)",
+    )

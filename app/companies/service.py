@@ -21,6 +21,7 @@ from app.companies.schemas import (
 from app.db import utcnow
 from app.errors import Conflict, InvalidField, NotFound
 from app.organizations.service import Principal
+from app.screening import screen
 from matching.text import FieldedText
 
 NATURAL_KEYS = ("uei", "cage", "corporate_number")
@@ -119,6 +120,7 @@ def to_read(company: Company, *, now: datetime | None = None) -> CompanyRead:
         updated_at=company.updated_at,
         version=company.version,
         vetting=vetting_summary(company, now=now),
+        screening_status=company.screening_status,
     )
 
 
@@ -242,6 +244,7 @@ def create(
         audited=audited,
         embed=embed,
     )
+    screen.screen_companies(session, company_ids=[company.id])
     return company
 
 
@@ -255,7 +258,7 @@ def apply_changes(
 ) -> dict[str, Any]:
     """Write validated field changes onto a company; returns the audited diff."""
     _check_natural_keys(session, changes, exclude_id=company.id)
-    return apply_field_changes(
+    changed = apply_field_changes(
         session,
         record=company,
         changes=changes,
@@ -264,6 +267,9 @@ def apply_changes(
         lock=lock,
         reembed=("company", TEXT_FIELDS) if embed else None,
     )
+    if screen.SCREENED_FIELDS & changed.keys():
+        screen.screen_companies(session, company_ids=[company.id])
+    return changed
 
 
 def update(

@@ -66,6 +66,7 @@ def partner_facts(company: Company, now: datetime) -> gates.PartnerFacts:
         vetting_status=effective_vetting(
             company.role, company.vetting_status, company.vetting_expires_at, now
         ),
+        screening=company.screening_status,
     )
 
 
@@ -271,8 +272,8 @@ def _pool(
     role: CompanyRole | None,
 ) -> Pool:
     """Every live company (of `role`) with its verdict. Companies without authorizations get
-    the same verdict when their role, country and vetting are the same: each distinct one is
-    assessed once, not once per company."""
+    the same verdict when their role, country, vetting and screening are the same: each
+    distinct one is assessed once, not once per company."""
     known = view.known
     live = known.live.copy()
     if role is not None:
@@ -281,7 +282,9 @@ def _pool(
     facts = solicitation_facts(solicitation)
     country, countries, _, _ = known.codes
     vetting, names = _effective_vetting(known, at, now)
+    screening, screenings = known.screening_codes
     keys = (known.role[at].astype(np.int64) * len(countries) + country[at]) * len(names) + vetting
+    keys = keys * len(screenings) + screening[at]
     _, first, verdict_of = np.unique(keys, return_index=True, return_inverse=True)
 
     def facts_of(j: int) -> gates.PartnerFacts:
@@ -291,6 +294,7 @@ def _pool(
             role=sync.ROLES[int(known.role[position])].value,
             country=str(known.country[position]),
             vetting_status=names[int(vetting[j])],
+            screening=str(screenings[int(screening[position])]) or None,
         )
 
     verdicts = [gates.assess(facts_of(int(j)), facts, [], now=now) for j in first]

@@ -5,8 +5,10 @@ facts), and the profiles of chosen records. Reads only.
 The signature is exact, whatever order concurrent transactions commit in: a record's version
 only grows, a replaced vector gets a new, larger id, and vetting decisions are only added, so
 (count, sum of versions), (count, sum of vector ids) and (count, last id) change with every
-change that matters to an index. The last `updated_at` is in it too, so that edits that leave
-the version alone (a vetting decision) and a database rebuilt from scratch are seen."""
+change that matters to an index; screening hits are only added and their versions only grow,
+so (count, sum of versions) of the hits changes with every screening decision. The last
+`updated_at` is in it too, so that edits that leave the version alone (a vetting decision, a
+screening hold) and a database rebuilt from scratch are seen."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from app.companies.models import Company, CompanyRole, company_technology_areas
 from app.companies.service import compose_profile_text
 from app.embeddings.models import Embedding
 from app.embeddings.service import Entity
+from app.screening.models import ScreeningHit
 from app.solicitations.models import Solicitation, solicitation_technology_areas
 from app.solicitations.service import compose_need_text
 from app.vetting.models import VettingDecision
@@ -82,6 +85,10 @@ def signature(session: Session, *, entity: Entity, model_id: str) -> Signature:
             func.count().label("n"), func.coalesce(func.max(VettingDecision.id), 0).label("last")
         ).subquery()
         query = query.add_columns(vetting.c.n, vetting.c.last).join(vetting, true())
+        hits = select(
+            func.count().label("n"), func.coalesce(func.sum(ScreeningHit.version), 0).label("v")
+        ).subquery()
+        query = query.add_columns(hits.c.n, hits.c.v).join(hits, true())
     row = session.execute(query).one()
     n, versions, last, vector_n, vector_ids, *vetting_part = row
     return (
@@ -125,6 +132,7 @@ class Known:
     country: np.ndarray  # <U2
     vetting: np.ndarray  # <U16 stored vetting status, "" for none
     expires: np.ndarray  # int64 microseconds, NO_TIME for none
+    screening: np.ndarray  # <U8 screening status ("hold", "blocked"), "" for none
 
     @classmethod
     def empty(cls) -> Known:
@@ -133,7 +141,7 @@ class Known:
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[Any, ...]]) -> Known:
-        """From (id, version, updated, live, role, country, vetting, expires) rows."""
+        """From (id, version, updated, live, role, country, vetting, expires, screening) rows."""
         items = sorted(rows, key=lambda r: r[0])
         return cls(
             ids=np.array([r[0] for r in items], dtype=np.int64),
@@ -145,6 +153,7 @@ class Known:
             country=np.array([r[5] for r in items], dtype="<U2"),
             vetting=np.array([r[6] for r in items], dtype="<U16"),
             expires=np.array([r[7] for r in items], dtype=np.int64),
+            screening=np.array([r[8] for r in items], dtype="<U8"),
         )
 
     def __len__(self) -> int:
@@ -157,6 +166,12 @@ class Known:
         countries, country = np.unique(self.country, return_inverse=True)
         vettings, vetting = np.unique(self.vetting, return_inverse=True)
         return country.reshape(-1), countries, vetting.reshape(-1), vettings
+
+    @cached_property
+    def screening_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """(screening code, screening statuses) of every record, "" standing for none."""
+        statuses, code = np.unique(np.append(self.screening, ""), return_inverse=True)
+        return code.reshape(-1)[:-1], statuses
 
     def signature_part(self) -> tuple[int, int, int, int, int]:
         """(count, sum of versions, last change, vectors, sum of vector ids) as they stand."""
@@ -216,6 +231,7 @@ def _state_query(entity: Entity) -> Any:
             Company.country,
             Company.vetting_status,
             Company.vetting_expires_at,
+            Company.screening_status,
         )
     return select(
         Solicitation.id,
@@ -228,7 +244,7 @@ def _state_query(entity: Entity) -> Any:
 def _state_rows(session: Session, query: Any, entity: Entity) -> Iterator[tuple[Any, ...]]:
     for row in session.execute(query):
         if entity == "company":
-            record_id, version, updated, live, role, country, vetting, expires = row
+            record_id, version, updated, live, role, country, vetting, expires, screening = row
             yield (
                 record_id,
                 version,
@@ -238,10 +254,11 @@ def _state_rows(session: Session, query: Any, entity: Entity) -> Iterator[tuple[
                 country or "",
                 vetting or "",
                 micros(expires),
+                screening or "",
             )
         else:
             record_id, version, updated, live = row
-            yield (record_id, version, micros(updated), bool(live), 0, "", "", int(NO_TIME))
+            yield (record_id, version, micros(updated), bool(live), 0, "", "", int(NO_TIME), "")
 
 
 def records(session: Session, *, entity: Entity, changed_since: int | None = None) -> Known:

@@ -147,6 +147,28 @@ def test_unknown_values_fail_closed() -> None:
     assert assess(jp(), solicitation(status="draft"), [], now=NOW).status is INELIGIBLE
 
 
+def test_open_screening_hit_holds_an_otherwise_eligible_partner() -> None:
+    result = assess(jp(screening="hold"), solicitation(), [], now=NOW)
+    assert result.status is INELIGIBLE
+    assert [(r.code, r.status) for r in result.reasons] == [("screening_hold", INELIGIBLE)]
+
+
+def test_confirmed_screening_hit_blocks_even_a_us_performer() -> None:
+    us = PartnerFacts(id="us-1", role="us_performer", country="US", vetting_status="unvetted")
+    result = assess(
+        PartnerFacts(**{**us.__dict__, "screening": "blocked"}), solicitation(), [], now=NOW
+    )
+    assert result.status is INELIGIBLE
+    assert [r.code for r in result.reasons] == ["screening_blocked"]
+    assert assess(us, solicitation(), [], now=NOW).status is ELIGIBLE
+
+
+def test_unknown_screening_status_fails_closed() -> None:
+    result = assess(jp(screening="maybe"), solicitation(), [], now=NOW)
+    assert result.status is INELIGIBLE
+    assert [r.code for r in result.reasons] == ["unknown_screening_status"]
+
+
 def test_partition_groups_by_status_and_holds_unknown_candidates() -> None:
     class C:
         def __init__(self, id: str) -> None:
@@ -175,6 +197,7 @@ partners = st.builds(
     country=st.sampled_from(["US", "JP", "us", "DE"]),
     vetting_status=st.sampled_from(VETTING),
     vetted_until=st.one_of(st.none(), days.map(lambda d: TODAY + timedelta(days=d))),
+    screening=st.sampled_from([None, "hold", "blocked"]),
 )
 solicitations = st.builds(
     SolicitationFacts,
@@ -228,11 +251,16 @@ def test_properties_of_assess(
     )
     if p.role == "jp_partner" and not effectively_vetted:
         assert result.status is INELIGIBLE
+    # A screening hold or block holds anyone back, whatever else is true.
+    if p.screening is not None:
+        assert result.status is INELIGIBLE
+        assert f"screening_{p.screening}" in {r.code for r in result.reasons}
+    screened = p.screening is None
     foreign = p.country.upper() != "US"
     if not foreign:
         # A US company is never held by foreign-participation or marking rules.
         assert not {"foreign_participation_prohibited", "authorization_required"} & codes(result)
-        if not closed and (p.role == "us_performer" or effectively_vetted):
+        if not closed and screened and (p.role == "us_performer" or effectively_vetted):
             assert result.status is ELIGIBLE
     if foreign and s.foreign_participation == "prohibited":
         assert result.status is INELIGIBLE
@@ -249,7 +277,7 @@ def test_properties_of_assess(
         assert ("authorization_required" in codes(result)) == (not has_valid)
         assert ("authorized" in codes(result)) == has_valid
     # Without the other obstacles, the authorization alone decides.
-    if needs_auth and not closed and (p.role == "us_performer" or effectively_vetted):
+    if needs_auth and not closed and screened and (p.role == "us_performer" or effectively_vetted):
         assert result.status is (ELIGIBLE if has_valid else NEEDS)
 
 
