@@ -38,10 +38,12 @@ from app.reports.schemas import (
     ReportChange,
     ReportMatch,
     ReportSolicitation,
+    ScreeningAlert,
     UpcomingDeadline,
     WaitingRecipient,
 )
 from app.reviews import service as reviews
+from app.screening import service as screening
 from app.solicitations import service as solicitations
 from app.solicitations.models import Solicitation, SolicitationStatus
 from app.vetting.models import VettingDecision, VettingStatus
@@ -556,6 +558,40 @@ def _partners(session: Session, *, start: datetime, end: datetime) -> list[Partn
     return [*newly.values(), *(item(row, "expiring") for row in expiring)]
 
 
+def _screening(
+    session: Session, *, org: Organization, start: datetime, end: datetime
+) -> list[ScreeningAlert]:
+    """Potential restricted-party hits raised in the window on the companies the organization
+    may review: all of them for the platform organization, else its own (as the API shows)."""
+    hits = screening.new_hits(session, start, end)
+    if not hits:
+        return []
+    companies = {
+        row.id: row
+        for row in session.execute(
+            select(
+                Company.id, Company.name, Company.name_ja, Company.country, Company.created_by_id
+            ).where(Company.id.in_({hit.company_id for hit in hits}))
+        )
+    }
+    return [
+        ScreeningAlert(
+            hit_id=hit.id,
+            company_id=hit.company_id,
+            name=company.name,
+            name_ja=company.name_ja,
+            country=company.country,
+            list_name=hit.list_name.value,
+            entry_name=hit.entry_name,
+            score=round(hit.score, 4),
+            status=hit.status.value,
+        )
+        for hit in hits
+        if (company := companies.get(hit.company_id)) is not None
+        and (org.is_platform or company.created_by_id == org.id)
+    ]
+
+
 def build_report(
     session: Session,
     *,
@@ -588,4 +624,5 @@ def build_report(
         waiting=_waiting(session, org=org, end=window_end),
         deadlines=_deadlines(session, org=org, audience=audience, end=window_end),
         partners=_partners(session, start=window_start, end=window_end),
+        screening=_screening(session, org=org, start=window_start, end=window_end),
     )

@@ -176,6 +176,17 @@ def _held_back_line(solicitation: ReportSolicitation) -> str:
     )
 
 
+# The screening lists by the names their readers know.
+LIST_TITLES = {
+    "csl": i18n.N_("US Consolidated Screening List"),
+    "meti_eul": i18n.N_("METI End User List"),
+}
+
+
+def _list_title(list_name: str) -> str:
+    return i18n.gettext(LIST_TITLES.get(list_name, list_name))
+
+
 def _context(report: Report, unsubscribe_url: str | None, subject: str) -> dict[str, Any]:
     """What the templates show. The lists beside the solicitations show their first
     SECTION_LIMIT items and count the rest: a mail is read, the full lists are in Kakehashi."""
@@ -185,6 +196,7 @@ def _context(report: Report, unsubscribe_url: str | None, subject: str) -> dict[
         "deadlines": report.deadlines,
         "newly_vetted": [p for p in report.partners if p.kind == "newly_vetted"],
         "expiring": [p for p in report.partners if p.kind == "expiring"],
+        "screening": report.screening,
     }
     context: dict[str, Any] = {
         "report": report,
@@ -192,6 +204,7 @@ def _context(report: Report, unsubscribe_url: str | None, subject: str) -> dict[
         "new": [s for s in report.solicitations if s.kind == "new"],
         "changed": [s for s in report.solicitations if s.kind == "changed"],
         "held_back_line": _held_back_line,
+        "list_title": _list_title,
         "unsubscribe_url": unsubscribe_url,
     }
     for name, items in sections.items():

@@ -97,6 +97,21 @@ class PartnerVetting(BaseModel):
     expires_at: datetime | None
 
 
+class ScreeningAlert(BaseModel):
+    """A potential restricted-party hit raised in the window: the partner is held back from
+    matches, distributions and reports until someone reviews it."""
+
+    hit_id: int
+    company_id: int
+    name: str
+    name_ja: str | None = None
+    country: str
+    list_name: str = Field(description="csl (US Consolidated Screening List) or meti_eul")
+    entry_name: str
+    score: float
+    status: str = Field(description="the hit's status now: open, cleared or confirmed")
+
+
 class Report(BaseModel):
     """One recipient's report for one report date."""
 
@@ -117,12 +132,18 @@ class Report(BaseModel):
     waiting: list[WaitingRecipient]
     deadlines: list[UpcomingDeadline]
     partners: list[PartnerVetting]
+    screening: list[ScreeningAlert] = []
 
     @property
     def nothing_new(self) -> bool:
         """Whether there is nothing to tell the reader."""
         return not (
-            self.solicitations or self.changes or self.waiting or self.deadlines or self.partners
+            self.solicitations
+            or self.changes
+            or self.waiting
+            or self.deadlines
+            or self.partners
+            or self.screening
         )
 
     def summary(self) -> dict[str, int]:
@@ -134,4 +155,5 @@ class Report(BaseModel):
             "waiting": len(self.waiting),
             "deadlines": len(self.deadlines),
             "partners": len(self.partners),
+            "screening": len(self.screening),
         }

@@ -1,13 +1,18 @@
 """What a nightly report holds, built from records made through the API: new and changed
 solicitations in the window with their eligible matches (pinned first, hidden left out, the
 minimum fit and list length applied) and held-back counts; followed changes; answers waiting;
-deadlines; partners vetted or expiring; nothing new; one night's cache changing nothing."""
+deadlines; partners vetted or expiring; new screening hits; nothing new; one night's cache
+changing nothing."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
 
 from app.db import get_sessionmaker
 from app.reports.content import Audience, ReportCache, build_report
+from app.reports.render import render
 from matching.calibration import DEFAULT_MIN_FIT
+from tests.conftest import Keys
 from tests.reports.conftest import SECRET, World
 
 
@@ -162,3 +167,37 @@ def test_one_cache_for_a_night_shares_rankings_and_changes_nothing(world: World)
         # A longer one is ranked again (the four solicitations JETRO reads).
         assert report(world.jetro, cache, max_matches=20) == report(world.jetro, None, 20)
         assert cache.rankings == 5 + 4
+
+
+def test_new_screening_hits_reach_the_reports_that_may_review_them(
+    world: World, client: TestClient, keys: Keys
+) -> None:
+    from tests.screening.conftest import load, new_company
+
+    flagged = new_company(client, keys, name="Kawasemi Microwave Devices Co., Ltd.")
+    assert load(client, keys, "csl_excerpt.csv").status_code == 201
+
+    for org in (world.pichtr, world.jetro):  # the platform, and the partner's own organization
+        [alert] = world.report(org).screening
+        assert alert.company_id == flagged["id"] and alert.status == "open"
+        assert alert.list_name == "csl" and "Kawasemi" in alert.entry_name
+        assert world.report(org).summary()["screening"] == 1
+
+    english = render(world.report(world.pichtr))
+    assert "US Consolidated Screening List: Kawasemi Micro-Wave Devices" in english.text
+    assert "held back until reviewed" in english.text and "held back until reviewed" in english.html
+    japanese = render(world.report(world.jetro, locale="ja"))
+    assert "米国統合スクリーニングリスト" in japanese.text and "確認が済むまで保留" in japanese.html
+
+    # A window that ends before the list was loaded holds no alert.
+    with get_sessionmaker()() as session:
+        earlier = build_report(
+            session,
+            audience=Audience(
+                organization_id=world.pichtr, recipient_id=None, email="", locale="en"
+            ),
+            report_date=world.start.date(),
+            window_start=world.start - timedelta(days=1),
+            window_end=world.start,
+        )
+    assert earlier.screening == []
