@@ -20,6 +20,7 @@ from tests.factories import company_payload, solicitation_payload
 
 API = "/api/v1"
 PARAMETER = re.compile(r"\{[a-z_]+\}")
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 class Api:
@@ -363,5 +364,43 @@ def test_each_organization_reads_and_writes_only_what_it_may(
     api("GET", "/reports/preview", "pichtr_viewer", 404, params=preview)
     api("GET", "/reports/preview", "jetro_viewer", 200, params=preview)
     api("DELETE", recipient, "pichtr_admin", 204, path=p_desk)
+    # Restricted-party screening: only the platform loads lists; a hit shows to the platform
+    # and to the organization whose company it is on, and only they may decide it.
+    lists = "/screening/lists/{list_name}"
+    csl = {"file": ("csl.csv", (FIXTURES / "screening" / "csl_excerpt.csv").read_bytes())}
+    eul = {
+        "file": (
+            "eul.csv",
+            b"no,company_name,aliases,country,type_of_concern\n"
+            b"1,Hayabusa Photonics Company,,JP,Missile\n2,Kawasemi,,JP,Missile\n",
+        )
+    }
+    api("POST", lists, "jetro_admin", 403, path="csl", files=csl)
+    api("POST", lists, "pichtr_admin", 201, path="csl", files=csl)
+    api("POST", lists, "pichtr_admin", 201, path="meti_eul", files=eul)
+    for org in ("jetro", "pichtr"):
+        assert api("GET", "/screening/snapshots", f"{org}_viewer", 200).json()["total"] == 2
+    open_hits = {"status": "open"}
+    p_hits = api("GET", "/screening/hits", "pichtr_viewer", 200, params=open_hits).json()
+    j_hits = api("GET", "/screening/hits", "jetro_viewer", 200, params=open_hits).json()
+    j_ids = {h["company_id"] for h in j_hits["items"]}
+    p_ids = {h["company_id"] for h in p_hits["items"]}
+    assert j_partner["id"] in j_ids and p_partner["id"] not in j_ids
+    assert j_ids | {p_partner["id"]} <= p_ids
+    p_hit = next(h for h in p_hits["items"] if h["company_id"] == p_partner["id"])
+    j_hit = next(h for h in j_hits["items"] if h["company_id"] == j_partner["id"])
+    hit = "/screening/hits/{hit_id}"
+    api("GET", hit, "jetro_viewer", 404, path=p_hit)
+    api("GET", hit, "pichtr_viewer", 200, path=j_hit)
+    why = {"reason": "A different company: other address and founders."}
+    api("POST", hit + "/clear", "jetro_analyst", 404, path=p_hit, json=why)
+    api("POST", hit + "/confirm", "jetro_analyst", 404, path=p_hit, json=why)
+    api("POST", hit + "/clear", "jetro_viewer", 403, path=j_hit, json=why)
+    api("POST", hit + "/clear", "jetro_analyst", 200, path=j_hit, json=why)
+    api("POST", hit + "/confirm", "pichtr_analyst", 200, path=p_hit, json={})
+    history = "/companies/{company_id}/screening"
+    assert api("GET", history, "jetro_viewer", 200, path=p_partner).json() == []
+    [decided] = api("GET", history, "pichtr_viewer", 200, path=j_partner).json()
+    assert decided["status"] == "cleared"
 
     assert api.called == api.every_operation(), api.every_operation() - api.called

@@ -9,21 +9,24 @@ another site can neither read nor compute it.
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.admin import i18n
 from app.admin.i18n import N_
 from app.config import get_settings
-from app.db import best_effort
+from app.db import best_effort, get_sessionmaker
 from app.deps import SessionDep
 from app.errors import AppError, HttpError, InvalidField, InvalidRequest, add_error_pages
 from app.organizations.models import ROLE_RANK, Role
@@ -141,6 +144,31 @@ def check_csrf(request: Request, form: FormData, binding: str | None) -> None:
                 "and send it again."
             ),
         )
+
+
+async def handle_posted_form(
+    request: Request,
+    signed_in: SignedIn,
+    handle: Callable[..., Response],
+    *args: Any,
+    max_fields: int,
+) -> Response:
+    """Read a posted form (no files), check its token, then run `handle(request, signed_in,
+    form, *args)` off the event loop: its database work blocks."""
+    form = await request.form(max_files=0, max_fields=max_fields)
+    check_csrf(request, form, signed_in.session_token)
+    return await run_in_threadpool(handle, request, signed_in, form, *args)
+
+
+@contextmanager
+def form_writer() -> Iterator[Session]:
+    """A write session for one form post: the handler commits once; the rest is rolled back."""
+    session = get_sessionmaker()()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
 
 
 def is_https(request: Request) -> bool:

@@ -5,21 +5,25 @@ and never again: only their hashes are stored.
 """
 
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.admin.forms import field_error, parse_form
 from app.admin.i18n import N_
-from app.admin.web import PageError, UserDep, check_csrf, render, require_role
+from app.admin.web import (
+    PageError,
+    UserDep,
+    form_writer,
+    handle_posted_form,
+    render,
+    require_role,
+)
 from app.common.schemas import RecordId
-from app.db import get_sessionmaker
 from app.deps import SessionDep
 from app.errors import Conflict, InvalidField, NotFound, PreconditionFailed
 from app.organizations import keys, settings
@@ -96,25 +100,12 @@ def _page(
     )
 
 
-@contextmanager
-def _writer() -> Iterator[Session]:
-    """A write session for one form post; the handler commits once."""
-    session = get_sessionmaker()()
-    try:
-        yield session
-    finally:
-        session.rollback()
-        session.close()
-
-
 async def _post(
     request: Request, signed_in: SignedIn, handle: Callable[..., Response], *args: Any
 ) -> Response:
-    """Check the role and the form token, then run the handler off the event loop."""
+    """Admins only: check the role, then the form and its token."""
     _admin(signed_in)
-    form = await request.form(max_files=0, max_fields=20)
-    check_csrf(request, form, signed_in.session_token)
-    return await run_in_threadpool(handle, request, signed_in, form, *args)
+    return await handle_posted_form(request, signed_in, handle, *args, max_fields=20)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -135,7 +126,7 @@ async def create_user(request: Request, signed_in: UserDep) -> Response:
 
 def _create_user(request: Request, signed_in: SignedIn, form: FormData) -> Response:
     parsed = parse_form(UserCreate, form)
-    with _writer() as session:
+    with form_writer() as session:
         if parsed.model is None:
             return _page(
                 request, session, signed_in, 422, new_user=parsed.values, user_errors=parsed.errors
@@ -186,7 +177,7 @@ def _change_role(request: Request, signed_in: SignedIn, form: FormData, user_id:
     parsed = parse_form(RoleChange, form)
     if parsed.model is None:
         raise PageError(422, N_("Role not changed"), N_("Choose admin, analyst or viewer."))
-    with _writer() as session:
+    with form_writer() as session:
         user = _own_user(session, signed_in, user_id)
         try:
             users.set_role(session, user=user, role=parsed.model.role, by=signed_in.principal)
@@ -213,7 +204,7 @@ async def enable_user(request: Request, signed_in: UserDep, user_id: RecordId) -
 def _switch_user(
     request: Request, signed_in: SignedIn, form: FormData, user_id: int, enable: bool
 ) -> Response:
-    with _writer() as session:
+    with form_writer() as session:
         user = _own_user(session, signed_in, user_id)
         if enable:
             users.enable_user(session, user=user, by=signed_in.principal)
@@ -251,7 +242,7 @@ async def create_key(request: Request, signed_in: UserDep) -> Response:
 
 def _create_key(request: Request, signed_in: SignedIn, form: FormData) -> Response:
     parsed = parse_form(ApiKeyCreate, form)
-    with _writer() as session:
+    with form_writer() as session:
         if parsed.model is None:
             return _page(
                 request, session, signed_in, 422, new_key=parsed.values, key_errors=parsed.errors
@@ -275,7 +266,7 @@ async def revoke_key(request: Request, signed_in: UserDep, prefix: KeyPrefix) ->
 
 
 def _revoke_key(request: Request, signed_in: SignedIn, form: FormData, prefix: str) -> Response:
-    with _writer() as session:
+    with form_writer() as session:
         try:
             keys.revoke(session, principal=signed_in.principal, prefix=prefix)
         except NotFound:
@@ -313,7 +304,7 @@ def _change_matching(request: Request, signed_in: SignedIn, form: FormData) -> R
         converted["no_response_days"] = int(typed["no_response_days"])
     except ValueError:
         errors["no_response_days"] = NOT_A_WHOLE_NUMBER
-    with _writer() as session:
+    with form_writer() as session:
         parsed = parse_form(OrganizationSettingsUpdate, {} if errors else converted)
         if errors or parsed.model is None:
             return _page(
@@ -355,7 +346,7 @@ async def change_report(request: Request, signed_in: UserDep) -> Response:
 def _change_report(request: Request, signed_in: SignedIn, form: FormData) -> Response:
     typed = {k: str(form.get(k) or "").strip() for k in ("report_send_time", "report_time_zone")}
     typed["version"] = str(form.get("version") or "")
-    with _writer() as session:
+    with form_writer() as session:
         parsed = parse_form(OrganizationSettingsUpdate, {k: typed[k] for k in REPORT_FIELDS})
         if parsed.model is None or set(REPORT_FIELDS) - parsed.model.model_fields_set:
             errors = dict(parsed.errors)

@@ -5,13 +5,11 @@ organization's recipients (listed on the settings page).
 The preview's HTML part is served by its own route into a sandboxed frame, under a policy that
 allows the mail's inline styles and nothing else: the mail is shown as a mail client would."""
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import model_validator
 from sqlalchemy.orm import Session
@@ -19,10 +17,16 @@ from starlette.datastructures import FormData
 
 from app.admin.forms import field_error, parse_form
 from app.admin.i18n import N_
-from app.admin.web import PageError, UserDep, check_csrf, render, require_role
+from app.admin.web import (
+    PageError,
+    UserDep,
+    form_writer,
+    handle_posted_form,
+    render,
+    require_role,
+)
 from app.areas import service as areas
 from app.common.schemas import Offset, RecordId, StrictModel
-from app.db import get_sessionmaker
 from app.deps import SessionDep
 from app.errors import Conflict, InvalidField, NotFound, PreconditionFailed
 from app.organizations.models import Role
@@ -216,25 +220,12 @@ def preview_mail(request: Request, session: SessionDep, signed_in: UserDep) -> R
 # -- recipients -----------------------------------------------------------------------------
 
 
-@contextmanager
-def _writer() -> Iterator[Session]:
-    """A write session for one form post; the handler commits once."""
-    session = get_sessionmaker()()
-    try:
-        yield session
-    finally:
-        session.rollback()
-        session.close()
-
-
 async def _post(
     request: Request, signed_in: SignedIn, handle: Callable[..., Response], *args: Any
 ) -> Response:
-    """Check the role and the form token, then run the handler off the event loop."""
+    """Admins only: check the role, then the form and its token."""
     _admin(signed_in)
-    form = await request.form(max_files=0, max_fields=50)
-    check_csrf(request, form, signed_in.session_token)
-    return await run_in_threadpool(handle, request, signed_in, form, *args)
+    return await handle_posted_form(request, signed_in, handle, *args, max_fields=50)
 
 
 def _form_page(
@@ -329,7 +320,7 @@ async def create_recipient(request: Request, signed_in: UserDep) -> Response:
 
 def _create_recipient(request: Request, signed_in: SignedIn, form: FormData) -> Response:
     typed, data, errors = _typed(form)
-    with _writer() as session:
+    with form_writer() as session:
         parsed = parse_form(RecipientCreate, {} if errors else data)
         if errors or parsed.model is None:
             errors = errors or parsed.errors
@@ -406,7 +397,7 @@ def _change_recipient(
     request: Request, signed_in: SignedIn, form: FormData, recipient_id: int
 ) -> Response:
     typed, data, errors = _typed(form)
-    with _writer() as session:
+    with form_writer() as session:
         recipient = _own(session, signed_in, recipient_id)
         parsed = parse_form(RecipientUpdate, {} if errors else data)
         if errors or parsed.model is None:
@@ -482,7 +473,7 @@ async def opt_in(request: Request, signed_in: UserDep, recipient_id: RecordId) -
 def _switch(
     request: Request, signed_in: SignedIn, form: FormData, recipient_id: int, opted_out: bool
 ) -> Response:
-    with _writer() as session:
+    with form_writer() as session:
         _own(session, signed_in, recipient_id)
         recipients.update(
             session,
@@ -504,7 +495,7 @@ async def delete_recipient(
 
 
 def _delete(request: Request, signed_in: SignedIn, form: FormData, recipient_id: int) -> Response:
-    with _writer() as session:
+    with form_writer() as session:
         recipient = _own(session, signed_in, recipient_id)
         try:
             recipients.delete(session, principal=signed_in.principal, recipient_id=recipient_id)

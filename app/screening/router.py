@@ -28,7 +28,7 @@ def _hit_read(hit: ScreeningHit, response: Response | None = None) -> HitRead:
     "/screening/lists/{list_name}",
     response_model=LoadRead,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(403, 404, 413),
+    responses=error_responses(400, 403, 404, 409, 413),
 )
 def load_list(
     list_name: ScreeningList, file: ListFile, session: SessionDep, principal: AdminDep
@@ -96,7 +96,7 @@ def get_hit(
 @router.post(
     "/screening/hits/{hit_id:int}/clear",
     response_model=HitRead,
-    responses=error_responses(403, 404, 409, 412, 413),
+    responses=error_responses(400, 403, 404, 409, 412, 413),
 )
 def clear_hit(
     hit_id: RecordId,
@@ -122,7 +122,7 @@ def clear_hit(
 @router.post(
     "/screening/hits/{hit_id:int}/confirm",
     response_model=HitRead,
-    responses=error_responses(403, 404, 409, 412, 413),
+    responses=error_responses(400, 403, 404, 409, 412, 413),
 )
 def confirm_hit(
     hit_id: RecordId,

@@ -14,7 +14,15 @@ from starlette.datastructures import FormData
 
 from app.admin.forms import field_error, form_values, parse_form
 from app.admin.i18n import gettext, zone
-from app.admin.web import PageError, UserDep, check_csrf, render, require_role, safe_next
+from app.admin.web import (
+    PageError,
+    UserDep,
+    check_csrf,
+    handle_posted_form,
+    render,
+    require_role,
+    safe_next,
+)
 from app.areas import service as areas
 from app.common.schemas import FILTER_PATTERN, Offset, RecordId, Slug, StrictModel
 from app.companies.models import CompanyRole
@@ -525,9 +533,9 @@ async def _post(
     *args: Any,
 ) -> Response:
     require_role(signed_in, Role.ANALYST, action)
-    form = await request.form(max_files=0, max_fields=250)
-    check_csrf(request, form, signed_in.session_token)
-    return await run_in_threadpool(handler, request, signed_in, form, solicitation_id, *args)
+    return await handle_posted_form(
+        request, signed_in, handler, solicitation_id, *args, max_fields=250
+    )
 
 
 def _refused(

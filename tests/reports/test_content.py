@@ -112,6 +112,7 @@ def test_changes_waiting_deadlines_and_partners(world: World) -> None:
         "waiting": 1,
         "deadlines": 1,
         "partners": 2,
+        "screening": 0,
     }
     # JETRO sent nothing: nothing waits for it.
     assert world.report(world.jetro).waiting == []
