@@ -2,7 +2,6 @@
 HTML part renders in its sandboxed frame with its inline styles, which the admin pages' own
 policy forbids, and the browser reports no policy violation."""
 
-import os
 import socket
 import threading
 import time
@@ -16,29 +15,12 @@ from app.db import session_scope
 from app.organizations.models import Role
 from app.organizations.service import get_by_slug
 from app.users import service as users
+
+# Debian's Chromium, its flags for a closed network, and Playwright: the module skips (or,
+# with KAKEHASHI_REQUIRE_BROWSER=1, fails) without them.
+from tests.admin.test_browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright
 from tests.conftest import PASSWORD, Keys
 from tests.reports.conftest import World
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - the dev extra installs it
-    sync_playwright = None  # type: ignore[assignment]
-
-if sync_playwright is None or not CHROMIUM.exists():
-    reason = "needs Debian's chromium (apt install chromium) and the playwright package"
-    if os.environ.get("KAKEHASHI_REQUIRE_BROWSER") == "1":
-        raise RuntimeError(reason)
-    pytest.skip(reason, allow_module_level=True)
 
 
 @pytest.fixture
