@@ -9,6 +9,7 @@ from app.distributions.models import Distribution, DistributionRecipient, Recipi
 from app.embeddings.models import Embedding
 from app.follows.models import SolicitationChange, SolicitationFollow
 from app.imports.models import DuplicateFlag, ImportRun
+from app.insights.models import InsightSnapshot
 from app.jobs.models import Job
 from app.learning.models import RankingModel
 from app.organizations.models import ApiKey, Organization
@@ -32,6 +33,7 @@ __all__ = [
     "Embedding",
     "ExportAuthorization",
     "ImportRun",
+    "InsightSnapshot",
     "Job",
     "MatchOutcome",
     "MatchReview",

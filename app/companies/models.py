@@ -37,7 +37,12 @@ class Company(Base):
     name: Mapped[str] = mapped_column(String(300))
     name_ja: Mapped[str | None] = mapped_column(String(300))
     website: Mapped[str | None] = mapped_column(String(500))
+    # The profile text, in English or Japanese; `narrative_ja` holds a Japanese version beside
+    # an English one. Keywords may mix both languages.
     narrative: Mapped[str] = mapped_column(Text, default="")
+    narrative_ja: Mapped[str] = mapped_column(Text, default="")
+    # "en", "ja" or "en+ja", detected from the texts above whenever they change.
+    profile_language: Mapped[str] = mapped_column(String(8), default="en", index=True)
     keywords: Mapped[list[str]] = mapped_column(default=list)
     naics: Mapped[list[str]] = mapped_column(default=list)
     uei: Mapped[str | None] = mapped_column(String(12), unique=True)

@@ -1,0 +1,1 @@
+"""Capability gaps: where open needs outrun the partners able to serve them."""
