@@ -190,7 +190,7 @@ def test_walkthrough_runs_as_written(demo: Demo) -> None:
         r'\{"id":1,"entity_type":"solicitation".*"resolution":"archived_imported"', out
     )
     assert "dry run, nothing saved" in " ".join(out.split())
-    assert "3 created" in " ".join(out.split())
+    assert "4 created" in " ".join(out.split())
     assert "created analyst user kenji for jetro" in err
 
 
