@@ -33,7 +33,11 @@ def list_companies(
     ] = None,
     q: Annotated[
         str | None,
-        Query(max_length=200, pattern=FILTER_PATTERN, description="text in name or narrative (either language)"),
+        Query(
+            max_length=200,
+            pattern=FILTER_PATTERN,
+            description="text in name or narrative (either language)",
+        ),
     ] = None,
 ) -> Page[CompanyRead]:
     """Company profiles, shared across organizations for reading."""

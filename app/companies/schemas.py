@@ -20,8 +20,6 @@ Email = Annotated[
 ]
 
 
-
-
 def _japanese(value: str) -> str:
     # The Japanese version must be Japanese: English text here would be ranked and shown as
     # Japanese. A value error, so the 422 names the field and the rule.

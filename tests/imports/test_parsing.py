@@ -682,7 +682,8 @@ def test_company_cp932_file_with_japanese() -> None:
     assert hamakaze["country"] == "JP"  # written 日本
     assert hamakaze["name_ja"] == "浜風精密㈱"  # an NEC extension, not in plain Shift_JIS
     assert hamakaze["narrative"].startswith("浜松市で航空宇宙向けのチタン合金の精密切削加工")
-    assert hamakaze["narrative"].endswith("表面処理まで社内で一貫対応が可能です。")  # 表: trail 0x5C
+    # 表 ends in the byte 0x5C, a backslash in ASCII.
+    assert hamakaze["narrative"].endswith("表面処理まで社内で一貫対応が可能です。")
     assert "narrative_ja" not in hamakaze
     assert hamakaze["keywords"] == ["精密切削", "非破壊検査", "チタン合金"]
     assert hamakaze["contacts"][0]["name"] == "鈴木 一郎"
