@@ -177,7 +177,7 @@ def test_walkthrough_runs_as_written(demo: Demo) -> None:
     out, err = done.stdout, done.stderr
     # A few outputs that show each part did what the README says it does.
     assert out.startswith('{"status":"ok"')
-    assert '"id":70' in out and '"name":"Kawasemi Microwave Devices Co., Ltd."' in out
+    assert '"id":74' in out and '"name":"Kawasemi Microwave Devices Co., Ltd."' in out
     assert '"keywords":["GaN MMIC","Ka-band"]' in out
     summary = re.search(r'"filename":"sam-extract.csv"[^{]*', out)  # up to its errors
     assert summary is not None, "no import summary"
@@ -190,7 +190,7 @@ def test_walkthrough_runs_as_written(demo: Demo) -> None:
         r'\{"id":1,"entity_type":"solicitation".*"resolution":"archived_imported"', out
     )
     assert "dry run, nothing saved" in " ".join(out.split())
-    assert "3 created" in " ".join(out.split())
+    assert "4 created" in " ".join(out.split())
     assert "created analyst user kenji for jetro" in err
 
 

@@ -23,7 +23,7 @@ runner = CliRunner()
 def test_seed_twice_creates_once(database_url: str) -> None:
     first = runner.invoke(cli, ["seed"])
     assert first.exit_code == 0, first.output
-    assert "69 companies" in first.stdout and "30 solicitations" in first.stdout
+    assert "73 companies" in first.stdout and "30 solicitations" in first.stdout
     assert "1 likely_duplicates" in " ".join(first.stdout.split())
     assert "2 report_recipients" in " ".join(first.stdout.split())
     again = runner.invoke(cli, ["seed"])
@@ -43,9 +43,9 @@ def test_seed_twice_creates_once(database_url: str) -> None:
         now = utcnow()
         vetting = Counter(c.effective_vetting(now) for c in session.scalars(select(Company)))
     assert vetting == {
-        "vetted": 30,
+        "vetted": 33,
         "not_required": 25,
-        "pending": 4,
+        "pending": 5,
         "expired": 3,
         "unvetted": 3,
         "rejected": 2,

@@ -95,11 +95,13 @@ def apply_field_changes(
     not_nullable: set[str],
     lock: bool = False,
     reembed: tuple[str, set[str]] | None = None,
+    derive: Callable[[Any], None] | None = None,
 ) -> dict[str, Any]:
     """Write validated changes onto a record and return the audited diff.
 
     With `lock`, the changed fields are remembered as set by hand so imports keep them; with
-    `reembed` (entity type, text fields), a change to those fields queues a new embedding.
+    `reembed` (entity type, text fields), a change to those fields queues a new embedding;
+    `derive` recomputes fields that follow from others, in the same flush (one version bump).
     """
     for key, value in changes.items():
         if value is None and key in not_nullable:
@@ -123,6 +125,8 @@ def apply_field_changes(
             else:
                 setattr(record, key, value)
         changed = audit.diff(before, snapshot(record))
+        if changed and derive is not None:
+            derive(record)
     if changed:
         record.updated_at = utcnow()
         if lock:

@@ -43,6 +43,7 @@ from app.users.service import SignedIn
 from app.vetting import service as vetting
 from app.vetting.models import VettingStatus
 from app.vetting.schemas import VettingDecisionCreate
+from matching.language import detect_language
 
 router = APIRouter(prefix="/admin/companies", include_in_schema=False)
 
@@ -59,6 +60,7 @@ TEXT_FIELDS = (
     "name_ja",
     "website",
     "narrative",
+    "narrative_ja",
     "uei",
     "cage",
     "corporate_number",
@@ -102,6 +104,7 @@ class ListFilters:
     country: str = ""
     technology_area: str = ""
     vetting_status: str = ""
+    profile_language: str = ""
 
     def errors(self, known_areas: set[str]) -> dict[str, str]:
         """Each filter that cannot be applied, with why."""
@@ -116,6 +119,8 @@ class ListFilters:
             errors["technology_area"] = gettext("Choose a technology area from the list.")
         if self.vetting_status and self.vetting_status not in VETTING_FILTERS:
             errors["vetting_status"] = gettext("Choose a vetting status from the list.")
+        if self.profile_language and self.profile_language not in service.PROFILE_LANGUAGES:
+            errors["profile_language"] = gettext("Choose a profile language from the list.")
         return errors
 
     def query(self, **extra: Any) -> str:
@@ -134,6 +139,7 @@ def list_page(
     country: Annotated[str, Query(max_length=40)] = "",
     technology_area: Annotated[str, Query(max_length=80)] = "",
     vetting_status: Annotated[str, Query(max_length=40)] = "",
+    profile_language: Annotated[str, Query(max_length=40)] = "",
     offset: Offset = 0,
 ) -> Response:
     """Companies matching the filters (the API's), by name, a page at a time."""
@@ -143,6 +149,7 @@ def list_page(
         country=country.strip().upper(),
         technology_area=technology_area,
         vetting_status=vetting_status,
+        profile_language=profile_language,
     )
     areas = areas_service.get_all(session)
     with speaking(request, signed_in):
@@ -156,6 +163,7 @@ def list_page(
             country=filters.country or None,
             technology_area=filters.technology_area or None,
             vetting_status=filters.vetting_status or None,
+            profile_language=filters.profile_language or None,
             q=filters.q or None,
             limit=PER_PAGE,
             offset=offset,
@@ -176,6 +184,7 @@ def list_page(
             "previous": filters.query(offset=max(offset - PER_PAGE, 0)),
             "next": filters.query(offset=offset + PER_PAGE),
             "vetting_filters": VETTING_FILTERS,
+            "profile_languages": service.PROFILE_LANGUAGES,
             "may_write": signed_in.user.role is not Role.VIEWER,
         },
         signed_in=signed_in,
@@ -241,6 +250,10 @@ def parse_company(mapping: dict[str, Any]) -> tuple[CompanyCreate | None, dict[s
         "website": gettext("Use an address starting with http:// or https://."),
         "contacts": gettext("Check the contacts' email addresses."),
     }
+    if "Japanese text" in errors.get("narrative_ja", ""):
+        errors["narrative_ja"] = gettext(
+            "Write the Japanese version in Japanese; English goes in the narrative."
+        )
     for name, message in list(errors.items()):
         # A regular expression is no message for a person.
         if message.startswith("String should match pattern"):
@@ -500,6 +513,8 @@ def _company_page(
         {
             "company": company,
             "vetting": company.effective_vetting(now),
+            "narrative_language": detect_language(company.narrative),
+            "keyword_languages": {k: detect_language(k) for k in company.keywords},
             "is_partner": is_partner,
             "may_edit": writer and principal.may_change(company.created_by_id),
             "may_vouch": writer and is_partner and principal.may_vouch_for(company.created_by_id),

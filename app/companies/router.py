@@ -10,6 +10,7 @@ from app.companies.models import CompanyRole
 from app.companies.schemas import CompanyCreate, CompanyRead, CompanyUpdate
 from app.deps import AnalystDep, IfMatchDep, PageDep, PrincipalDep, SessionDep
 from app.errors import error_responses
+from matching.language import ProfileLanguage
 
 router = APIRouter(prefix="/companies", tags=["companies"], responses=error_responses(401))
 VettingFilter = Literal[
@@ -26,9 +27,17 @@ def list_companies(
     country: Annotated[str | None, Query(pattern="^[A-Za-z]{2}$")] = None,
     technology_area: Annotated[str | None, Query(max_length=64, pattern=FILTER_PATTERN)] = None,
     vetting_status: VettingFilter | None = None,
+    profile_language: Annotated[
+        ProfileLanguage | None,
+        Query(description="the detected profile language: en, ja or en+ja (both)"),
+    ] = None,
     q: Annotated[
         str | None,
-        Query(max_length=200, pattern=FILTER_PATTERN, description="text in name or narrative"),
+        Query(
+            max_length=200,
+            pattern=FILTER_PATTERN,
+            description="text in name or narrative (either language)",
+        ),
     ] = None,
 ) -> Page[CompanyRead]:
     """Company profiles, shared across organizations for reading."""
@@ -38,6 +47,7 @@ def list_companies(
         country=country,
         technology_area=technology_area,
         vetting_status=vetting_status,
+        profile_language=profile_language,
         q=q,
         limit=page.limit,
         offset=page.offset,

@@ -3,11 +3,12 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from app.common.schemas import SPACE, LongText, ReadModel, ShortText, StrictModel, Url
 from app.common.validators import AreaList, Cage, CorporateNumber, Country, NaicsList, TagList, Uei
 from app.companies.models import CompanyRole
+from matching.language import Language, ProfileLanguage, detect_language
 
 Email = Annotated[
     str,
@@ -16,6 +17,21 @@ Email = Annotated[
         pattern=rf"^[^@<>{SPACE}]+@[^@<>{SPACE}]+\.[^@<>{SPACE}]+$",
         max_length=320,
     ),
+]
+
+
+def _japanese(value: str) -> str:
+    # The Japanese version must be Japanese: English text here would be ranked and shown as
+    # Japanese. A value error, so the 422 names the field and the rule.
+    if value and detect_language(value) != "ja":
+        raise ValueError("must be Japanese text (kana or kanji); put English in narrative")
+    return value
+
+
+JapaneseText = Annotated[
+    LongText,
+    AfterValidator(_japanese),
+    Field(description="a Japanese version of the narrative, beside an English one"),
 ]
 
 
@@ -29,8 +45,9 @@ class Contact(StrictModel):
 class CompanyBase(StrictModel):
     name_ja: Annotated[str | None, Field(max_length=300)] = None
     website: Url | None = None
-    narrative: LongText = ""
-    keywords: TagList = []
+    narrative: LongText = Field(default="", description="the profile text, English or Japanese")
+    narrative_ja: JapaneseText = ""
+    keywords: TagList = Field(default=[], description="capability keywords, in either language")
     technology_areas: AreaList = Field(default=[], description="technology area slugs")
     naics: NaicsList = []
     uei: Uei | None = None
@@ -58,6 +75,7 @@ class CompanyUpdate(StrictModel):
     name_ja: Annotated[str | None, Field(max_length=300)] = None
     website: Url | None = None
     narrative: LongText | None = None
+    narrative_ja: JapaneseText | None = None
     keywords: TagList | None = None
     technology_areas: AreaList | None = None
     naics: NaicsList | None = None
@@ -88,7 +106,14 @@ class CompanySummary(ReadModel):
 class CompanyRead(CompanySummary):
     website: str | None
     narrative: str
+    narrative_ja: str
     keywords: list[str]
+    profile_language: ProfileLanguage = Field(
+        description="detected from narrative, narrative_ja and keywords: en, ja or en+ja"
+    )
+    narrative_language: Language = Field(
+        description="the detected language of narrative: en, ja, or empty when it has no text"
+    )
     naics: list[str]
     uei: str | None
     cage: str | None

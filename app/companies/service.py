@@ -22,6 +22,8 @@ from app.db import utcnow
 from app.errors import Conflict, InvalidField, NotFound
 from app.organizations.service import Principal
 from app.screening import screen
+from matching.language import ProfileLanguage, detect_language
+from matching.language import profile_language as combined_language
 from matching.text import FieldedText
 
 NATURAL_KEYS = ("uei", "cage", "corporate_number")
@@ -30,6 +32,7 @@ NOT_NULLABLE = {
     "country",
     "name",
     "narrative",
+    "narrative_ja",
     "keywords",
     "technology_areas",
     "naics",
@@ -38,7 +41,8 @@ NOT_NULLABLE = {
     "contacts",
 }
 # Fields whose change alters what the ranker reads.
-TEXT_FIELDS = {"name", "narrative", "keywords", "technology_areas", "naics"}
+TEXT_FIELDS = {"name", "narrative", "narrative_ja", "keywords", "technology_areas", "naics"}
+PROFILE_LANGUAGES: tuple[ProfileLanguage, ...] = ("en", "ja", "en+ja")
 VETTING_STATES = {
     "vetted",
     "pending",
@@ -78,6 +82,18 @@ def compose_profile_text(name: str, narrative: str, keywords: list[str]) -> str:
     return compose_profile_fields(name, narrative, keywords).text
 
 
+def language_of(narrative: str, narrative_ja: str, keywords: list[str]) -> ProfileLanguage:
+    """The detected language of a profile's texts: en, ja or en+ja."""
+    return combined_language([narrative, narrative_ja, *keywords])
+
+
+def _detect_profile_language(company: Company) -> None:
+    # Derived, never sent: kept in step by every write path (API, admin forms, imports, seed).
+    company.profile_language = language_of(
+        company.narrative, company.narrative_ja, company.keywords
+    )
+
+
 def snapshot(company: Company) -> dict[str, Any]:
     """The audited fields of a company."""
     return {
@@ -87,6 +103,7 @@ def snapshot(company: Company) -> dict[str, Any]:
         "name_ja": company.name_ja,
         "website": company.website,
         "narrative": company.narrative,
+        "narrative_ja": company.narrative_ja,
         "keywords": company.keywords,
         "technology_areas": company.area_slugs,
         "naics": company.naics,
@@ -119,6 +136,8 @@ def to_read(company: Company, *, now: datetime | None = None) -> CompanyRead:
         created_at=company.created_at,
         updated_at=company.updated_at,
         version=company.version,
+        profile_language=company.profile_language,
+        narrative_language=detect_language(company.narrative),
         vetting=vetting_summary(company, now=now),
         screening_status=company.screening_status,
     )
@@ -165,6 +184,7 @@ def get_all(
     country: str | None = None,
     technology_area: str | None = None,
     vetting_status: str | None = None,
+    profile_language: str | None = None,
     q: str | None = None,
     limit: int = 50,
     offset: int = 0,
@@ -186,6 +206,14 @@ def get_all(
         )
     if vetting_status:
         query = _vetting_filter(query, vetting_status, utcnow())
+    if profile_language:
+        if profile_language not in PROFILE_LANGUAGES:
+            raise InvalidField(
+                "profile_language",
+                f"must be one of {', '.join(PROFILE_LANGUAGES)}",
+                location="query",
+            )
+        query = query.where(Company.profile_language == profile_language)
     if q:
         needle = q.strip().lower()
         query = query.where(
@@ -193,6 +221,7 @@ def get_all(
                 func.lower(Company.name).contains(needle, autoescape=True),
                 func.lower(func.coalesce(Company.name_ja, "")).contains(needle, autoescape=True),
                 func.lower(Company.narrative).contains(needle, autoescape=True),
+                func.lower(Company.narrative_ja).contains(needle, autoescape=True),
             )
         )
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -235,6 +264,7 @@ def create(
         external_source=source,
         external_id=external_id,
     )
+    _detect_profile_language(company)
     add_created(
         session,
         principal=principal,
@@ -266,6 +296,7 @@ def apply_changes(
         not_nullable=NOT_NULLABLE,
         lock=lock,
         reembed=("company", TEXT_FIELDS) if embed else None,
+        derive=_detect_profile_language,
     )
     if screen.SCREENED_FIELDS & changed.keys():
         screen.screen_companies(session, company_ids=[company.id])

@@ -36,6 +36,8 @@ ENVELOPE_KEYS = frozenset({"opportunitiesData", "companies", "data"})
 
 _FALLBACK_ERRORS = "kakehashi-cp1252-fallback"
 _SURROGATE_RE = re.compile("[\udc80-\udcff]")
+_CP932_WIDE_RE = re.compile("[^\x00-\x7f\uff61-\uff9f\ufffd\ue000-\uf8ff]+")
+_CP932_BAD_RE = re.compile("[\ufffd\ue000-\uf8ff]")
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f")
 _WS_RE = re.compile(r"[ \t\r\n]*")
 _NAICS_RE = re.compile(r"\d{2,6}")
@@ -139,13 +141,36 @@ def _read_prefix(stream: BinaryIO) -> tuple[bytes, bool]:
     return b"".join(parts), False
 
 
+def _is_cp932(prefix: bytes, complete: bool) -> bool:
+    """Whether bytes that are not UTF-8 read as Japanese in CP932 (Shift_JIS as Windows and
+    Japanese databases write it) rather than as windows-1252.
+
+    Windows-1252 text read as CP932 either breaks (an accented letter before a space or a
+    closing quote is no valid pair) or turns each accented letter or curly apostrophe into one
+    stray kanji between ASCII letters ("company's" -> "company痴"). Japanese reads cleanly and
+    its characters come in runs (words, names). Half-width katakana (bytes A1-DF, Latin-1
+    letters and symbols in windows-1252) count for neither.
+    """
+    text = codecs.getincrementaldecoder("cp932")(errors="replace").decode(
+        prefix[:HEAD_BYTES], final=complete and len(prefix) <= HEAD_BYTES
+    )
+    runs = [len(run) for run in _CP932_WIDE_RE.findall(text)]
+    wide = sum(runs)
+    # Undecodable pairs, and the user-defined area no Japanese text uses.
+    bad = len(_CP932_BAD_RE.findall(text))
+    return wide > 0 and bad * 100 <= wide and sum(n for n in runs if n >= 2) * 2 >= wide
+
+
 def _choose_encoding(prefix: bytes, complete: bool) -> tuple[str, str]:
-    """Pick (encoding, error handler) from a prefix: BOM, else valid UTF-8, else windows-1252."""
+    """Pick (encoding, error handler) from a prefix: BOM, else valid UTF-8, else CP932 when
+    it reads as Japanese, else windows-1252."""
     if prefix.startswith(codecs.BOM_UTF8):
         return "utf-8-sig", "surrogateescape"
     try:
         codecs.getincrementaldecoder("utf-8")().decode(prefix, final=complete)
     except UnicodeDecodeError:
+        if _is_cp932(prefix, complete):
+            return "cp932", "surrogateescape"
         return "cp1252", "surrogateescape"
     if prefix.isascii():
         # Nothing decided yet; SAM extracts are windows-1252, so read later stray bytes as that.
@@ -161,7 +186,7 @@ def _wrap(prefix: bytes, complete: bool, stream: BinaryIO) -> TextIO:
 
 
 def decode_stream(stream: BinaryIO) -> TextIO:
-    """Return a text view of a binary stream: UTF-8 with BOM, UTF-8, else windows-1252.
+    """Return a text view of a binary stream: UTF-8 with BOM, UTF-8, CP932, else windows-1252.
 
     Only the first PREFIX_BYTES are inspected. Bytes that later turn out to be undecodable come
     through as lone surrogates (\\udc80-\\udcff), which the readers report as row errors.
@@ -1010,6 +1035,7 @@ _COMPANY_COLUMNS: dict[str, str] = {
     "nameja": "name_ja",
     "website": "website",
     "narrative": "narrative",
+    "narrativeja": "narrative_ja",
     "keywords": "keywords",
     "technologyareas": "technology_areas",
     "naics": "naics",
@@ -1142,6 +1168,7 @@ def _company_row(values: Mapping[str, Any], raw_hash: str, row: _Row) -> ParsedR
     row.convert("name_ja", text("name_ja"), inline_text)
     row.convert("website", text("website"), parse_website)
     row.convert("narrative", text("narrative"), html_to_text)
+    row.convert("narrative_ja", text("narrative_ja"), html_to_text)
     for key in _COMPANY_LIST_FIELDS:
         row.convert(key, values.get(key), split_list)
     row.convert(
@@ -1178,6 +1205,7 @@ COMPANY_TEMPLATE_COLUMNS = (
     "name_ja",
     "website",
     "narrative",
+    "narrative_ja",
     "keywords",
     "technology_areas",
     "naics",
@@ -1199,6 +1227,7 @@ _COMPANY_TEMPLATE_EXAMPLE = (
     "星空オービタルシステムズ株式会社",
     "https://www.hoshizora-orbital.example.jp",
     "Builds 50 kg smallsat buses and optical inter-satellite terminals.",
+    "50kg級の小型衛星バスと衛星間光通信端末を開発・製造しています。",
     "smallsat bus; optical terminal; debris tracking",
     "Space; Sensors",
     "336414; 541715",
@@ -1250,7 +1279,7 @@ def _count_records(handle: BinaryIO, *, quoted: bool) -> int:
         if not quoted:
             breaks += chunk.count(b"\n")
             continue
-        # '"' and '\n' never occur inside a multi-byte UTF-8 or windows-1252 character. The
+        # '"' and '\n' never occur inside a multi-byte UTF-8, windows-1252 or CP932 character. The
         # pieces between quotes are alternately outside and inside a quoted cell (an escaped
         # "" is an empty piece inside).
         pieces = chunk.split(b'"')

@@ -7,7 +7,7 @@ on every run, so the README's figures (rows, errors, likely duplicates) stay tru
   seven-digit NAICS code) and one re-posts a demo solicitation under another notice id, so the
   import reports one row error and flags one likely duplicate.
 - sam-extract-large.csv: 200 generated notices (3 of them bad) for the background import.
-- companies.csv: three Japanese partners in the company template.
+- companies.csv: four Japanese partners in the company template, the last in Japanese only.
 """
 
 from __future__ import annotations
@@ -273,7 +273,7 @@ def write_sam(path: Path, rows: list[dict[str, str]]) -> None:
 
 
 COMPANY_HEADER = [
-    "role", "country", "name", "name_ja", "website", "narrative", "keywords",
+    "role", "country", "name", "name_ja", "website", "narrative", "narrative_ja", "keywords",
     "technology_areas", "naics", "corporate_number", "certifications", "contact_name",
     "contact_email", "external_id",
 ]  # fmt: skip
@@ -329,6 +329,25 @@ COMPANIES = [
         "contact_name": "Fujita Sho",
         "contact_email": "fujita@hikarimichi.example.jp",
         "external_id": "JETRO-2026-0103",
+    },
+    {
+        # Japanese only, as most small Japanese firms describe themselves: the narrative is
+        # Japanese and narrative_ja stays empty.
+        "role": "jp_partner",
+        "country": "JP",
+        "name": "Kitakaze Seiki K.K.",
+        "name_ja": "北風精機株式会社",
+        "website": "https://kitakaze-seiki.example.jp",
+        "narrative": "埼玉県川口市で、極低温環境で使う小型のスターリング冷凍機と、赤外線センサ用の"
+        "真空断熱容器を設計・製造しています。マイナス196℃まで冷却でき、連続運転1万時間の実績があります。",
+        "keywords": "スターリング冷凍機; 極低温冷却; 赤外線センサ; 真空断熱",
+        "technology_areas": "Sensors",
+        "naics": "333415",
+        "corporate_number": "8110001083521",
+        "certifications": "ISO 9001",
+        "contact_name": "Ogawa Haruto",
+        "contact_email": "ogawa@kitakaze-seiki.example.jp",
+        "external_id": "JETRO-2026-0104",
     },
 ]
 

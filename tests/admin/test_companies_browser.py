@@ -84,7 +84,7 @@ def test_an_analyst_creates_fixes_and_vets_a_japanese_partner(
     page.get_by_label("Name (English)").fill("Tsubame Photonics K.K.")
     page.get_by_label("Name (Japanese)").fill("ツバメフォトニクス株式会社")
     page.get_by_label("Corporate number (13 digits, Japan)").fill("8000012050002")
-    page.get_by_label("Narrative").fill(
+    page.get_by_label("Narrative", exact=True).fill(
         "Space-qualified laser diodes and receivers for optical inter-satellite links."
     )
     page.get_by_label("Keywords").fill("laser diode, optical ISL")

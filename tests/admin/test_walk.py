@@ -41,7 +41,7 @@ def test_an_analysts_day_in_the_browser(
     page.get_by_label("Name (English)").fill(PARTNER)
     page.get_by_label("Name (Japanese)").fill("カワセミマイクロ波デバイス株式会社")
     page.get_by_label("Corporate number (13 digits, Japan)").fill("7000012050003")
-    page.get_by_label("Narrative").fill(
+    page.get_by_label("Narrative", exact=True).fill(
         "GaN-on-SiC MMIC power amplifiers for Ka-band satellite crosslinks, in hermetic "
         "ceramic packages tested to 100 krad total dose."
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import importlib.util
 import io
@@ -628,6 +629,7 @@ def test_company_template() -> None:
         "name_ja": "星空オービタルシステムズ株式会社",
         "website": "https://www.hoshizora-orbital.example.jp",
         "narrative": "Builds 50 kg smallsat buses and optical inter-satellite terminals.",
+        "narrative_ja": "50kg級の小型衛星バスと衛星間光通信端末を開発・製造しています。",
         "keywords": ["smallsat bus", "optical terminal", "debris tracking"],
         "technology_areas": ["space", "sensors"],
         "naics": ["336414", "541715"],
@@ -667,6 +669,57 @@ def test_company_cp1252_file() -> None:
     names = [row.data["name"] for row in rows]
     assert names[0] == "Rivière Photonics LLC" and names[2] == "O’Neill Energetics Inc."
     assert "“last-mile”" in rows[0].data["narrative"]
+
+
+def test_company_cp932_file_with_japanese() -> None:
+    data = (FIXTURES / "companies_cp932.csv").read_bytes()
+    assert b"\xef\xbb\xbf" not in data and b"\r\n" in data
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    rows = _read("companies_cp932.csv", read_companies)
+    assert _errors(rows) == []
+    hamakaze, yamabiko = (row.data for row in rows)
+    assert hamakaze["country"] == "JP"  # written 日本
+    assert hamakaze["name_ja"] == "浜風精密㈱"  # an NEC extension, not in plain Shift_JIS
+    assert hamakaze["narrative"].startswith("浜松市で航空宇宙向けのチタン合金の精密切削加工")
+    # 表 ends in the byte 0x5C, a backslash in ASCII.
+    assert hamakaze["narrative"].endswith("表面処理まで社内で一貫対応が可能です。")
+    assert "narrative_ja" not in hamakaze
+    assert hamakaze["keywords"] == ["精密切削", "非破壊検査", "チタン合金"]
+    assert hamakaze["contacts"][0]["name"] == "鈴木 一郎"
+    assert yamabiko["narrative"].startswith("Hydrophone arrays")
+    assert yamabiko["narrative_ja"] == (
+        "港湾警備向けの水中音響センサと①小型ハイドロフォンアレイを開発しています。"
+    )
+    assert yamabiko["keywords"] == ["hydrophone", "水中音響"]
+
+
+def test_company_utf8_files_with_japanese_with_and_without_bom() -> None:
+    text = (
+        "role,name,narrative,narrative_ja,keywords\r\n"
+        "jp_partner,Hamakaze Seimitsu K.K.,浜松市で精密切削加工を行っています。,,精密切削; 検査\r\n"
+    )
+    for data in (text.encode("utf-8"), codecs.BOM_UTF8 + text.encode("utf-8")):
+        (row,) = read_companies(io.BytesIO(data))
+        assert row.errors == []
+        assert row.data["narrative"] == "浜松市で精密切削加工を行っています。"
+        assert row.data["keywords"] == ["精密切削", "検査"]
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("浜風精密株式会社、チタン合金の精密切削\r\n", "cp932"),
+        ("東京都千代田区,株式会社\r\n", "cp932"),  # kanji only, no kana
+        ("ｶﾌﾞｼｷｶﾞｲｼｬ ハマカゼ\r\n", "cp932"),  # half-width katakana beside full-width
+        ("The company’s DoD’s work—naïve résumé café\r\n", "cp1252"),
+        ("The Army’s and the Navy’s programs\r\n", "cp1252"),  # each ’s would be one kanji
+        ("“Hello” from Müller in Zürich ® © ½\r\n", "cp1252"),
+        ("Ø 2 m autoclave, ±0.1 mm, 120 °C, ¥ prices\r\n", "cp1252"),
+    ],
+)
+def test_decode_stream_tells_cp932_from_windows_1252(text: str, encoding: str) -> None:
+    assert decode_stream(io.BytesIO(text.encode(encoding))).read() == text
 
 
 def test_company_bad_rows() -> None:
