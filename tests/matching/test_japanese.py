@@ -228,3 +228,27 @@ def test_areas_of_a_japanese_profile(encoder: Encoder, multilingual: Multilingua
         text, encoder.encode_documents([text])[0], multilingual.encode_documents([text])[0]
     )
     assert areas[0][0] == "space"
+
+
+def test_a_later_corpus_replaces_documents_and_keeps_their_areas(tmp_path) -> None:
+    import json
+
+    from matching.evaluation import corpus_languages, load_beir
+
+    english = [
+        {"_id": "a", "text": "Satellite thrusters.", "metadata": {"technology_areas": ["space"]}},
+        {"_id": "b", "text": "Battery packs.", "metadata": {"naics": ["335911"]}},
+    ]
+    (tmp_path / "en.jsonl").write_text("\n".join(json.dumps(r) for r in english))
+    (tmp_path / "ja.jsonl").write_text(
+        json.dumps({"_id": "a", "text": "小型衛星向けのスラスタを製造しています。"})
+    )
+    (tmp_path / "q.jsonl").write_text(json.dumps({"_id": "q", "text": "Thrusters."}))
+    (tmp_path / "r.tsv").write_text("query-id\tcorpus-id\tscore\nq\ta\t1\n")
+    data = load_beir(
+        tmp_path / "q.jsonl", [tmp_path / "en.jsonl", tmp_path / "ja.jsonl"], tmp_path / "r.tsv"
+    )
+    assert [r.id for r in data.corpus] == ["a", "b"]
+    assert data.corpus[0].text.startswith("小型衛星")
+    assert data.corpus[0].areas == frozenset({"space"})
+    assert corpus_languages(data) == "en 1, ja 1"
