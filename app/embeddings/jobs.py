@@ -141,6 +141,12 @@ def _embed_multilingual(
             )
             session.commit()
         encoded_total += len(encoded)
+    if entity == "company" and encoded_total:
+        # A Japanese partner is scored with the solicitations' multilingual vectors: those
+        # missing (stored before any company needed them) are computed now.
+        _embed_multilingual(
+            session, reader, entity="solicitation", ids=None, chunk=chunk, base=base
+        )
     return encoded_total
 
 

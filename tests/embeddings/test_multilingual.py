@@ -29,13 +29,17 @@ def _hashes(model_id: str) -> dict[tuple[str, int], str]:
 def test_only_changed_japanese_text_is_encoded_again(client: TestClient, keys: Keys) -> None:
     analyst = keys.headers("jetro_analyst")
     english = client.post("/api/v1/companies", json=company_payload(), headers=analyst).json()
+    # A solicitation stored before any company needed multilingual vectors...
+    need = client.post(
+        "/api/v1/solicitations", json=solicitation_payload(), headers=keys.headers("pichtr_analyst")
+    ).json()
+    drain()
+    assert not _hashes(multilingual_space_id("solicitation"))
+    # ...gets one once a Japanese company is embedded.
     body = company_payload(name="星空推進株式会社", narrative=JAPANESE, keywords=[])
     body["corporate_number"] = None
     body["technology_areas"] = []  # left to the classifier
     japanese = client.post("/api/v1/companies", json=body, headers=analyst).json()
-    need = client.post(
-        "/api/v1/solicitations", json=solicitation_payload(), headers=keys.headers("pichtr_analyst")
-    ).json()
     drain()
     passages = _hashes(multilingual_space_id("company"))
     assert set(passages) == {("company", japanese["id"])}
