@@ -708,8 +708,21 @@ def _beir_paths(
 @cli.command("eval")
 def evaluate(
     queries: Annotated[Path | None, typer.Option(help="queries.jsonl (BEIR)")] = None,
-    corpus: Annotated[Path | None, typer.Option(help="corpus.jsonl (BEIR)")] = None,
+    corpus: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="corpus.jsonl (BEIR); given again, a later file's documents replace those of "
+            "the same id (e.g. their Japanese versions)"
+        ),
+    ] = None,
     qrels: Annotated[Path | None, typer.Option(help="qrels TSV with a header")] = None,
+    side_by_side: Annotated[
+        bool,
+        typer.Option(
+            "--side-by-side",
+            help="also evaluate without the last --corpus file and print both, by language",
+        ),
+    ] = False,
     k: Annotated[int, typer.Option(min=1, max=1000)] = 10,
     train_queries: Annotated[
         Path | None, typer.Option(help="queries.jsonl whose judgements train the learned ranker")
@@ -727,11 +740,24 @@ def evaluate(
 
     Without options it evaluates the bundled demo set (seed_data/eval)."""
     from app.embeddings.service import get_encoder
+    from matching.evaluation import (
+        corpus_languages,
+        load_beir,
+        render_side_by_side,
+        render_table,
+        train_on_judgements,
+    )
     from matching.evaluation import evaluate as run_evaluation
-    from matching.evaluation import load_beir, render_table, train_on_judgements
 
     settings = get_settings()
-    paths = _beir_paths(queries, corpus, qrels)
+    corpora = list(corpus or [])
+    paths = _beir_paths(queries, corpora[0] if corpora else None, qrels)
+    for path in corpora[1:]:
+        if not path.is_file():
+            fail(f"{path}: no such file")
+    corpus_files = [paths[1], *corpora[1:]]
+    if side_by_side and len(corpus_files) < 2:
+        fail("--side-by-side compares with and without the last --corpus: give two or more")
     if (train_queries is None) != (train_qrels is None):
         fail("--train-queries and --train-qrels go together")
     encoder = get_encoder()
@@ -745,19 +771,34 @@ def evaluate(
             learned = train_on_judgements(
                 load_beir(*train_paths), encoder=encoder, cache_dir=settings.cache_dir
             )
-        dataset = load_beir(*paths)
+        dataset = load_beir(paths[0], corpus_files, paths[2])
         results = run_evaluation(
             dataset, encoder=encoder, cache_dir=settings.cache_dir, k=k, learned=learned
         )
+        before = None
+        if side_by_side:
+            base = load_beir(paths[0], corpus_files[:-1], paths[2])
+            before = (
+                corpus_languages(base),
+                run_evaluation(
+                    base, encoder=encoder, cache_dir=settings.cache_dir, k=k, learned=learned
+                ),
+            )
     judged = sum(1 for q in dataset.queries if dataset.qrels.get(q.id))
-    console.print(f"{judged} judged queries, {len(dataset.corpus)} documents")
+    languages = corpus_languages(dataset)
+    console.print(
+        f"{judged} judged queries, {len(dataset.corpus)} documents ({languages})", highlight=False
+    )
     if learned is not None:
         console.print(
             f"learned: re-orders the fused top {learned.pool}; blend {learned.blend} "
             f"(0 = the default order), C {learned.c}",
             highlight=False,
         )
-    print(render_table(results, k=k))
+    if before is not None:
+        print(render_side_by_side(before, (languages, results), k=k))
+    else:
+        print(render_table(results, k=k))
 
 
 @cli.command("train")

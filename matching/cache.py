@@ -6,13 +6,30 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from matching.encoder import DocumentEmbedding, Encoder
-from matching.text import content_hash
+from matching.encoder import DocumentEmbedding
+from matching.text import FieldedText, content_hash
 
-__all__ = ["EmbeddingCache", "encode_documents_cached"]
+__all__ = ["DocumentEncoder", "EmbeddingCache", "encode_documents_cached"]
+
+
+class DocumentEncoder(Protocol):
+    """What the cache needs of an encoder (``matching.encoder.Encoder``, or one side of
+    ``matching.multilingual.MultilingualEncoder``)."""
+
+    @property
+    def cache_namespace(self) -> str: ...
+
+    def document(
+        self, units: np.ndarray, spans: Sequence[tuple[int, int]]
+    ) -> DocumentEmbedding: ...
+
+    def encode_documents(
+        self, texts: Sequence[str | FieldedText], *, show_progress: bool = False
+    ) -> list[DocumentEmbedding]: ...
 
 
 def _slug(namespace: str) -> str:
@@ -55,7 +72,7 @@ class EmbeddingCache:
 
 
 def encode_documents_cached(
-    encoder: Encoder,
+    encoder: DocumentEncoder,
     texts: Sequence[str],
     cache: EmbeddingCache | None,
     *,

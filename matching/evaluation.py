@@ -5,15 +5,17 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from matching.boilerplate import BoilerplateModel
-from matching.cache import EmbeddingCache, encode_documents_cached
+from matching.cache import DocumentEncoder, EmbeddingCache, encode_documents_cached
+from matching.crosslingual import MissingLexical
 from matching.encoder import DocumentEmbedding, Encoder
 from matching.fusion import DEFAULT_WEIGHTS, FusionWeights, rrf
+from matching.language import detect_language, profile_language
 from matching.learning import (
     LearnedRanker,
     feature_matrices,
@@ -22,6 +24,7 @@ from matching.learning import (
     rerank_scores,
 )
 from matching.metrics import mrr_at_k, ndcg_at_k, recall_at_k
+from matching.multilingual import MultilingualEncoder
 from matching.ranker import MatchIndex, Profile, Query, weigh_query
 
 __all__ = [
@@ -29,10 +32,12 @@ __all__ = [
     "BeirRecord",
     "MethodResult",
     "ScoredDataset",
+    "corpus_languages",
     "document_text",
     "evaluate",
     "load_beir",
     "plain_table",
+    "render_side_by_side",
     "render_table",
     "reversed_dataset",
     "score_dataset",
@@ -97,8 +102,10 @@ def _record(row: Mapping[str, object]) -> BeirRecord:
     )
 
 
-def load_beir(queries: Path, corpus: Path, qrels: Path) -> BeirDataset:
-    """Read BEIR files: corpus and queries JSONL, qrels TSV with a header row."""
+def load_beir(queries: Path, corpus: Path | Sequence[Path], qrels: Path) -> BeirDataset:
+    """Read BEIR files: corpus and queries JSONL, qrels TSV with a header row. Several corpus
+    files are read in order, a later document replacing an earlier one of the same id (in its
+    place): a set of Japanese versions evaluated in place of the English ones."""
     judged: dict[str, dict[str, int]] = {}
     with Path(qrels).open(encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh, delimiter="\t"))
@@ -111,8 +118,18 @@ def load_beir(queries: Path, corpus: Path, qrels: Path) -> BeirDataset:
             if len(row) < 3 or not row[0].strip():
                 continue
             judged.setdefault(row[0].strip(), {})[row[1].strip()] = int(float(row[2]))
+    documents: dict[str, BeirRecord] = {}
+    for path in [corpus] if isinstance(corpus, str | Path) else corpus:
+        for line in _jsonl(Path(path)):
+            record = _record(line)
+            earlier = documents.get(record.id)
+            if earlier is not None and not (record.areas or record.naics):
+                # A version in another language is the same company: its areas and NAICS
+                # codes are the record's, not the text's.
+                record = replace(record, areas=earlier.areas, naics=earlier.naics)
+            documents[record.id] = record
     return BeirDataset(
-        corpus=[_record(r) for r in _jsonl(corpus)],
+        corpus=list(documents.values()),
         queries=[_record(r) for r in _jsonl(queries)],
         qrels=judged,
     )
@@ -138,7 +155,7 @@ def document_text(record: BeirRecord, *, with_title: bool = True) -> str:
 
 
 def _embed(
-    texts: Sequence[str], encoder: Encoder, cache: EmbeddingCache | None
+    texts: Sequence[str], encoder: DocumentEncoder, cache: EmbeddingCache | None
 ) -> list[DocumentEmbedding]:
     embeddings, _ = encode_documents_cached(encoder, texts, cache, show_progress=True)
     return embeddings
@@ -179,9 +196,12 @@ def score_dataset(
     cache_dir: Path | None,
     weights: FusionWeights = DEFAULT_WEIGHTS,
     only_judged: bool = True,
+    multilingual: MultilingualEncoder | None = None,
+    missing_lexical: MissingLexical = "impute",
 ) -> ScoredDataset:
     """Score every judged query (every query unless `only_judged`) against every document
-    with the fused ranker."""
+    with the fused ranker. Documents not in English get multilingual vectors (and the queries
+    too, then) from ``multilingual``, loaded when needed."""
     cache = EmbeddingCache(cache_dir) if cache_dir is not None else None
     judged = [
         q
@@ -197,24 +217,40 @@ def score_dataset(
     query_texts = [document_text(r) for r in judged]
     doc_emb = _embed(doc_texts, encoder, cache)
     query_emb = _embed(query_texts, encoder, cache)
+    languages = [profile_language([t]) for t in doc_texts]
+    foreign = [i for i, lang in enumerate(languages) if lang != "en"]
+    doc_ml: dict[int, DocumentEmbedding] = {}
+    query_ml: list[DocumentEmbedding | None] = [None] * len(judged)
+    if foreign:
+        multilingual = multilingual or MultilingualEncoder()
+        found = _embed([doc_texts[i] for i in foreign], multilingual.side("passage"), cache)
+        doc_ml = dict(zip(foreign, found, strict=True))
+        query_ml = list(_embed(query_texts, multilingual.side("query"), cache))
     profiles = [
-        Profile(r.id, t, r.areas, r.naics, e)
-        for r, t, e in zip(dataset.corpus, doc_texts, doc_emb, strict=True)
+        Profile(r.id, t, r.areas, r.naics, e, languages[i], doc_ml.get(i))
+        for i, (r, t, e) in enumerate(zip(dataset.corpus, doc_texts, doc_emb, strict=True))
     ]
     # Queries are weighed by the boilerplate of their own corpus, as the service does with its
     # solicitations.
     query_boilerplate = BoilerplateModel().fit(query_texts)
     queries = [
-        weigh_query(Query(r.id, t, r.areas, r.naics, e), query_boilerplate)
-        for r, t, e in zip(judged, query_texts, query_emb, strict=True)
+        weigh_query(
+            Query(r.id, t, r.areas, r.naics, e, language=_language(t), multilingual=m),
+            query_boilerplate,
+        )
+        for r, t, e, m in zip(judged, query_texts, query_emb, query_ml, strict=True)
     ]
-    index = MatchIndex(weights=weights).fit(profiles)
+    index = MatchIndex(weights=weights, missing_lexical=missing_lexical).fit(profiles)
     return ScoredDataset(
         query_ids=[q.id for q in queries],
         doc_ids=list(index.ids_),
         scores=index.scores(queries),
         qrels=dataset.qrels,
     )
+
+
+def _language(text: str) -> str:
+    return "ja" if detect_language(text) == "ja" else "en"
 
 
 def train_on_judgements(
@@ -242,10 +278,13 @@ def evaluate(
     weights: FusionWeights = DEFAULT_WEIGHTS,
     k: int = 10,
     learned: LearnedRanker | None = None,
+    multilingual: MultilingualEncoder | None = None,
 ) -> list[MethodResult]:
     """nDCG, Recall and MRR at ``k`` for lexical, dense, fused and RRF rankings, and for the
     ``learned`` re-ranking of the fused one when given."""
-    scored = score_dataset(dataset, encoder=encoder, cache_dir=cache_dir, weights=weights)
+    scored = score_dataset(
+        dataset, encoder=encoder, cache_dir=cache_dir, weights=weights, multilingual=multilingual
+    )
     scores = scored.scores
     rankings = {
         "lexical": scores["lexical_raw"],
@@ -274,6 +313,38 @@ def render_table(results: Sequence[MethodResult], *, k: int = 10) -> str:
     """Results as one aligned plain-text table."""
     header = ("method", f"nDCG@{k}", f"Recall@{k}", f"MRR@{k}")
     rows = [(r.method, f"{r.ndcg:.4f}", f"{r.recall:.4f}", f"{r.mrr:.4f}") for r in results]
+    return plain_table(header, rows)
+
+
+def corpus_languages(dataset: BeirDataset) -> str:
+    """How many documents of each language a corpus holds, e.g. ``en 1284, ja 12``."""
+    counts: dict[str, int] = {}
+    for record in dataset.corpus:
+        language = profile_language([document_text(record, with_title=False)])
+        counts[language] = counts.get(language, 0) + 1
+    return ", ".join(f"{lang} {n}" for lang, n in sorted(counts.items()))
+
+
+def render_side_by_side(
+    before: tuple[str, Sequence[MethodResult]],
+    after: tuple[str, Sequence[MethodResult]],
+    *,
+    k: int = 10,
+) -> str:
+    """Two evaluations of the same queries (corpus languages, results) in one table, and the
+    ratio of the second's nDCG to the first's."""
+    header = ("method", "corpus", f"nDCG@{k}", f"Recall@{k}", f"MRR@{k}", "nDCG ratio")
+    rows: list[tuple[str, ...]] = []
+    first = {r.method: r for r in before[1]}
+    for result in after[1]:
+        base = first.get(result.method)
+        for label, r in ((before[0], base), (after[0], result)):
+            if r is None:
+                continue
+            ratio = f"{result.ndcg / base.ndcg:.2f}" if r is result and base and base.ndcg else ""
+            rows.append(
+                (r.method, label, f"{r.ndcg:.4f}", f"{r.recall:.4f}", f"{r.mrr:.4f}", ratio)
+            )
     return plain_table(header, rows)
 
 

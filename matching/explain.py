@@ -12,6 +12,7 @@ tokens are left out, and multi-word terms come first.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -272,6 +273,84 @@ def _shared_naics(a: frozenset[str], b: frozenset[str]) -> list[str]:
     return sorted(prefixes)
 
 
+# Embeds sentences in the multilingual space: (texts, "query" | "passage") -> unit rows.
+SentenceVectors = Callable[[list[str], str], np.ndarray]
+
+
+def _crosses(query: Query, profile: Profile) -> bool:
+    """Whether the pair is explained in the multilingual space: a Japanese profile (or query)
+    with multilingual vectors on both sides."""
+    if query.multilingual is None or profile.multilingual is None:
+        return False
+    return profile.language == "ja" or query.language == "ja"
+
+
+def _focus_across(
+    fields: FieldedText,
+    quote: FieldSpan,
+    other: np.ndarray,
+    kind: str,
+    sentence_vectors: SentenceVectors | None,
+) -> FieldSpan:
+    """The sentence of ``quote`` closest to ``other`` (a vector of the other language's
+    passage) in the multilingual space; its first sentence without a sentence encoder."""
+    sentences = fields.sentences(quote) or [quote]
+    if len(sentences) == 1 or sentence_vectors is None:
+        return sentences[0]
+    vectors = sentence_vectors([s.text for s in sentences], kind)
+    return sentences[int(np.argmax(np.asarray(vectors, np.float32) @ other))]
+
+
+def _explain_across(
+    query: Query,
+    profile: Profile,
+    query_fields: FieldedText,
+    profile_fields: FieldedText,
+    *,
+    top_passages: int,
+    sentence_vectors: SentenceVectors | None,
+) -> Explanation:
+    """Passage pairs of a query and a profile in different languages, from their
+    multilingual windows: the English need sentence beside the Japanese sentence (with its
+    character span in its field) that say the same thing. No shared terms: words of two
+    languages are not shared evidence."""
+    assert query.multilingual is not None and profile.multilingual is not None
+    q_ml, p_ml = query.multilingual, profile.multilingual
+    sim = passage_similarities(q_ml.units, p_ml.units)
+    passages = []
+    if sim.size:
+        for qi, pi in _best_pairs(sim, sim.shape[0]):
+            q_piece = query_fields.locate(*q_ml.spans[qi])
+            p_piece = profile_fields.locate(*p_ml.spans[pi])
+            if q_piece is None or p_piece is None:
+                continue
+            q_vec = np.asarray(q_ml.units[qi], dtype=np.float32)
+            p_vec = np.asarray(p_ml.units[pi], dtype=np.float32)
+            passages.append(
+                PassageMatch(
+                    query=q_piece,
+                    profile=p_piece,
+                    similarity=float(sim[qi, pi]),
+                    query_focus=_focus_across(
+                        query_fields, q_piece, p_vec, "query", sentence_vectors
+                    ),
+                    profile_focus=_focus_across(
+                        profile_fields, p_piece, q_vec, "passage", sentence_vectors
+                    ),
+                    query_unit=qi,
+                    profile_unit=pi,
+                )
+            )
+            if len(passages) >= top_passages:
+                break
+    return Explanation(
+        passages=passages,
+        shared_terms=[],
+        shared_areas=sorted(query.areas & profile.areas),
+        shared_naics=_shared_naics(query.naics, profile.naics),
+    )
+
+
 def explain(
     query: Query,
     profile: Profile,
@@ -287,6 +366,7 @@ def explain(
     profile_boilerplate: BoilerplateModel | None = None,
     top_passages: int = 3,
     top_terms: int = 8,
+    sentence_vectors: SentenceVectors | None = None,
 ) -> Explanation:
     """Explain a match by its best passage pairs, shared terms, areas and NAICS codes.
 
@@ -299,6 +379,15 @@ def explain(
     """
     query_fields = query_fields or FieldedText.single(query.text)
     profile_fields = profile_fields or FieldedText.single(profile.text)
+    if _crosses(query, profile):
+        return _explain_across(
+            query,
+            profile,
+            query_fields,
+            profile_fields,
+            top_passages=top_passages,
+            sentence_vectors=sentence_vectors,
+        )
     sim = passage_similarities(query.embedding.units, profile.embedding.units)
     if query_unit_weights is None:
         query_unit_weights = query.unit_weights

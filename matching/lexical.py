@@ -13,6 +13,7 @@ TF-IDF is the default, by measurement (nDCG@10, lexical only, queries = title + 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -28,6 +29,8 @@ from sklearn.feature_extraction.text import (
 )
 from sklearn.preprocessing import normalize
 
+from matching.japanese import content_tokens, japanese_terms
+from matching.language import detect_language
 from matching.store import TermTable, grow
 
 __all__ = ["LexicalMethod", "LexicalScorer"]
@@ -35,6 +38,11 @@ __all__ = ["LexicalMethod", "LexicalScorer"]
 LexicalMethod = Literal["tfidf", "bm25"]
 
 _TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+# Names how Japanese text is analysed; a saved index analysed otherwise is rebuilt.
+JAPANESE_ANALYSIS = "unidic-content-lemmas-1"
+_HAS_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
+# Paragraphs of a composed text (fields are joined by blank lines, keywords by "; ").
+_PARAGRAPHS = re.compile(r"\n\s*\n|\n|; ")
 
 
 @lru_cache(maxsize=1)
@@ -90,7 +98,6 @@ class LexicalScorer:
 
     def fit(self, documents: Sequence[str]) -> LexicalScorer:
         """Learn the vocabulary and document weights from ``documents``."""
-        stop = "english" if self.stop_words else None
         docs = list(documents)
         self.n_documents_ = len(docs)
         self.documents_: Sequence[str] = docs
@@ -99,12 +106,7 @@ class LexicalScorer:
         vectorizer: CountVectorizer
         if self.method == "tfidf":
             vectorizer = TfidfVectorizer(
-                ngram_range=self.ngram_range,
-                sublinear_tf=True,
-                stop_words=stop,
-                min_df=self.min_df,
-                token_pattern=_TOKEN_PATTERN,
-                dtype=np.float32,
+                analyzer=self._analyzer, sublinear_tf=True, min_df=self.min_df, dtype=np.float32
             )
             try:
                 matrix = vectorizer.fit_transform(docs)
@@ -113,11 +115,7 @@ class LexicalScorer:
             idf = np.asarray(vectorizer.idf_, dtype=np.float32)
         elif self.method == "bm25":
             vectorizer = CountVectorizer(
-                ngram_range=self.ngram_range,
-                stop_words=stop,
-                min_df=self.min_df,
-                token_pattern=_TOKEN_PATTERN,
-                dtype=np.float32,
+                analyzer=self._analyzer, min_df=self.min_df, dtype=np.float32
             )
             try:
                 counts = vectorizer.fit_transform(docs)
@@ -190,14 +188,27 @@ class LexicalScorer:
         return sp.csr_matrix((data.astype(np.float32), tf.indices, tf.indptr), shape=tf.shape)
 
     @cached_property
-    def _analyzer(self) -> Callable[[str], list[str]]:
-        # The fitted vectorizer's own analysis (lower-casing, tokens, stop words, n-grams),
-        # which needs no vocabulary.
+    def _english_analyzer(self) -> Callable[[str], list[str]]:
+        # scikit-learn's analysis (lower-casing, tokens, stop words, n-grams).
         return TfidfVectorizer(
             ngram_range=self.ngram_range,
             stop_words="english" if self.stop_words else None,
             token_pattern=_TOKEN_PATTERN,
         ).build_analyzer()
+
+    def _analyzer(self, text: str) -> list[str]:
+        """Terms of a text: English text as scikit-learn analyses it; a text with Japanese in
+        it paragraph by paragraph, each paragraph by its own language (Japanese by MeCab)."""
+        if not _HAS_JAPANESE.search(text):
+            return self._english_analyzer(text)
+        bigrams = self.ngram_range[1] >= 2
+        terms: list[str] = []
+        for paragraph in _PARAGRAPHS.split(text):
+            if detect_language(paragraph) == "ja":
+                terms.extend(japanese_terms(paragraph, bigrams))
+            elif paragraph.strip():
+                terms.extend(self._english_analyzer(paragraph))
+        return terms
 
     def _counts(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Term counts in the fitted vocabulary (what CountVectorizer.transform gives)."""
@@ -446,6 +457,7 @@ class LexicalScorer:
             "k1": self.k1,
             "b": self.b,
             "avg_length": getattr(self, "avg_length_", 1.0),
+            "japanese": JAPANESE_ANALYSIS,
         }
 
     def _documents_matrix(self) -> sp.csr_matrix:
@@ -518,8 +530,30 @@ def _wrap(arrays: Mapping[str, np.ndarray], prefix: str, shape: tuple[int, int])
     return matrix
 
 
+def _japanese_surface(term: str, query: str, document: str) -> str | None:
+    """The spelling in ``query`` of a Japanese term (lemmas, a space between two) when
+    ``document`` has the same lemmas too."""
+    lemmas = term.split()
+
+    def find(text: str) -> str | None:
+        tokens = content_tokens(text)
+        for i in range(len(tokens) - len(lemmas) + 1):
+            run = tokens[i : i + len(lemmas)]
+            if [t.lemma for t in run] == lemmas and all(
+                a.end == b.start for a, b in itertools.pairwise(run)
+            ):
+                return text[run[0].start : run[-1].end]
+        return None
+
+    if not _HAS_JAPANESE.search(query) or find(document) is None:
+        return None
+    return find(query)
+
+
 def _shared_surface(term: str, query: str, document: str) -> str | None:
     """The first spelling of ``term`` in ``query`` that also occurs verbatim in ``document``."""
+    if _HAS_JAPANESE.search(term):
+        return _japanese_surface(term, query, document)
     for match in _term_regex(term).finditer(query):
         text = match.group(0)
         if _literal_regex(text).search(document):

@@ -10,6 +10,11 @@ from typing import Any
 import numpy as np
 
 from matching.boilerplate import BoilerplateModel
+from matching.crosslingual import (
+    MissingLexical,
+    calibrate_by_reference,
+    impute_by_rank,
+)
 from matching.encoder import DocumentEmbedding, pool
 from matching.fusion import (
     COMPONENTS,
@@ -20,6 +25,7 @@ from matching.fusion import (
     normalise_lexical,
     normalise_semantic,
 )
+from matching.japanese import english_glosses
 from matching.lexical import LexicalMethod, LexicalScorer
 from matching.store import ProfileStore, StoreError, Version, current_version, open_version, publish
 from matching.structured import StructuredIndex, area_overlap, naics_overlap
@@ -36,7 +42,7 @@ __all__ = [
 # Queries scored together in rank_many; bounds the dense (chunk, n_profiles) score matrices.
 _BATCH = 256
 # Bumped when what a saved index holds changes meaning, so older saved versions are rebuilt.
-STORE_LAYOUT = 2
+STORE_LAYOUT = 3  # 3: languages and multilingual vectors
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,10 @@ class Profile:
     areas: frozenset[str]
     naics: frozenset[str]
     embedding: DocumentEmbedding
+    # "en", "ja" or "en+ja" (matching.language.profile_language); a Japanese profile's
+    # multilingual (e5 passage) vector carries its semantic score for queries in English.
+    language: str = "en"
+    multilingual: DocumentEmbedding | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,9 @@ class Query:
     # Per passage, how much of it is not boilerplate of the query's own corpus (1 = all of it);
     # None = every passage counts fully.
     unit_weights: np.ndarray | None = None
+    language: str = "en"
+    # The query's multilingual (e5 "query: ") vector; needed to score Japanese profiles.
+    multilingual: DocumentEmbedding | None = None
 
 
 # A passage at least this free of boilerplate may be a query's "best passage".
@@ -83,11 +96,29 @@ def weighted_pool(embedding: DocumentEmbedding, weights: np.ndarray | None) -> n
 
 @dataclass(frozen=True)
 class ScoredCandidate:
-    """One ranked profile with its fused score and the [0, 1] components behind it."""
+    """One ranked profile with its fused score and the [0, 1] components behind it.
+
+    ``cross_lingual``: the query and the profile are in different languages, so the semantic
+    component comes from the multilingual encoder. ``lexical_basis`` says what the lexical
+    component measures: ``text`` (words both texts contain), ``glosses`` (the query's words
+    found among the English a Japanese profile carries by dictionary: its Latin-script words
+    and the English glosses of its loanwords), or ``absent`` (no lexical evidence; the
+    component reads 0, which is not a measured zero)."""
 
     id: str
     score: float
     components: dict[str, float]
+    cross_lingual: bool = False
+    lexical_basis: str = "text"
+
+
+# Codes of the ``cross_lingual`` score matrix.
+SAME_LANGUAGE, NO_LEXICAL, GLOSSES = 0.0, 1.0, 2.0
+_BASIS = {SAME_LANGUAGE: "text", NO_LEXICAL: "absent", GLOSSES: "glosses"}
+
+
+def _candidate(id: str, score: float, parts: dict[str, float], code: float) -> ScoredCandidate:
+    return ScoredCandidate(id, score, parts, code != SAME_LANGUAGE, _BASIS[code])
 
 
 def semantic_blend(whole: np.ndarray, best_unit: np.ndarray) -> np.ndarray:
@@ -103,10 +134,15 @@ class MatchIndex:
     """Ranks fitted profiles for queries; all scoring is vectorised over profiles."""
 
     def __init__(
-        self, *, weights: FusionWeights = DEFAULT_WEIGHTS, lexical_method: LexicalMethod = "tfidf"
+        self,
+        *,
+        weights: FusionWeights = DEFAULT_WEIGHTS,
+        lexical_method: LexicalMethod = "tfidf",
+        missing_lexical: MissingLexical = "impute",
     ) -> None:
         self.weights = weights
         self.lexical_method = lexical_method
+        self.missing_lexical: MissingLexical = missing_lexical
 
     def fit(self, profiles: Sequence[Profile]) -> MatchIndex:
         """Index the profiles: stack pooled vectors, fit the lexical and structured features."""
@@ -136,7 +172,46 @@ class MatchIndex:
         self.structured_: StructuredIndex = StructuredIndex().fit(
             [p.areas for p in profiles], [p.naics for p in profiles]
         )
+        # Profiles not (only) in English, by id: their language and multilingual vectors.
+        self.languages_: dict[str, str] = {}
+        self.multilingual_: dict[str, DocumentEmbedding] = {}
+        self._set_languages(profiles)
         return self
+
+    def _set_languages(self, profiles: Sequence[Profile]) -> None:
+        for p in profiles:
+            self.languages_.pop(p.id, None)
+            self.multilingual_.pop(p.id, None)
+            if p.language != "en":
+                self.languages_[p.id] = p.language
+            if p.multilingual is not None and len(p.multilingual.units):
+                self.multilingual_[p.id] = p.multilingual
+        self._ml_matrix: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _multilingual_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the profiles with a multilingual vector, and those vectors stacked."""
+        if self._ml_matrix is None:
+            ids = [i for i in self.multilingual_ if i in self.positions_]
+            rows = np.array([self.positions_[i] for i in ids], dtype=np.int64)
+            dim = next(iter(self.multilingual_.values())).dimension if ids else 0
+            pooled = (
+                np.stack([self.multilingual_[i].pooled for i in ids]).astype(np.float32)
+                if ids
+                else np.zeros((0, dim), dtype=np.float32)
+            )
+            self._ml_matrix = (rows, pooled)
+        return self._ml_matrix
+
+    def language(self, id: str) -> str:
+        """The language of an indexed profile ("en" unless recorded otherwise)."""
+        return self.languages_.get(id, "en")
+
+    def _language_rows(self, language: str) -> np.ndarray:
+        """Rows of the profiles of one (non-English) language."""
+        return np.array(
+            sorted(self.positions_[i] for i, lang in self.languages_.items() if lang == language),
+            dtype=np.int64,
+        )
 
     def _put(self, row: int, p: Profile) -> None:
         # Weighed by the boilerplate model of the last full fit; a refit recomputes every row.
@@ -180,6 +255,7 @@ class MatchIndex:
             self._put(row, p)
             self._objects[p.id] = p
             rows.append(row)
+        self._set_languages(profiles)
         self.lexical_.set_rows(rows, [p.text for p in profiles])
         self.structured_.set_rows(rows, [p.areas for p in profiles], [p.naics for p in profiles])
         return self
@@ -203,6 +279,9 @@ class MatchIndex:
             self.lexical_.truncate(last)
             self.structured_.truncate(last)
             self._objects.pop(pid, None)
+            self.languages_.pop(pid, None)
+            self.multilingual_.pop(pid, None)
+        self._ml_matrix = None
         return self
 
     # -- files --------------------------------------------------------------------------------
@@ -216,10 +295,21 @@ class MatchIndex:
     ) -> str:
         """Publish the index as a new version under ``root`` (see ``matching.store``), with
         the caller's own arrays and metadata beside it; returns the version's name."""
+        ml_ids = sorted(self.multilingual_)
+        ml = [self.multilingual_[i] for i in ml_ids]
+        dim = ml[0].dimension if ml else 0
         arrays = {
             **self.store_.compact_arrays(),
             **self.lexical_.arrays(),
             **self.structured_.arrays(),
+            "ml.pooled": np.stack([e.pooled for e in ml]).astype(np.float32)
+            if ml
+            else np.zeros((0, dim), np.float32),
+            "ml.units": np.concatenate([e.units for e in ml]).astype(np.float16)
+            if ml
+            else np.zeros((0, dim), np.float16),
+            "ml.spans": np.array([s for e in ml for s in e.spans], dtype=np.int64).reshape(-1, 2),
+            "ml.counts": np.array([len(e.units) for e in ml], dtype=np.int64),
             **{f"extra.{k}": v for k, v in (extra or {}).items()},
         }
         return publish(
@@ -230,6 +320,9 @@ class MatchIndex:
                 "lexical": self.lexical_.settings(),
                 "boilerplate": self.boilerplate_.settings(),
                 "store_layout": STORE_LAYOUT,
+                "languages": dict(self.languages_),
+                "multilingual_ids": ml_ids,
+                "missing_lexical": self.missing_lexical,
                 "extra": dict(meta or {}),
             },
         )
@@ -269,6 +362,9 @@ class MatchIndex:
             )
             index.structured_ = StructuredIndex.from_arrays(version.arrays)
             index.boilerplate_ = BoilerplateModel.from_settings(meta["boilerplate"])
+            index.languages_ = {str(k): str(v) for k, v in meta["languages"].items()}
+            index.multilingual_ = _saved_multilingual(version.arrays, meta["multilingual_ids"])
+            index._ml_matrix = None
         except (KeyError, ValueError, IndexError, UnicodeDecodeError, TypeError) as exc:
             raise StoreError(f"version {name}: {exc}") from exc
         if len(index.positions_) != n or index.lexical_.n_documents_ != n:
@@ -342,6 +438,8 @@ class MatchIndex:
                 units=np.array(store.a["units"][units], dtype=np.float16),
                 spans=[(int(a), int(b)) for a, b in spans],
             ),
+            language=self.language(id),
+            multilingual=self.multilingual_.get(id),
         )
 
     def index_of(self, id: str) -> int:
@@ -417,14 +515,136 @@ class MatchIndex:
         whole, best = self.semantic_parts(queries)
         semantic = semantic_blend(whole, best)
         lexical = self.lexical_.score_many([x.text for x in queries])
-        components = self._components(queries, semantic, lexical)
-        fused = self._fused(queries, components)
+        cross = self._cross_lingual(queries, semantic, lexical)
+        if cross is None:
+            components = self._components(queries, semantic, lexical)
+            fused = self._fused(queries, components)
+        else:
+            components, fused = self._cross_components(queries, semantic, lexical, cross)
+            codes = np.where(cross, NO_LEXICAL, SAME_LANGUAGE).astype(np.float32)
+            if self.missing_lexical == "glosses":
+                glossed = np.array([q.language != "ja" for q in queries])[:, None]
+                codes[cross & glossed] = GLOSSES
+            components["cross_lingual"] = codes
         if raw:
             components["semantic_raw"] = semantic
             components["lexical_raw"] = lexical
             components["semantic_whole_raw"] = whole
             components["semantic_best_raw"] = best
         return fused, components
+
+    def _cross_lingual(
+        self, queries: Sequence[Query], semantic: np.ndarray, lexical: np.ndarray
+    ) -> np.ndarray | None:
+        """Where a query meets a profile of another language: the semantic score there is set
+        from the multilingual vectors (calibrated to MiniLM's scale) and the raw lexical score
+        to 0, in place; returns the mask of those pairs (None when there are none)."""
+        if not self.languages_ and not self.multilingual_:
+            return None
+        n = len(self.ids_)
+        japanese = np.zeros(n, dtype=bool)
+        japanese[self._language_rows("ja")] = True
+        bilingual = np.zeros(n, dtype=bool)
+        bilingual[self._language_rows("en+ja")] = True
+        rows, vectors = self._multilingual_rows()
+        mask = np.zeros((len(queries), n), dtype=bool)
+        with_ml = [i for i, q in enumerate(queries) if q.multilingual is not None]
+        if len(rows) and with_ml:
+            asking = [queries[i] for i in with_ml]
+            whole, best = _parts(
+                [_ml(q).pooled for q in asking], [_ml(q).units for q in asking], vectors
+            )
+            e5 = semantic_blend(whole, best)
+            english = ~japanese & ~bilingual
+            calibrated = np.empty_like(e5)
+            for k, i in enumerate(with_ml):
+                calibrated[k] = calibrate_by_reference(e5[k], semantic[i, english])
+            for k, i in enumerate(with_ml):
+                same = queries[i].language == "ja"
+                for j, row in enumerate(rows):
+                    if japanese[row]:
+                        # Japanese profile: e5 speaks for it (MiniLM reads no Japanese).
+                        semantic[i, row] = calibrated[k, j]
+                    elif bilingual[row]:
+                        semantic[i, row] = max(semantic[i, row], calibrated[k, j])
+                    elif same:
+                        semantic[i, row] = calibrated[k, j]
+        for i, q in enumerate(queries):
+            if q.language == "ja":
+                mask[i] = ~japanese & ~bilingual
+            else:
+                mask[i] = japanese
+        if not mask.any():
+            return None
+        lexical[mask] = 0.0
+        if self.missing_lexical == "glosses":
+            self._gloss_lexical(queries, lexical, mask)
+        return mask
+
+    def _gloss_lexical(
+        self, queries: Sequence[Query], lexical: np.ndarray, mask: np.ndarray
+    ) -> None:
+        """Raw lexical scores of English queries against the English a Japanese profile
+        carries by dictionary (its Latin-script words and loanword glosses), in place."""
+        rows = self._language_rows("ja")
+        english = [i for i, q in enumerate(queries) if q.language != "ja"]
+        if not len(rows) or not english:
+            return
+        glosses = [english_glosses(self.store_.string("texts", int(r))) for r in rows]
+        scores = self.lexical_.score_documents([queries[i].text for i in english], glosses)
+        for k, i in enumerate(english):
+            lexical[i, rows] = scores[k]
+
+    def _cross_components(
+        self,
+        queries: Sequence[Query],
+        semantic: np.ndarray,
+        lexical: np.ndarray,
+        cross: np.ndarray,
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Components and fused scores when some pairs have no lexical evidence: lexical
+        statistics come from the other pairs, and the fused score of a pair without lexical
+        evidence imputes it by rank or drops it (``missing_lexical``)."""
+        components = self._components(queries, semantic, lexical)
+        norm = components["lexical"]
+        imputed = norm.copy()
+        for i in range(len(queries)):
+            own = ~cross[i]
+            if own.any():
+                norm[i] = normalise_lexical(lexical[i : i + 1], _statistics(lexical[i, own]))[0]
+                norm[i, cross[i]] = 0.0
+                imputed[i] = norm[i]
+                imputed[i, cross[i]] = impute_by_rank(
+                    components["semantic"][i, own],
+                    norm[i, own],
+                    components["semantic"][i, cross[i]],
+                )
+        if self.missing_lexical == "glosses":
+            for i in range(len(queries)):
+                own = ~cross[i]
+                stats = _statistics(lexical[i, own]) if own.any() else None
+                norm[i] = normalise_lexical(lexical[i : i + 1], stats)[0]
+            fused = self._fused(queries, components)
+        elif self.missing_lexical == "impute":
+            fused = self._fused(queries, {**components, "lexical": imputed})
+        else:
+            fused = self._fused(queries, components)
+            without = self._fused_without_lexical(queries, components)
+            fused[cross] = without[cross]
+        return components, fused
+
+    def _fused_without_lexical(
+        self, queries: Sequence[Query], components: dict[str, np.ndarray]
+    ) -> np.ndarray:
+        out = np.empty_like(components["semantic"])
+        for i, q in enumerate(queries):
+            row = {"semantic": components["semantic"][i]}
+            if q.areas:
+                row["areas"] = components["areas"][i]
+            if q.naics:
+                row["naics"] = components["naics"][i]
+            out[i] = fuse(row, self.weights)
+        return out
 
     def _lexical_statistics(
         self, queries: Sequence[Query]
@@ -445,6 +665,8 @@ class MatchIndex:
             return []
         row = self.positions_.get(profile.id, -1)
         known = row >= 0 and self.indexed_text(profile.id) == profile.text
+        if self.languages_ or profile.language != "en":
+            return self._score_pairs_languages(queries, profile, row if known else -1)
         if known:
             vector = self.vectors_[row : row + 1]
         else:
@@ -475,6 +697,98 @@ class MatchIndex:
                 out.append(ScoredCandidate(q.id, float(fused[i, 0]), parts))
         return out
 
+    def _score_pairs_languages(
+        self, queries: Sequence[Query], profile: Profile, row: int
+    ) -> list[ScoredCandidate]:
+        """score_pairs when languages differ somewhere: the profile's column of the full
+        scores (statistics and imputation need every profile), the profile put in its row
+        first when it is not indexed as it is."""
+        out: list[ScoredCandidate] = []
+        for start in range(0, len(queries), _BATCH):
+            batch = queries[start : start + _BATCH]
+            if row >= 0:
+                fused, components = self._score_batch(batch)
+                column = row
+            else:
+                fused, components, column = self._score_with(batch, profile)
+            cross = components.get("cross_lingual")
+            for i, q in enumerate(batch):
+                parts = {name: float(components[name][i, column]) for name in COMPONENTS}
+                code = float(cross[i, column]) if cross is not None else SAME_LANGUAGE
+                out.append(_candidate(q.id, float(fused[i, column]), parts, code))
+        return out
+
+    def _score_with(
+        self, queries: Sequence[Query], profile: Profile
+    ) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
+        """Scores of the queries against every indexed profile plus ``profile`` (not indexed
+        as it is) in an extra last column, computed as ``_score_batch`` computes a row's, the
+        index left untouched (readers may hold it)."""
+        fused, components = self._score_batch(queries, raw=True)
+        n = len(self.ids_)
+        cross = components.get("cross_lingual")
+        own = cross == SAME_LANGUAGE if cross is not None else np.ones((len(queries), n), bool)
+        weights = self.boilerplate_.unit_weights(profile.text, profile.embedding.spans)
+        vector = weighted_pool(profile.embedding, weights)[None]
+        semantic = self._semantic(queries, vectors=vector)
+        lexical = self.lexical_.score_documents([q.text for q in queries], [profile.text])
+        crossing = np.zeros((len(queries), 1), dtype=bool)
+        codes = np.zeros((len(queries), 1), dtype=np.float32)
+        for i, q in enumerate(queries):
+            japanese = profile.language == "ja"
+            crossing[i, 0] = japanese != (q.language == "ja") and profile.language != "en+ja"
+            if profile.multilingual is not None and q.multilingual is not None:
+                whole, best = _parts(
+                    [q.multilingual.pooled],
+                    [q.multilingual.units],
+                    profile.multilingual.pooled[None],
+                )
+                english = own[i] if q.language != "ja" else ~own[i]
+                e5 = calibrate_by_reference(
+                    semantic_blend(whole, best)[0], components["semantic_raw"][i, english]
+                )[0]
+                semantic[i, 0] = e5 if japanese else max(float(semantic[i, 0]), float(e5))
+            if crossing[i, 0]:
+                lexical[i, 0] = 0.0
+                codes[i, 0] = NO_LEXICAL
+                if self.missing_lexical == "glosses" and japanese and q.language != "ja":
+                    codes[i, 0] = GLOSSES
+                    glosses = english_glosses(profile.text)
+                    lexical[i, 0] = self.lexical_.score_documents([q.text], [glosses])[0, 0]
+        column = {
+            "semantic": normalise_semantic(semantic),
+            "lexical": np.zeros((len(queries), 1), dtype=np.float32),
+            "areas": np.array([[area_overlap(q.areas, profile.areas)] for q in queries], "f4"),
+            "naics": np.array([[naics_overlap(q.naics, profile.naics)] for q in queries], "f4"),
+        }
+        imputed = column["lexical"].copy()
+        for i in range(len(queries)):
+            stats = _statistics(components["lexical_raw"][i, own[i]])
+            value = normalise_lexical(lexical[i : i + 1], stats)[0, 0]
+            if crossing[i, 0] and self.missing_lexical != "glosses":
+                imputed[i, 0] = impute_by_rank(
+                    components["semantic"][i, own[i]],
+                    components["lexical"][i, own[i]],
+                    column["semantic"][i],
+                )[0]
+            else:
+                column["lexical"][i, 0] = imputed[i, 0] = value
+        extra = self._fused(queries, {**column, "lexical": imputed})
+        if self.missing_lexical == "renormalise":
+            alone = self._fused_without_lexical(queries, column)
+            extra = np.where(crossing, alone, extra)
+        merged = {
+            name: np.concatenate([components[name], column[name]], axis=1) for name in COMPONENTS
+        }
+        merged["cross_lingual"] = np.concatenate(
+            [
+                cross if cross is not None else np.zeros((len(queries), n), np.float32),
+                codes,
+            ],
+            axis=1,
+        )
+        return np.concatenate([fused, extra], axis=1), merged, n
+
     def _query_vector(self, query: Query) -> np.ndarray:
         vector = weighted_pool(query.embedding, query.unit_weights)
         if vector.shape != (self.vectors_.shape[1],):
@@ -501,10 +815,12 @@ class MatchIndex:
             keep = np.argpartition(-values, limit - 1)[:limit]
             pool, values = pool[keep], values[keep]
         order = np.lexsort((pool, -values))
+        cross = components.get("cross_lingual")
         out = []
         for j in pool[order]:
             parts = {name: float(components[name][row, j]) for name in COMPONENTS}
-            out.append(ScoredCandidate(self.ids_[j], float(scores[j]), parts))
+            code = float(cross[row, j]) if cross is not None else SAME_LANGUAGE
+            out.append(_candidate(self.ids_[j], float(scores[j]), parts, code))
         return out
 
     def _allowed(self, allowed_ids: Collection[str] | None) -> np.ndarray | None:
@@ -590,3 +906,50 @@ def _distinctive_units(query: Query) -> np.ndarray:
         return units
     keep = weights >= DISTINCTIVE
     return units[keep] if keep.any() else units
+
+
+def _ml(query: Query) -> DocumentEmbedding:
+    assert query.multilingual is not None
+    return query.multilingual
+
+
+def _parts(
+    pooled: Sequence[np.ndarray], units: Sequence[np.ndarray], vectors: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whole-document and best-passage cosines of queries (pooled vectors and passages) to
+    ``vectors``."""
+    whole = np.stack([np.asarray(p, dtype=np.float32) for p in pooled]) @ vectors.T
+    best = whole.copy()
+    for i, u in enumerate(units):
+        if len(u):
+            best[i] = (np.asarray(u, dtype=np.float32) @ vectors.T).max(axis=0)
+    return whole, best
+
+
+def _statistics(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """lexical_statistics of one query's scores over some profiles, shaped for one row."""
+    mean, std, varies = lexical_statistics(raw[None, :])
+    return mean, std, varies
+
+
+def _saved_multilingual(
+    arrays: Mapping[str, np.ndarray], ids: Sequence[str]
+) -> dict[str, DocumentEmbedding]:
+    """The multilingual vectors saved with an index, by profile id."""
+    pooled, units, spans, counts = (
+        arrays["ml.pooled"],
+        arrays["ml.units"],
+        arrays["ml.spans"],
+        arrays["ml.counts"],
+    )
+    out: dict[str, DocumentEmbedding] = {}
+    start = 0
+    for k, pid in enumerate(ids):
+        n = int(counts[k])
+        out[str(pid)] = DocumentEmbedding(
+            pooled=np.array(pooled[k], dtype=np.float32),
+            units=np.array(units[start : start + n], dtype=np.float16),
+            spans=[(int(a), int(b)) for a, b in spans[start : start + n]],
+        )
+        start += n
+    return out

@@ -9,7 +9,7 @@ import hashlib
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -105,6 +105,11 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
 _LINE_AFTER_PUNCT = re.compile(r"[.!?:;][\"'”’)\]]*[ \t]*\n\s*")
 _PIPE = re.compile(r"\s\|\s+")
 _WORD = re.compile(r"\S+")
+# Japanese sentences end in 。！？ (full-width or not), optionally closed by a bracket or quote,
+# with no space after; a line break ends one too. Texts without these characters (English)
+# are cut exactly as before.
+_JA_TERMINAL = re.compile(r"[。！？][」』）)】〕\"”’]*")
+_JA_LINE = re.compile(r"(?<=[\u3040-\u30ff\u4e00-\u9fff\uff10-\uff5a）」』])[ \t]*\n\s*")
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,13 @@ def _cut_positions(text: str) -> list[int]:
                 cuts.add(match.end())
     for match in _PIPE.finditer(text):
         cuts.add(match.end())
+    for match in _JA_TERMINAL.finditer(text):
+        nxt = match.end()
+        while nxt < len(text) and text[nxt].isspace():
+            nxt += 1
+        cuts.add(nxt)
+    for match in _JA_LINE.finditer(text):
+        cuts.add(match.end())
     return sorted(c for c in cuts if 0 < c < len(text))
 
 
@@ -193,9 +205,37 @@ def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(spans)
 
 
-def _chop(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int, int]]:
-    """Split one over-long sentence into balanced word chunks: (start, end, words)."""
+Counter = Callable[[str], int]
+
+
+def _chop_chars(
+    text: str, start: int, end: int, max_words: int, count: Counter
+) -> list[tuple[int, int, int]]:
+    """Split an over-long sentence without spaces (Japanese) into balanced character runs."""
+    pieces = math.ceil(count(text[start:end]) / max_words)
+    size = math.ceil((end - start) / pieces)
+    out = []
+    for lo in range(start, end, size):
+        hi = min(end, lo + size)
+        out.append((lo, hi, count(text[lo:hi])))
+    return out
+
+
+def _chop(
+    text: str, start: int, end: int, max_words: int, count: Counter | None = None
+) -> list[tuple[int, int, int]]:
+    """Split one over-long sentence into balanced word chunks: (start, end, words); with
+    ``count`` (tokens rather than words) chunks are measured by it."""
     words = list(_WORD.finditer(text, start, end))
+    if count is not None:
+        pieces = math.ceil(count(text[start:end]) / max_words)
+        if len(words) < 2 * pieces:
+            return _chop_chars(text, start, end, max_words, count)
+        size = math.ceil(len(words) / pieces)
+        return [
+            (chunk[0].start(), chunk[-1].end(), count(text[chunk[0].start() : chunk[-1].end()]))
+            for chunk in (words[i : i + size] for i in range(0, len(words), size))
+        ]
     pieces = math.ceil(len(words) / max_words)
     size = math.ceil(len(words) / pieces)
     out = []
@@ -205,14 +245,17 @@ def _chop(text: str, start: int, end: int, max_words: int) -> list[tuple[int, in
     return out
 
 
-def _sentences(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int, int]]:
-    """Sentences of ``text[start:end]`` as (start, end, words), over-long ones chopped."""
+def _sentences(
+    text: str, start: int, end: int, max_words: int, count: Counter | None = None
+) -> list[tuple[int, int, int]]:
+    """Sentences of ``text[start:end]`` as (start, end, words), over-long ones chopped; with
+    ``count``, sizes are what it measures (tokens) instead of words."""
     out: list[tuple[int, int, int]] = []
     for s, e in sentence_spans(text[start:end]):
         s, e = s + start, e + start
-        n = word_count(text[s:e])
+        n = (count or word_count)(text[s:e])
         if n > max_words:
-            out.extend(_chop(text, s, e, max_words))
+            out.extend(_chop(text, s, e, max_words, count))
         else:
             out.append((s, e, n))
     return out
@@ -239,11 +282,12 @@ def _pack(text: str, sentences: list[tuple[int, int, int]], max_words: int) -> l
     return units
 
 
-def split_units(text: str, *, max_words: int = 120) -> list[TextUnit]:
-    """Split ``text`` into sentence windows of at most ``max_words`` words, dropping nothing."""
+def split_units(text: str, *, max_words: int = 120, count: Counter | None = None) -> list[TextUnit]:
+    """Split ``text`` into sentence windows of at most ``max_words`` words (or units of
+    ``count``, e.g. a model's tokens), dropping nothing."""
     if max_words < 1:
         raise ValueError("max_words must be positive")
-    return _pack(text, _sentences(text, 0, len(text), max_words), max_words)
+    return _pack(text, _sentences(text, 0, len(text), max_words, count), max_words)
 
 
 @dataclass(frozen=True)
@@ -321,9 +365,10 @@ class FieldedText:
     def __repr__(self) -> str:
         return f"FieldedText({[(p.field, p.item, p.value) for p in self.parts]!r})"
 
-    def units(self, *, max_words: int = 120) -> list[TextUnit]:
+    def units(self, *, max_words: int = 120, count: Counter | None = None) -> list[TextUnit]:
         """Sentence windows of the composed text, packed field by field: a window never
-        crosses a field; in a list field, elements are its sentences."""
+        crosses a field; in a list field, elements are its sentences. ``count`` measures
+        sizes in other units than words (a model's tokens)."""
         if max_words < 1:
             raise ValueError("max_words must be positive")
         out: list[TextUnit] = []
@@ -331,13 +376,13 @@ class FieldedText:
             sentences: list[tuple[int, int, int]] = []
             for part in group:
                 if part.item is None:
-                    sentences.extend(_sentences(self.text, part.offset, part.end, max_words))
+                    sentences.extend(_sentences(self.text, part.offset, part.end, max_words, count))
                     continue
                 # An element is one sentence, whatever punctuation it holds.
                 start, end = part.offset, part.end
-                n = word_count(self.text[start:end])
+                n = (count or word_count)(self.text[start:end])
                 if n > max_words:
-                    sentences.extend(_chop(self.text, start, end, max_words))
+                    sentences.extend(_chop(self.text, start, end, max_words, count))
                 else:
                     sentences.append((start, end, n))
             out.extend(_pack(self.text, sentences, max_words))

@@ -225,3 +225,49 @@ def test_eval_trains_on_other_judgements_and_prints_a_learned_row(
     missing = runner.invoke(cli, [*args, *train, "--train-qrels", str(tmp_path / "no.tsv")])
     assert missing.exit_code == 1 and "no such file" in missing.stderr
     get_settings.cache_clear()
+
+
+def test_eval_replaces_documents_and_compares_languages_side_by_side(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.config import get_settings
+
+    monkeypatch.setenv("KAKEHASHI_CACHE_DIR", str(tmp_path / "cache"))
+    get_settings.cache_clear()
+    docs = {
+        "d-gan": "Gallium nitride MMIC power amplifiers for X-band radar.",
+        "d-robot": "Robotic arms that sand and repaint aircraft panels.",
+        "d-battery": "Lithium-ion battery packs for vehicles.",
+    }
+    (tmp_path / "corpus.jsonl").write_text(
+        "\n".join(json.dumps({"_id": k, "text": v}) for k, v in docs.items())
+    )
+    japanese = {
+        "_id": "d-gan",
+        "text": "当社はXバンドレーダー向けの窒化ガリウム増幅器を製造しています。",
+    }
+    (tmp_path / "corpus-ja.jsonl").write_text(json.dumps(japanese, ensure_ascii=False))
+    (tmp_path / "q.jsonl").write_text(
+        json.dumps({"_id": "q-radar", "text": "GaN power amplifier for an X-band radar."})
+    )
+    (tmp_path / "q.tsv").write_text("query-id\tcorpus-id\tscore\nq-radar\td-gan\t1\n")
+    base = ["eval", "--queries", str(tmp_path / "q.jsonl"), "--qrels", str(tmp_path / "q.tsv")]
+    corpora = [
+        "--corpus",
+        str(tmp_path / "corpus.jsonl"),
+        "--corpus",
+        str(tmp_path / "corpus-ja.jsonl"),
+    ]
+
+    result = runner.invoke(cli, [*base, *corpora, "--side-by-side"])
+    assert result.exit_code == 0, result.output
+    # The Japanese version replaced the English one in place: three documents, one Japanese.
+    assert "3 documents (en 2, ja 1)" in result.stdout
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith("fused")]
+    assert [row[1:3] for row in rows] == [["en", "3"], ["en", "2,"]]
+    assert "nDCG ratio" in result.stdout
+    alone = runner.invoke(
+        cli, [*base, "--corpus", str(tmp_path / "corpus.jsonl"), "--side-by-side"]
+    )
+    assert alone.exit_code == 1 and "two or more" in alone.stderr
+    get_settings.cache_clear()

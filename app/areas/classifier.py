@@ -14,16 +14,24 @@ from app.companies.models import Company, company_technology_areas
 from app.solicitations.models import Solicitation, solicitation_technology_areas
 from matching.classify import DEFAULT_AREAS, AreaClassifier, AreaDefinition
 from matching.encoder import Encoder
+from matching.multilingual import MultilingualEncoder
 
 _lock = threading.Lock()
-_cache: dict[tuple[str, tuple[str, ...]], AreaClassifier] = {}
+_cache: dict[tuple[str, str, tuple[str, ...]], AreaClassifier] = {}
 KNOWN = {area.slug: area for area in DEFAULT_AREAS}
 
 
-def get_classifier(session: Session, encoder: Encoder) -> AreaClassifier:
-    """A classifier over the current vocabulary, fitted once per vocabulary and model."""
+def get_classifier(
+    session: Session, encoder: Encoder, multilingual: MultilingualEncoder | None = None
+) -> AreaClassifier:
+    """A classifier over the current vocabulary, fitted once per vocabulary and model (with
+    `multilingual`, it also classifies Japanese texts)."""
     areas = areas_service.get_all(session)
-    key = (encoder.model_id, tuple(a.slug for a in areas))
+    key = (
+        encoder.model_id,
+        multilingual.model_id if multilingual is not None else "",
+        tuple(a.slug for a in areas),
+    )
     with _lock:
         if key not in _cache:
             definitions = [
@@ -33,7 +41,7 @@ def get_classifier(session: Session, encoder: Encoder) -> AreaClassifier:
                 )
                 for a in areas
             ]
-            _cache[key] = AreaClassifier().fit(definitions, encoder)
+            _cache[key] = AreaClassifier().fit(definitions, encoder, multilingual)
         return _cache[key]
 
 

@@ -61,25 +61,38 @@ def profile_text(company: Company) -> str:
 
 def profile_fields(company: Company) -> FieldedText:
     """A company's ranked fields, composed; explanations quote these fields."""
-    return compose_profile_fields(company.name, company.narrative, company.keywords)
+    return compose_profile_fields(
+        company.name, company.narrative, company.keywords, company.narrative_ja
+    )
 
 
-def compose_profile_fields(name: str, narrative: str, keywords: list[str]) -> FieldedText:
+def compose_profile_fields(
+    name: str, narrative: str, keywords: list[str], narrative_ja: str = ""
+) -> FieldedText:
     """Narrative and capability keywords as fields named as the API names them, so that a
     quoted span says which field it comes from (also for column-only queries).
 
     The name is ranked only when there is nothing else: a company name states no capability and
     pulls the vectors off topic (demo set, nDCG@10 fused / dense: 0.9321 / 0.8638 with the name
     as a field, 0.9377 / 0.8758 without; bench/bench_explanations.py).
+
+    A Japanese version of the narrative (`narrative_ja`) is a field of its own after the
+    narrative: the lexical scorer reads it with the Japanese analyser, the multilingual encoder
+    embeds it, and explanations quote it by its own field name. A company without one is
+    composed exactly as before (its stored vectors stay valid).
     """
-    if narrative.strip() or any(k.strip() for k in keywords):
-        return FieldedText([("narrative", narrative), ("keywords", keywords)])
+    if narrative.strip() or narrative_ja.strip() or any(k.strip() for k in keywords):
+        return FieldedText(
+            [("narrative", narrative), ("narrative_ja", narrative_ja), ("keywords", keywords)]
+        )
     return FieldedText([("name", name)])
 
 
-def compose_profile_text(name: str, narrative: str, keywords: list[str]) -> str:
+def compose_profile_text(
+    name: str, narrative: str, keywords: list[str], narrative_ja: str = ""
+) -> str:
     """The composed text of :func:`compose_profile_fields`."""
-    return compose_profile_fields(name, narrative, keywords).text
+    return compose_profile_fields(name, narrative, keywords, narrative_ja).text
 
 
 def language_of(narrative: str, narrative_ja: str, keywords: list[str]) -> ProfileLanguage:

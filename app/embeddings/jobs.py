@@ -22,6 +22,7 @@ from app.embeddings.service import EmbedReport, Encoded, Entity
 from app.jobs import service as jobs
 from app.jobs.service import handler
 from matching.encoder import Encoder
+from matching.multilingual import MultilingualEncoder
 
 log = logging.getLogger(__name__)
 CHUNK = 64
@@ -83,7 +84,75 @@ def embed_in_chunks(
                 bar.update(page.size)
         finally:
             bar.close()
+        _embed_multilingual(session, reader, entity=entity, ids=wanted, chunk=chunk, base=encoder)
     return report
+
+
+def _embed_multilingual(
+    session: Session,
+    reader: Session,
+    *,
+    entity: Entity,
+    ids: list[int] | None,
+    chunk: int,
+    base: Encoder,
+) -> int:
+    """The multilingual pass: e5 vectors for companies written (partly) in Japanese, and for
+    solicitations once such a company exists; only for texts changed since their vector. A
+    company's new multilingual vector rewrites its base vector row too, so the match index
+    (which follows base vector ids) picks it up. Returns how many were encoded."""
+    any_japanese = service.any_japanese_company(reader)
+    reader.rollback()
+    if entity == "solicitation" and not any_japanese:
+        return 0
+    multilingual: MultilingualEncoder | None = None
+    encoded_total = 0
+    after = 0
+    while True:
+        page = service.next_page(
+            reader,
+            entity=entity,
+            model_id=_space_of(entity),
+            after_id=after,
+            size=chunk,
+            ids=ids,
+            wanted=lambda f: service.wants_multilingual(entity, f, any_japanese=any_japanese),
+        )
+        reader.rollback()
+        if page is None:
+            break
+        after = page.last_id
+        if not page.stale:
+            continue
+        multilingual = multilingual or service.get_multilingual()
+        model_id = service.multilingual_space(multilingual, entity)
+        areas = classifier.get_classifier(reader, base, multilingual)
+        reader.rollback()
+        encoded = service.encode_multilingual(
+            page.stale, entity=entity, encoder=multilingual, base=base, areas=areas
+        )
+        _store_chunk(session, entity, model_id, encoded)
+        if entity == "company":
+            service.touch(
+                session,
+                entity=entity,
+                model_id=service.space_id(base),
+                entity_ids=[e.entity_id for e in encoded],
+            )
+            session.commit()
+        encoded_total += len(encoded)
+    if entity == "company" and encoded_total:
+        # A Japanese partner is scored with the solicitations' multilingual vectors: those
+        # missing (stored before any company needed them) are computed now.
+        _embed_multilingual(
+            session, reader, entity="solicitation", ids=None, chunk=chunk, base=base
+        )
+    return encoded_total
+
+
+def _space_of(entity: Entity) -> str:
+    """The multilingual space id without loading the model (it is loaded only when needed)."""
+    return service.multilingual_space_id(entity)
 
 
 def embed_all(
@@ -99,7 +168,12 @@ def embed_all(
         for entity in ("company", "solicitation")
     }
     reports["company"].removed = service.remove_other_models(
-        session, model_id=service.space_id(encoder)
+        session,
+        model_id=service.space_id(encoder),
+        keep=[
+            service.multilingual_space_id("company"),
+            service.multilingual_space_id("solicitation"),
+        ],
     )
     session.commit()
     return reports

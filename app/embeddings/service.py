@@ -4,7 +4,7 @@ that commit chunk by chunk are the boundary's (app/embeddings/jobs.py)."""
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -21,6 +21,8 @@ from app.solicitations.models import Solicitation
 from app.solicitations.service import compose_need_fields
 from matching.classify import AreaClassifier
 from matching.encoder import DocumentEmbedding, Encoder
+from matching.language import ProfileLanguage, profile_language
+from matching.multilingual import Kind, MultilingualEncoder, space_id_for
 from matching.text import FieldedText, content_hash
 
 log = logging.getLogger(__name__)
@@ -110,13 +112,13 @@ def _texts(
     """(id, fields) of up to `size` live records with id > after_id, by id: keyset pages read
     columns only and hold no cursor open, so a commit between pages closes nothing."""
     if entity == "company":
-        query = select(Company.id, Company.name, Company.narrative, Company.keywords).where(
-            Company.archived_at.is_(None), Company.id > after_id
-        )
+        query = select(
+            Company.id, Company.name, Company.narrative, Company.keywords, Company.narrative_ja
+        ).where(Company.archived_at.is_(None), Company.id > after_id)
         if ids is not None:
             query = query.where(Company.id.in_(ids))
         companies = session.execute(query.order_by(Company.id).limit(size))
-        return [(i, compose_profile_fields(n, d, k)) for i, n, d, k in companies]
+        return [(i, compose_profile_fields(n, d, k, j)) for i, n, d, k, j in companies]
     needs = select(Solicitation.id, Solicitation.title, Solicitation.description).where(
         Solicitation.archived_at.is_(None), Solicitation.id > after_id
     )
@@ -139,6 +141,11 @@ def _stored_hashes(
     return {entity_id: text_hash for entity_id, text_hash in rows}
 
 
+def language_of(fields: FieldedText) -> ProfileLanguage:
+    """The language of a record's composed fields: "en", "ja" or "en+ja"."""
+    return profile_language(part.value for part in fields.parts)
+
+
 def next_page(
     session: Session,
     *,
@@ -147,9 +154,10 @@ def next_page(
     after_id: int = 0,
     size: int = 64,
     ids: Iterable[int] | None = None,
+    wanted: Callable[[FieldedText], bool] | None = None,
 ) -> Page | None:
-    """The next page of live records after `after_id` and which of them need a new vector;
-    None when there are no more. Reads only."""
+    """The next page of live records after `after_id` and which of them need a new vector
+    (of those `wanted`, when given); None when there are no more. Reads only."""
     batch = _texts(
         session, entity, after_id=after_id, size=size, ids=None if ids is None else list(ids)
     )
@@ -158,6 +166,8 @@ def next_page(
     stored = _stored_hashes(session, entity, model_id, [i for i, _ in batch])
     stale = []
     for entity_id, fields in batch:
+        if wanted is not None and not wanted(fields):
+            continue
         text_hash = content_hash(fields.text)
         if stored.get(entity_id) != text_hash:
             stale.append(Pending(entity_id, fields, text_hash))
@@ -167,7 +177,8 @@ def next_page(
 def encode(
     pending: list[Pending], *, encoder: Encoder, areas: AreaClassifier | None = None
 ) -> list[Encoded]:
-    """Encode the texts (and predict their areas): CPU work, done with no transaction open."""
+    """Encode the texts (and predict their areas): CPU work, done with no transaction open.
+    Japanese texts get their areas from the multilingual pass (`encode_multilingual`)."""
     if not pending:
         return []
     documents = encoder.encode_documents([p.fields for p in pending])
@@ -176,10 +187,112 @@ def encode(
             entity_id=p.entity_id,
             text_hash=p.text_hash,
             document=document,
-            areas=areas.predict(p.text, document) if areas is not None else [],
+            areas=areas.predict(p.text, document)
+            if areas is not None and language_of(p.fields) != "ja"
+            else [],
         )
         for p, document in zip(pending, documents, strict=True)
     ]
+
+
+@lru_cache
+def _load_multilingual() -> MultilingualEncoder:
+    return MultilingualEncoder()
+
+
+def get_multilingual() -> MultilingualEncoder:
+    """The process-wide multilingual encoder (multilingual-e5-small), loaded once."""
+    with _encoder_lock:
+        return _load_multilingual()
+
+
+def multilingual_space(encoder: MultilingualEncoder, entity: Entity) -> str:
+    """Model id of the multilingual vectors of `entity`: companies are e5 passages,
+    solicitations e5 queries."""
+    return encoder.space_id("passage" if entity == "company" else "query")
+
+
+def multilingual_space_id(entity: Entity) -> str:
+    """The same id without loading the model (read from the package: see
+    matching.multilingual.space_id_for)."""
+    return space_id_for("passage" if entity == "company" else "query")
+
+
+def wants_multilingual(entity: Entity, fields: FieldedText, *, any_japanese: bool) -> bool:
+    """Whether a record needs a multilingual vector: a company written (partly) in Japanese;
+    a solicitation once some company is."""
+    if entity == "company":
+        return language_of(fields) != "en"
+    return any_japanese
+
+
+def any_japanese_company(session: Session) -> bool:
+    """Whether some live company has a Japanese text (and so needs cross-lingual matching)."""
+    # The language column is the importer's word; a stored multilingual company vector is the
+    # embedding run's (it read the text).
+    found = session.scalar(
+        select(Company.id)
+        .where(
+            Company.archived_at.is_(None),
+            (Company.profile_language != "en") | (Company.narrative_ja != ""),
+        )
+        .limit(1)
+    )
+    if found is not None:
+        return True
+    vector = session.scalar(
+        select(Embedding.id)
+        .where(
+            Embedding.entity_type == "company",
+            Embedding.model_id == multilingual_space_id("company"),
+        )
+        .limit(1)
+    )
+    return vector is not None
+
+
+def encode_multilingual(
+    pending: list[Pending],
+    *,
+    entity: Entity,
+    encoder: MultilingualEncoder,
+    base: Encoder,
+    areas: AreaClassifier | None = None,
+) -> list[Encoded]:
+    """Multilingual vectors of the texts (and the areas of Japanese ones, from them)."""
+    if not pending:
+        return []
+    kind: Kind = "passage" if entity == "company" else "query"
+    documents = encoder.encode_documents([p.fields for p in pending], kind=kind)
+    empty = DocumentEmbedding.empty(base.dimension)
+    return [
+        Encoded(
+            entity_id=p.entity_id,
+            text_hash=p.text_hash,
+            document=document,
+            areas=areas.predict(p.text, empty, document)
+            if areas is not None and language_of(p.fields) == "ja"
+            else [],
+        )
+        for p, document in zip(pending, documents, strict=True)
+    ]
+
+
+def touch(session: Session, *, entity: Entity, model_id: str, entity_ids: list[int]) -> None:
+    """Write the stored vectors of these records again, unchanged, under new row ids: the
+    match index notices a record by its vector's id, and a multilingual vector added beside
+    an unchanged one must reach it too; flushes."""
+    rows = session.scalars(
+        select(Embedding).where(
+            Embedding.entity_type == entity,
+            Embedding.model_id == model_id,
+            Embedding.entity_id.in_(entity_ids),
+        )
+    ).all()
+    for row in rows:
+        document = DocumentEmbedding.from_payload(row.pooled, row.units, row.spans, row.dimension)
+        _store(session, entity, row.entity_id, row.content_hash, model_id, document)
+    session.flush()
 
 
 def _store(
@@ -223,9 +336,10 @@ def store(session: Session, *, entity: Entity, model_id: str, encoded: list[Enco
     session.flush()
 
 
-def remove_other_models(session: Session, *, model_id: str) -> int:
-    """Drop the vectors of other models (or other ways of splitting texts); flushes."""
-    removed = session.execute(delete(Embedding).where(Embedding.model_id != model_id))
+def remove_other_models(session: Session, *, model_id: str, keep: Iterable[str] = ()) -> int:
+    """Drop the vectors of other models (or other ways of splitting texts) than `model_id`
+    and `keep`; flushes."""
+    removed = session.execute(delete(Embedding).where(Embedding.model_id.not_in([model_id, *keep])))
     return int(removed.rowcount)  # type: ignore[attr-defined]
 
 

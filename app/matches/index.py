@@ -37,6 +37,7 @@ from app.matches.sync import Known, Signature
 from app.solicitations.models import Solicitation
 from app.solicitations.service import need_text
 from matching.encoder import DocumentEmbedding, Encoder
+from matching.language import profile_language
 from matching.ranker import MatchIndex, Profile, Query
 from matching.store import StoreError, current_version, exclusive
 
@@ -64,7 +65,11 @@ def rebuild_over(n: int) -> int:
     return max(2000, n // 5)
 
 
-def company_profile(company: Company, embedding: DocumentEmbedding) -> Profile:
+def company_profile(
+    company: Company,
+    embedding: DocumentEmbedding,
+    multilingual: DocumentEmbedding | None = None,
+) -> Profile:
     """A company as the matching library sees it."""
     return Profile(
         id=str(company.id),
@@ -72,6 +77,8 @@ def company_profile(company: Company, embedding: DocumentEmbedding) -> Profile:
         areas=frozenset(company.area_slugs),
         naics=frozenset(company.naics),
         embedding=embedding,
+        language=profile_language([company.narrative, company.narrative_ja, *company.keywords]),
+        multilingual=multilingual,
     )
 
 

@@ -104,6 +104,17 @@ class MatchBase(BaseModel):
     fit: float = Field(description=FIT)
     learned_score: float | None = Field(default=None, description=LEARNED_SCORE)
     components: dict[str, float]
+    cross_lingual: bool = Field(
+        default=False,
+        description="the solicitation and the partner are written in different languages "
+        "(English and Japanese): the semantic component comes from the multilingual encoder",
+    )
+    lexical_basis: Literal["text", "absent", "glosses"] = Field(
+        default="text",
+        description="what the lexical component measures: `text`, words both texts contain; "
+        "`absent`, no lexical evidence across languages (the component reads 0, which is not "
+        "a measured zero); `glosses`, dictionary glosses of the Japanese text's loanwords",
+    )
     eligibility: EligibilityRead
     held_back: bool
     explanation: ExplanationRead

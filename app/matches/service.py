@@ -3,7 +3,7 @@ eligibility gates, with explanations, and suggesting US-Japan teams."""
 
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +49,7 @@ from matching import eligibility as gates
 from matching.boilerplate import BoilerplateModel
 from matching.encoder import DocumentEmbedding
 from matching.explain import Explanation, explain
+from matching.language import detect_language
 from matching.lexical import LexicalScorer
 from matching.ranker import MatchIndex, Profile, Query, ScoredCandidate, weigh_query
 from matching.teams import suggest_teams
@@ -152,6 +153,50 @@ def _embedding_for(
     return vector if vector is not None else ranker.encoder.encode_documents([fields])[0]
 
 
+def _multilingual_for(session: Session, solicitation: Solicitation) -> DocumentEmbedding | None:
+    """A solicitation's multilingual (e5 query) vector when some company is written in
+    Japanese: the stored one if computed from its current text, else encoded here in memory
+    (reads only). None when every company is in English."""
+    if not embeddings.any_japanese_company(session):
+        return None
+    fields = fields_of(solicitation)
+    vector = embeddings.current_vector(
+        session,
+        entity="solicitation",
+        model_id=embeddings.multilingual_space_id("solicitation"),
+        entity_id=solicitation.id,
+        text=fields.text,
+    )
+    if vector is not None:
+        return vector
+    return embeddings.get_multilingual().encode_documents([fields], kind="query")[0]
+
+
+def _company_multilingual(session: Session, company: Company) -> DocumentEmbedding | None:
+    """A company's multilingual (e5 passage) vector when it is written (partly) in Japanese:
+    stored if computed from its current text, else encoded here in memory (reads only)."""
+    fields = fields_of(company)
+    if embeddings.language_of(fields) == "en":
+        return None
+    vector = embeddings.current_vector(
+        session,
+        entity="company",
+        model_id=embeddings.multilingual_space_id("company"),
+        entity_id=company.id,
+        text=fields.text,
+    )
+    if vector is not None:
+        return vector
+    return embeddings.get_multilingual().encode_documents([fields], kind="passage")[0]
+
+
+def _sentence_vectors(texts: list[str], kind: str) -> np.ndarray:
+    """Sentences embedded by the multilingual encoder, for cross-lingual explanations."""
+    return embeddings.get_multilingual().encode(
+        texts, kind="query" if kind == "query" else "passage"
+    )
+
+
 @contextmanager
 def _held_indexes(session: Session, ranker: RankerState) -> Iterator[tuple[IndexView, IndexView]]:
     """The solicitations' and the companies' indexes, held unchanged until the block ends.
@@ -163,10 +208,15 @@ def _held_indexes(session: Session, ranker: RankerState) -> Iterator[tuple[Index
         yield needs, partners
 
 
-def _need_query(solicitation_index: MatchIndex, need: Profile) -> Query:
+def _need_query(
+    solicitation_index: MatchIndex, need: Profile, multilingual: DocumentEmbedding | None = None
+) -> Query:
     """A solicitation as the query, its passages weighed by the boilerplate of all
-    solicitations (export-control notices and the like count less)."""
-    return weigh_query(as_query(need), solicitation_index.boilerplate_)
+    solicitations (export-control notices and the like count less), with its multilingual
+    vector when Japanese partners are to be scored."""
+    query = weigh_query(as_query(need), solicitation_index.boilerplate_)
+    language = "ja" if detect_language(need.text) == "ja" else "en"
+    return replace(query, multilingual=multilingual, language=language)
 
 
 def _authorizations(session: Session) -> dict[str, list[gates.AuthorizationFacts]]:
@@ -349,6 +399,7 @@ def _explained(
             profile_unit_weights=index.unit_weights(hit.id),
             query_boilerplate=explainer.query_boilerplate,
             profile_boilerplate=index.boilerplate_,
+            sentence_vectors=_sentence_vectors,
         )
         out.append(
             (
@@ -358,6 +409,8 @@ def _explained(
                     "score": round(hit.score, 4),
                     "fit": thresholds.fit_of(hit.score),
                     "components": {k: round(v, 4) for k, v in hit.components.items()},
+                    "cross_lingual": hit.cross_lingual,
+                    "lexical_basis": hit.lexical_basis,
                     "eligibility": _eligibility_read(verdict(hit.id)),
                     "held_back": held_back,
                     "explanation": _explanation_read(
@@ -391,10 +444,13 @@ def match_solicitation(
         session, organization_id=organization_id, solicitation_id=solicitation_id
     )
     embedding = _embedding_for(session, solicitation, ranker)
+    multilingual = _multilingual_for(session, solicitation)
     auths = _authorizations(session)
     active = learning.active_model(session, model_id=ranker.model_id)
     with _held_indexes(session, ranker) as (needs, view):
-        query = _need_query(needs.index, solicitation_profile(solicitation, embedding))
+        query = _need_query(
+            needs.index, solicitation_profile(solicitation, embedding), multilingual
+        )
         explainer = _Explainer(
             query,
             fields_of(solicitation),
@@ -499,9 +555,12 @@ def reach_counts(
         session, organization_id=organization_id, solicitation_id=solicitation_id
     )
     embedding = _embedding_for(session, solicitation, ranker)
+    multilingual = _multilingual_for(session, solicitation)
     auths = _authorizations(session)
     with _held_indexes(session, ranker) as (needs, view):
-        query = _need_query(needs.index, solicitation_profile(solicitation, embedding))
+        query = _need_query(
+            needs.index, solicitation_profile(solicitation, embedding), multilingual
+        )
         pool = _pool(view, solicitation, auths, now, role=role)
         hidden = _marked(view, pool, reviews.hidden_ids(review_of))
         # Scored as arrays and counted per verdict: thousands may reach a low minimum.
@@ -560,7 +619,9 @@ def match_company(
     )
     hidden = set() if include_hidden else {str(i) for i in reviews.hidden_ids(review_of)}
     pinned = {str(i) for i in reviews.pinned_ids(review_of)}
-    partner = company_profile(company, _embedding_for(session, company, ranker))
+    partner = company_profile(
+        company, _embedding_for(session, company, ranker), _company_multilingual(session, company)
+    )
     facts = partner_facts(company, now)
     auths = [
         authorization_facts(a)
@@ -576,12 +637,25 @@ def match_company(
     left_out = len(eligible & hidden) + (len(held & hidden) if include_held_back else 0)
     eligible, held = eligible - hidden, held - hidden
     partner_fields = fields_of(company)
+    # A Japanese partner is scored by the solicitations' stored multilingual vectors.
+    need_vectors = (
+        embeddings.load(
+            session,
+            entity="solicitation",
+            model_id=embeddings.multilingual_space_id("solicitation"),
+            ids=[s.id for s in open_needs],
+        )
+        if partner.language != "en"
+        else {}
+    )
     active = learning.active_model(session, model_id=ranker.model_id)
     with _held_indexes(session, ranker) as (needs_view, view):
         needs_index, company_index = needs_view.index, view.index
         pending = sum(1 for s in open_needs if str(s.id) not in needs_index.positions_)
         needs = {
-            str(s.id): _need_query(needs_index, needs_index.profile(str(s.id)))
+            str(s.id): _need_query(
+                needs_index, needs_index.profile(str(s.id)), need_vectors.get(s.id)
+            )
             for s in open_needs
             if str(s.id) in needs_index.positions_ and str(s.id) not in hidden
         }
@@ -628,6 +702,7 @@ def match_company(
                     profile_unit_weights=partner_weights,
                     query_boilerplate=needs_index.boilerplate_,
                     profile_boilerplate=company_index.boilerplate_,
+                    sentence_vectors=_sentence_vectors,
                 )
                 out.append(
                     SolicitationMatch(
@@ -636,6 +711,8 @@ def match_company(
                         fit=thresholds.fit_of(hit.score),
                         learned_score=learned.get(hit.id),
                         components={k: round(v, 4) for k, v in hit.components.items()},
+                        cross_lingual=hit.cross_lingual,
+                        lexical_basis=hit.lexical_basis,
                         eligibility=_eligibility_read(verdicts[hit.id]),
                         held_back=held_back,
                         explanation=_explanation_read(explanation, query_is_need=True),
@@ -685,10 +762,13 @@ def teams(
         session, organization_id=organization_id, solicitation_id=solicitation_id
     )
     embedding = _embedding_for(session, solicitation, ranker)
+    multilingual = _multilingual_for(session, solicitation)
     auths = _authorizations(session)
     active = learning.active_model(session, model_id=ranker.model_id)
     with _held_indexes(session, ranker) as (needs, view):
-        query = _need_query(needs.index, solicitation_profile(solicitation, embedding))
+        query = _need_query(
+            needs.index, solicitation_profile(solicitation, embedding), multilingual
+        )
         everyone = _pool(view, solicitation, auths, now, role=None)
         roles = view.known.role[everyone.positions]
         hidden = _marked(view, everyone, reviews.hidden_ids(review_of))
@@ -760,11 +840,13 @@ def pair_score(
 ) -> float | None:
     """The fused score of one (solicitation, company) pair, the number the solicitation's
     ranking gives the company; None while the indexes hold nothing to score it against."""
-    partner = company_profile(company, _embedding_for(session, company, ranker))
+    partner = company_profile(
+        company, _embedding_for(session, company, ranker), _company_multilingual(session, company)
+    )
     need = solicitation_profile(solicitation, _embedding_for(session, solicitation, ranker))
     with _held_indexes(session, ranker) as (needs_view, view):
         if not needs_view.index.ids_ or not view.index.ids_:
             return None
-        query = _need_query(needs_view.index, need)
+        query = _need_query(needs_view.index, need, _multilingual_for(session, solicitation))
         scored = view.index.score_pairs([query], partner)
     return scored[0].score if scored else None

@@ -26,13 +26,15 @@ from app.areas.models import TechnologyArea
 from app.companies.models import Company, CompanyRole, company_technology_areas
 from app.companies.service import compose_profile_text
 from app.embeddings.models import Embedding
-from app.embeddings.service import Entity
+from app.embeddings.service import Entity, multilingual_space_id
 from app.screening.models import ScreeningHit
 from app.solicitations.models import Solicitation, solicitation_technology_areas
 from app.solicitations.service import compose_need_text
 from app.vetting.models import VettingDecision
 from matching.encoder import DocumentEmbedding
+from matching.language import profile_language
 from matching.ranker import Profile
+from matching.text import content_hash
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NO_TIME = np.iinfo(np.int64).min
@@ -329,6 +331,32 @@ def _chunks(ids: list[int] | None, size: int = 500) -> Iterator[list[int] | None
         yield ids[start : start + size]
 
 
+def _multilingual(
+    session: Session, entity: Entity, ids: list[int] | None
+) -> dict[tuple[int, str], DocumentEmbedding]:
+    """Stored multilingual (e5 passage) vectors of companies, by (record, text hash): only
+    a vector of the text the record has now is used."""
+    if entity != "company":
+        return {}
+    query = select(
+        Embedding.entity_id,
+        Embedding.content_hash,
+        Embedding.pooled,
+        Embedding.units,
+        Embedding.spans,
+        Embedding.dimension,
+    ).where(
+        Embedding.entity_type == entity,
+        Embedding.model_id == multilingual_space_id("company"),
+    )
+    if ids is not None:
+        query = query.where(Embedding.entity_id.in_(ids))
+    return {
+        (row[0], row[1]): DocumentEmbedding.from_payload(row[2], row[3], row[4], row[5])
+        for row in session.execute(query)
+    }
+
+
 def profiles(
     session: Session, *, entity: Entity, model_id: str, ids: list[int] | None = None
 ) -> Iterator[tuple[Profile, int, int]]:
@@ -343,6 +371,7 @@ def profiles(
                 Company.name,
                 Company.narrative,
                 Company.keywords,
+                Company.narrative_ja,
                 Company.naics,
             )
         else:
@@ -367,15 +396,18 @@ def profiles(
             vector_query = vector_query.where(Embedding.entity_id.in_(chunk))
         areas = _areas(session, entity, chunk)
         vectors = {row[0]: row[1:] for row in session.execute(vector_query)}
+        multilingual = _multilingual(session, entity, chunk)
         for row in session.execute(text_query.order_by(model.id)):
             record_id, version = row[0], row[1]
             stored = vectors.get(record_id)
             if stored is None:
                 continue
             if entity == "company":
-                text = compose_profile_text(row[2], row[3], row[4])
+                text = compose_profile_text(row[2], row[3], row[4], row[5])
+                language = profile_language([row[3], row[5], *(row[4] or ())])
             else:
                 text = compose_need_text(row[2], row[3])
+                language = "en"
             vector_id, pooled, units, spans, dimension = stored
             yield (
                 Profile(
@@ -384,6 +416,8 @@ def profiles(
                     areas=frozenset(areas.get(record_id, ())),
                     naics=frozenset(row[-1] or ()),
                     embedding=DocumentEmbedding.from_payload(pooled, units, spans, dimension),
+                    language=language,
+                    multilingual=multilingual.get((record_id, content_hash(text))),
                 ),
                 int(version),
                 int(vector_id),
