@@ -53,7 +53,8 @@ __all__ = [
 MissingLexical = Literal["impute", "renormalise", "glosses"]
 
 # MiniLM blend cosine ~ E5_SLOPE * e5 blend cosine + E5_INTERCEPT, least squares over the demo
-# set's parallel pairs (see the module docstring).
+# set's parallel (English, Japanese) pairs: the fallback scale when an index holds fewer than two
+# English profiles to take a query's own MiniLM scale from.
 E5_SLOPE = 3.0
 E5_INTERCEPT = -2.1
 
