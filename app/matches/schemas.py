@@ -14,8 +14,8 @@ class Quote(BaseModel):
     text`; for `keywords` (a list), `record["keywords"][item][start:end] == text`."""
 
     field: str = Field(
-        description="`title` or `description` of a solicitation; `name`, `narrative` or "
-        "`keywords` of a company"
+        description="`title` or `description` of a solicitation; `name`, `narrative`, "
+        "`narrative_ja` or `keywords` of a company"
     )
     item: int | None = Field(
         default=None, description="Index of the keyword in `keywords`; null for text fields"
