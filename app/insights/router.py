@@ -67,7 +67,7 @@ def gap_query(
 GapQueryDep = Annotated[GapQuery, Depends(gap_query)]
 
 
-@router.get("/gaps", response_model=GapsRead, responses=error_responses(422))
+@router.get("/gaps", response_model=GapsRead)
 def gaps(
     session: SessionDep, principal: PrincipalDep, ranker: RankerDep, query: GapQueryDep
 ) -> GapsRead:
@@ -84,7 +84,7 @@ def gaps(
     response_class=Response,
     responses={
         200: {"content": {"text/csv": {}}, "description": "one row per area"},
-        **error_responses(422),
+
     },
 )
 def gaps_csv(
@@ -97,7 +97,7 @@ def gaps_csv(
     return export.csv_response(found)
 
 
-@router.get("/gaps/trend", response_model=TrendRead, responses=error_responses(422))
+@router.get("/gaps/trend", response_model=TrendRead)
 def gaps_trend(
     session: SessionDep,
     principal: PrincipalDep,
