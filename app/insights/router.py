@@ -84,7 +84,6 @@ def gaps(
     response_class=Response,
     responses={
         200: {"content": {"text/csv": {}}, "description": "one row per area"},
-
     },
 )
 def gaps_csv(

@@ -107,14 +107,6 @@ def take(
     )
 
 
-def organization_ids(session: Session, *, slug: str | None = None) -> list[int]:
-    """Every organization's id, or the one with `slug` (none when there is no such one)."""
-    query = select(Organization.id).order_by(Organization.id)
-    if slug is not None:
-        query = query.where(Organization.slug == slug)
-    return list(session.scalars(query))
-
-
 def trend(
     session: Session,
     *,
@@ -186,3 +178,40 @@ def latest(session: Session, *, organization_id: int) -> list[InsightSnapshot]:
             .order_by(InsightSnapshot.area_slug)
         )
     )
+
+
+def take_all(*, slug: str | None = None, ranker: RankerState | None = None) -> dict[str, int]:
+    """This week's snapshot of every organization (or the one with `slug`), each committed on
+    its own: rows written per organization slug."""
+    from app.db import session_scope
+    from app.matches.index import get_ranker
+
+    ranker = ranker or get_ranker()
+    with session_scope() as session:
+        orgs = {
+            org.id: org.slug
+            for org in session.scalars(
+                select(Organization).where(Organization.slug == slug)
+                if slug is not None
+                else select(Organization).order_by(Organization.id)
+            )
+        }
+    written = {}
+    for org_id, org_slug in orgs.items():
+        with session_scope() as session:
+            written[org_slug] = len(take(session, ranker=ranker, organization_id=org_id))
+    return written
+
+
+def weekly_job() -> None:
+    """The worker's weekly job: every organization's snapshot; a failure waits for next week
+    (or a run of `kakehashi insights snapshot`)."""
+    import logging
+
+    log = logging.getLogger(__name__)
+    try:
+        written = take_all()
+    except Exception:
+        log.exception("weekly capability-gap snapshot failed")
+        return
+    log.info("capability-gap snapshots: %d organizations", len(written))
