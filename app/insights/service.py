@@ -9,7 +9,8 @@ uncovered but some partner reaching the minimum is held back only for want of an
 authorization. Pairs the organization hid count for nobody, as in its match lists."""
 
 import statistics
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +24,7 @@ from app.companies.models import Company, CompanyRole, company_technology_areas,
 from app.db import utcnow
 from app.distributions.service import CONTROLLED
 from app.errors import InvalidField
+from app.insights import cache
 from app.insights.schemas import (
     AreaGap,
     Companies,
@@ -208,16 +210,20 @@ def _covered(standing: matches.Standing, solicitation: Solicitation, min_score: 
 
 def _unlocks(needs: list[_Covered], refs: dict[int, CompanyRef], limit: int) -> list[Unlock]:
     """Partners whose authorization would unlock the most of these solicitations."""
-    by_company: dict[int, list[Solicitation]] = defaultdict(list)
-    for need in needs:
-        for company_id in need.unlocking.tolist():
-            by_company[company_id].append(need.solicitation)
-    ranked = sorted(by_company.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:limit]
-    return [
-        Unlock(company=refs[company_id], solicitations=_listed_needs(found))
-        for company_id, found in ranked
-        if company_id in refs
-    ]
+    counts = np.array([len(n.unlocking) for n in needs], dtype=np.int64)
+    if not counts.sum():
+        return []
+    companies = np.concatenate([n.unlocking for n in needs]).astype(np.int64)
+    owner = np.repeat(np.arange(len(needs)), counts)
+    unique, tally = np.unique(companies, return_counts=True)
+    # Most solicitations first, then the lower id.
+    ranked = unique[np.lexsort((unique, -tally))][:limit]
+    out = []
+    for company_id in ranked.tolist():
+        if company_id in refs:
+            found = [needs[i].solicitation for i in owner[companies == company_id].tolist()]
+            out.append(Unlock(company=refs[company_id], solicitations=_listed_needs(found)))
+    return out
 
 
 def _listed_needs(found: Sequence[Solicitation]) -> Solicitations:
@@ -237,7 +243,25 @@ def gaps(
     filters: GapFilters,
 ) -> GapsRead:
     """Coverage per technology area of the filtered solicitations, with the partners and
-    solicitations behind every figure."""
+    solicitations behind every figure; kept in the process until its data changes."""
+    return cache.cached(
+        session,
+        ranker=ranker,
+        organization_id=organization_id,
+        what=("gaps", filters),
+        compute=lambda: _gaps(
+            session, ranker=ranker, organization_id=organization_id, filters=filters
+        ),
+    )
+
+
+def _gaps(
+    session: Session,
+    *,
+    ranker: RankerState,
+    organization_id: int,
+    filters: GapFilters,
+) -> GapsRead:
     now = utcnow()
     labels = area_labels(session)
     check_area(filters.technology_area, labels)
@@ -384,7 +408,33 @@ def solicitation_gap(
     threshold: float = vectors.COVERED_SIMILARITY,
 ) -> SolicitationGap:
     """Which sentences of a solicitation no eligible partner answers, and the partners nearest
-    to each of them, held back or not. Encodes the sentences in memory; stores nothing."""
+    to each of them, held back or not. Encodes the sentences in memory; stores nothing; kept
+    in the process until its data changes."""
+    return cache.cached(
+        session,
+        ranker=ranker,
+        organization_id=organization_id,
+        what=("solicitation", solicitation_id, min_fit, threshold),
+        compute=lambda: _solicitation_gap(
+            session,
+            ranker=ranker,
+            organization_id=organization_id,
+            solicitation_id=solicitation_id,
+            min_fit=min_fit,
+            threshold=threshold,
+        ),
+    )
+
+
+def _solicitation_gap(
+    session: Session,
+    *,
+    ranker: RankerState,
+    organization_id: int,
+    solicitation_id: int,
+    min_fit: float | None,
+    threshold: float,
+) -> SolicitationGap:
     org = session.get_one(Organization, organization_id)
     floor = thresholds.min_fit_for(session, organization_id=organization_id, requested=min_fit)
     solicitation = solicitations.get(session, solicitation_id=solicitation_id)
@@ -414,11 +464,12 @@ def solicitation_gap(
     boilerplate = ranker_boilerplate(session, ranker)
     flags = [boilerplate is not None and boilerplate.is_boilerplate(s.text) for s in spans]
     assert standing.passages is not None and standing.passage_owners is not None
-    encoded = ranker.encoder.encode([s.text for s in spans])
+    encoded = _encoded(ranker, [s.text for s in spans])
     position = {int(c): i for i, c in enumerate(standing.company_ids.tolist())}
-    eligible_owner = np.array(
-        [status[position[int(c)]] == ELIGIBLE for c in standing.passage_owners], dtype=bool
-    )
+    # Candidates are in ascending id order: each passage's owner is found by bisection.
+    order = np.argsort(standing.company_ids, kind="stable")
+    at = order[np.searchsorted(standing.company_ids[order], standing.passage_owners)]
+    eligible_owner = status[at] == ELIGIBLE if len(at) else np.zeros(0, dtype=bool)
     coverage = vectors.sentence_coverage(
         encoded,
         standing.passages,
@@ -475,6 +526,31 @@ def solicitation_gap(
         covered_sentence_share=_share(len(needs) - uncovered, len(needs)),
         withheld_reason=withheld,
     )
+
+
+# Sentence vectors by (encoder, text): a solicitation viewed again after a change elsewhere
+# (a partner vetted, a pair hidden) is not encoded again.
+_SENTENCES_KEPT = 4096
+_sentence_vectors: "OrderedDict[tuple[str, str], np.ndarray]" = OrderedDict()
+_sentence_lock = threading.Lock()
+
+
+def _encoded(ranker: RankerState, texts: list[str]) -> np.ndarray:
+    """The unit vectors of `texts`, encoding only those not kept."""
+    model = ranker.model_id
+    with _sentence_lock:
+        known = {t: _sentence_vectors[(model, t)] for t in texts if (model, t) in _sentence_vectors}
+    missing = list(dict.fromkeys(t for t in texts if t not in known))
+    if missing:
+        fresh = np.asarray(ranker.encoder.encode(missing), dtype=np.float32)
+        with _sentence_lock:
+            for text, vector in zip(missing, fresh, strict=True):
+                _sentence_vectors[(model, text)] = known[text] = vector
+            while len(_sentence_vectors) > _SENTENCES_KEPT:
+                _sentence_vectors.popitem(last=False)
+    if not texts:
+        return ranker.encoder.encode([])
+    return np.stack([known[t] for t in texts])
 
 
 def ranker_boilerplate(session: Session, ranker: RankerState) -> BoilerplateModel | None:
