@@ -86,7 +86,7 @@ def state_key(session: Session, *, ranker: RankerState, organization_id: int) ->
     )
     return (
         # Several databases may be served by one process (tests): never one's for another's.
-        session.get_bind().url.render_as_string(hide_password=True),
+        session.get_bind().engine.url.render_as_string(hide_password=True),
         model_id,
         companies,
         needs,
