@@ -19,12 +19,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib import dates
+from matplotlib import dates, font_manager
 from matplotlib.figure import Figure
 
-# Latin text in DejaVu Sans (bundled with matplotlib), Japanese in Noto Sans CJK where the
-# reader has it, else the browser's own sans-serif.
-FONTS = ["DejaVu Sans", "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", "sans-serif"]
+# Latin text in DejaVu Sans (bundled with matplotlib); Japanese in the first CJK font this
+# machine has (glyphs it lacks are then measured right). Only fonts present are named:
+# matplotlib warns on every text for a missing one.
+_JAPANESE = ("Noto Sans CJK JP", "IPAexGothic", "IPAGothic", "TakaoGothic", "Source Han Sans JP")
+_INSTALLED = {f.name for f in font_manager.fontManager.ttflist}
+FONTS = ["DejaVu Sans", *(name for name in _JAPANESE if name in _INSTALLED)]
 UNCOVERED_COLOUR = "#b3261e"
 LOCKED_COLOUR = "#1d4e89"
 # Lines of the trend, one per area, cycled (colour-blind safe, Okabe-Ito).
