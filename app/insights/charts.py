@@ -127,6 +127,13 @@ def trend_lines(lines: Sequence[Line], *, title: str, axis: str) -> str:
                 linestyle="-" if i < len(LINE_COLOURS) else "--",
                 label=line.label,
             )
+        every = [w for line in lines for w in line.weeks]
+        if every:
+            # Half a week either side: a single week is a point in the middle, not at an edge.
+            ax.set_xlim(
+                float(dates.date2num(min(every))) - 3.5, float(dates.date2num(max(every))) + 3.5
+            )
+        ax.xaxis.set_major_locator(dates.AutoDateLocator(minticks=3, maxticks=8))
         ax.set_ylim(0, 100)
         ax.set_ylabel(axis)
         ax.set_title(title, loc="left")

@@ -90,8 +90,10 @@ def _lines(trend: TrendRead, ja: bool) -> str:
         for a in trend.areas
         if any(p.uncovered_share is not None for p in a.points)
     ]
+    # Areas with a single week are points, not lines: drawn only while no area has more.
+    followed = [line for line in lines if sum(s is not None for s in line.shares) > 1]
     return charts.trend_lines(
-        lines,
+        followed or lines,
         title=gettext("Share uncovered per week"),
         axis=gettext("Share of open solicitations uncovered (%)"),
     )
