@@ -877,9 +877,7 @@ def _passages_of(
     index = view.index
     starts = index.unit_start_[rows].astype(np.int64)
     counts = index.unit_count_[rows].astype(np.int64)
-    take = (
-        np.concatenate([np.arange(s, s + c) for s, c in zip(starts, counts, strict=True)])
-        if len(rows)
-        else np.zeros(0, np.int64)
-    ).astype(np.int64)
+    # Every row's passages back to back, without a Python loop over the rows.
+    offsets = np.cumsum(counts) - counts
+    take = np.repeat(starts - offsets, counts) + np.arange(int(counts.sum()), dtype=np.int64)
     return np.array(index.units_[take]), np.repeat(company_ids, counts)
