@@ -27,6 +27,7 @@ demo: install
 	$(BIN)/kakehashi db upgrade
 	$(BIN)/kakehashi seed
 	$(BIN)/kakehashi embed
+	$(BIN)/kakehashi insights snapshot
 	@umask 077; if [ ! -s .demo-key ]; then \
 		out=$$($(BIN)/kakehashi keys create --org pichtr --role admin --label demo 2>&1 >.demo-key) \
 			|| { echo "$$out" >&2; rm -f .demo-key; exit 1; }; \

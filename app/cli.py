@@ -334,6 +334,25 @@ def users_enable(username: str) -> None:
     console.print(f"enabled {username}")
 
 
+insights_cli = typer.Typer(help="Capability gaps.", no_args_is_help=True)
+cli.add_typer(insights_cli, name="insights")
+
+
+@insights_cli.command("snapshot")
+def insights_snapshot(
+    org: Annotated[str | None, typer.Option(help="organization slug (default: every one)")] = None,
+) -> None:
+    """Take this ISO week's capability-gap snapshot (a rerun replaces the week's rows)."""
+    from app.insights import snapshots
+
+    with readable_errors():
+        written = snapshots.take_all(slug=org)
+    if org is not None and not written:
+        fail(f"no organization {org!r}")
+    for slug, rows in written.items():
+        console.print(f"{slug}: {rows} areas")
+
+
 @cli.command("seed")
 def seed(
     directory: Annotated[Path | None, typer.Option("--dir", help="seed directory")] = None,

@@ -22,6 +22,7 @@ from app.errors import error_responses, install_error_handlers
 from app.follows.router import router as follows_router
 from app.health.router import router as health_router
 from app.imports.router import router as imports_router
+from app.insights.router import router as insights_router
 from app.learning.router import router as learning_router
 from app.matches.router import router as matches_router
 from app.organizations.router import router as organizations_router
@@ -97,6 +98,7 @@ def create_app() -> FastAPI:
         reports_router,
         imports_router,
         learning_router,
+        insights_router,
     ):
         api.include_router(router)
     app.include_router(api)

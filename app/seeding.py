@@ -3,6 +3,7 @@
 import hashlib
 import io
 import json
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -167,14 +168,21 @@ def load(session: Session, *, directory: Path, today: date | None = None) -> dic
     # The history is recorded now, through the gates as they stand today, then dated back: a
     # demo seeded as of another day gets none.
     if manifest.get("history") and delta == datetime.now(UTC).date() - reference:
+        rows = json.loads((directory / manifest["history"]).read_text(encoding="utf-8"))
         counts.update(
             history.load(
                 session,
-                rows=json.loads((directory / manifest["history"]).read_text(encoding="utf-8")),
+                rows=rows,
                 principals=principals,
                 company_ids=company_ids,
                 solicitation_ids=solicitation_ids,
             )
+        )
+        counts["insight_snapshots"] = history.load_insight_trend(
+            session,
+            spec=rows["insight_trend"],
+            organization_ids=[org.id for org in orgs.values()],
+            now=datetime.now(UTC),
         )
     # Lists last: the demo's history was recorded before anyone was held.
     counts["screening_hits"] = 0
@@ -182,7 +190,27 @@ def load(session: Session, *, directory: Path, today: date | None = None) -> dic
         counts["screening_hits"] += _load_list_once(
             session, directory=directory, spec=spec, principal=principals[spec["org"]]
         )
+    counts["insight_snapshots_this_week"] = _snapshot_when_embedded(session, orgs.values())
     return counts
+
+
+def _snapshot_when_embedded(session: Session, orgs: Iterable[Organization]) -> int:
+    """This week's capability-gap snapshot of every organization, once every record has its
+    vector (run the seed again after `kakehashi embed`, or `kakehashi insights snapshot`):
+    before, every partner would count as missing. Rows written."""
+    from app.insights import snapshots
+    from app.matches import sync
+    from app.matches.index import get_ranker
+
+    ranker = get_ranker()
+    for entity in ("company", "solicitation"):
+        records, _versions, _last, vectors, *_ = sync.signature(
+            session, entity=entity, model_id=ranker.model_id
+        )
+        if vectors < records:
+            return 0
+    session.flush()
+    return sum(len(snapshots.take(session, ranker=ranker, organization_id=org.id)) for org in orgs)
 
 
 def _add_report_recipients(

@@ -171,3 +171,89 @@ def _date_back(
             )
         ):
             outcome.recorded_at = min(sent_at + OUTCOME_AFTER, now)
+
+
+def load_insight_trend(
+    session: Session, *, spec: dict[str, Any], organization_ids: list[int], now: datetime
+) -> int:
+    """Weekly capability-gap snapshots of the weeks before `now`, as `spec` draws them, for
+    every organization (marked `demo_history`), so the trend chart has lines from the first
+    day; nothing when an organization has any snapshot of those weeks. Rows written."""
+    from app.areas.models import TechnologyArea
+    from app.companies.models import company_technology_areas
+    from app.insights.models import InsightSnapshot
+    from app.insights.snapshots import week_of
+    from app.matches import thresholds
+    from app.solicitations.models import Solicitation, solicitation_technology_areas
+
+    areas: dict[str, dict[str, list[float]]] = spec["areas"]
+    weeks = len(next(iter(areas.values()))["uncovered"])
+    this_week = week_of(now)
+    starts = [this_week - timedelta(weeks=weeks - i) for i in range(weeks)]
+    ids = dict(
+        session.execute(
+            select(TechnologyArea.slug, TechnologyArea.id).where(TechnologyArea.slug.in_(areas))
+        ).all()
+    )
+
+    def count(table: Any, column: Any, model: Any, area_id: int, *where: Any) -> int:
+        return len(
+            session.scalars(
+                select(column)
+                .join(model, model.id == column)
+                .where(table.c.technology_area_id == area_id, model.archived_at.is_(None), *where)
+            ).all()
+        )
+
+    written = 0
+    for organization_id in organization_ids:
+        if session.scalar(
+            select(
+                exists().where(
+                    InsightSnapshot.organization_id == organization_id,
+                    InsightSnapshot.week_start.in_(starts),
+                )
+            )
+        ):
+            continue
+        min_score = thresholds.min_fit_for(
+            session, organization_id=organization_id, requested=None
+        ).min_score
+        for slug, figures in areas.items():
+            if slug not in ids:
+                continue
+            needs = count(
+                solicitation_technology_areas,
+                solicitation_technology_areas.c.solicitation_id,
+                Solicitation,
+                ids[slug],
+            )
+            partners = count(
+                company_technology_areas,
+                company_technology_areas.c.company_id,
+                Company,
+                ids[slug],
+                Company.role == CompanyRole.JP_PARTNER,
+            )
+            for week, uncovered, locked in zip(
+                starts, figures["uncovered"], figures["locked"], strict=True
+            ):
+                session.add(
+                    InsightSnapshot(
+                        organization_id=organization_id,
+                        week_start=week,
+                        area_slug=slug,
+                        open_solicitations=needs,
+                        vetted_partners=partners,
+                        eligible_partners=round(partners * (1 - uncovered)),
+                        median_best_score=None,
+                        uncovered_share=uncovered,
+                        authorization_locked_share=locked,
+                        min_score=round(min_score, 4),
+                        details={"demo_history": True},
+                        taken_at=datetime.combine(week, datetime.min.time(), tzinfo=now.tzinfo),
+                    )
+                )
+                written += 1
+    session.flush()
+    return written

@@ -33,6 +33,10 @@ __all__ = [
 NAICS_PREFIX_CREDIT: dict[int, float] = {6: 1.0, 5: 0.8, 4: 0.6, 3: 0.35, 2: 0.15}
 
 
+# Distinct query code sets whose NAICS scores are kept (a few hundred KiB at 10,000 profiles).
+NAICS_KEPT = 64
+
+
 def area_overlap(a: Collection[str], b: Collection[str]) -> float:
     """Cosine overlap |a & b| / sqrt(|a| |b|) of two area sets, in [0, 1]."""
     sa, sb = set(a), set(b)
@@ -136,17 +140,24 @@ class StructuredIndex:
             self.n_profiles_ = max(self.n_profiles_, row + 1)
             self.areas_ = self._put(self.areas_, row, self._encode_areas(row_areas))
             self.naics_ = self._put(self.naics_, row, self._encode_naics(row_naics))
+        self._forget_naics()
 
     def move_row(self, src: int, dst: int) -> None:
         """Put the profile at ``src`` at ``dst`` (dropping what was there)."""
         self.areas_[dst] = self.areas_[src]
         self.naics_[dst] = self.naics_[src]
+        self._forget_naics()
 
     def truncate(self, n: int) -> None:
         """Drop the profiles from row ``n`` on."""
         self.areas_[n : self.n_profiles_] = -1
         self.naics_[n : self.n_profiles_] = -1
         self.n_profiles_ = min(self.n_profiles_, n)
+        self._forget_naics()
+
+    def _forget_naics(self) -> None:
+        """Drop the kept NAICS scores: a profile changed."""
+        self.__dict__.pop("_naics_kept", None)
 
     def area_scores(self, query_areas: Collection[str]) -> np.ndarray:
         """``area_overlap(query_areas, profile.areas)`` for every profile."""
@@ -183,10 +194,22 @@ class StructuredIndex:
         return credit
 
     def naics_scores(self, query_naics: Collection[str]) -> np.ndarray:
-        """``naics_overlap(query_naics, profile.naics)`` for every profile."""
+        """``naics_overlap(query_naics, profile.naics)`` for every profile. Kept per set of
+        query codes until a profile changes: many needs share their codes (541715, R&D), and
+        scoring hundreds of them against every profile at once would recompute the same row."""
         q = normalise_naics(query_naics)
         if not q or not self.codes_:
             return np.zeros(self.n_profiles_, dtype=np.float32)
+        kept: dict[tuple[str, ...], np.ndarray] = self.__dict__.setdefault("_naics_kept", {})
+        key = tuple(sorted(q))
+        found = kept.get(key)
+        if found is None:
+            if len(kept) >= NAICS_KEPT:
+                kept.clear()
+            found = kept[key] = self._naics_scores(q)
+        return found.copy()
+
+    def _naics_scores(self, q: list[str]) -> np.ndarray:
         # A last row of zeros: the padding code -1 picks it.
         credit = np.vstack([self._credit(q), np.zeros((1, len(q)))])
         codes = self.naics_[: self.n_profiles_]

@@ -232,6 +232,12 @@ def test_each_organization_reads_and_writes_only_what_it_may(
         assert listed.json()["min_fit_source"] == source
         api("GET", "/solicitations/{solicitation_id}/teams", key, 200, path=p_sol)
         api("GET", "/companies/{company_id}/matches", key, 200, path=j_partner)
+        # Capability gaps: shared records, each under its own minimum; snapshots are private.
+        gaps = api("GET", "/insights/gaps", key, 200).json()
+        assert gaps["min_fit_source"] == source
+        api("GET", "/insights/gaps.csv", key, 200)
+        api("GET", "/insights/gaps/solicitations/{solicitation_id}", key, 200, path=p_sol)
+        assert api("GET", "/insights/gaps/trend", key, 200).json()["areas"] == []
     api("DELETE", "/solicitations/{solicitation_id}", "jetro_analyst", 204, path=j_sol)
 
     # Distributions, their recipients and answers are private to the sending organization.

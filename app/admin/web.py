@@ -97,6 +97,7 @@ NAV: tuple[tuple[str, str, Role], ...] = (
     ("/admin", N_("Dashboard"), Role.VIEWER),
     ("/admin/companies", N_("Companies"), Role.VIEWER),
     ("/admin/solicitations", N_("Solicitations"), Role.VIEWER),
+    ("/admin/insights", N_("Capability gaps"), Role.VIEWER),
     ("/admin/distributions", N_("Distributions"), Role.VIEWER),
     ("/admin/imports", N_("Imports"), Role.VIEWER),
     ("/admin/imports/duplicates", N_("Duplicates"), Role.VIEWER),
@@ -291,6 +292,7 @@ def install(app: FastAPI) -> None:
     from app.companies.pages import router as company_pages
     from app.distributions.admin_pages import router as distribution_pages
     from app.imports.pages import router as import_pages
+    from app.insights.pages import router as insight_pages
     from app.organizations.pages import router as settings_pages
     from app.reports.pages import router as report_pages
     from app.screening.pages import router as screening_pages
@@ -308,6 +310,7 @@ def install(app: FastAPI) -> None:
     app.include_router(company_pages)
     app.include_router(report_pages)
     app.include_router(screening_pages)
+    app.include_router(insight_pages)
 
     @app.get("/", include_in_schema=False)
     def _root() -> RedirectResponse:

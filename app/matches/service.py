@@ -1,7 +1,7 @@
 """Ranking partners for a solicitation (and solicitations for a partner) under the
 eligibility gates, with explanations, and suggesting US-Japan teams."""
 
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -320,16 +320,18 @@ def _pool(
     now: datetime,
     *,
     role: CompanyRole | None,
+    facts: gates.SolicitationFacts | None = None,
 ) -> Pool:
     """Every live company (of `role`) with its verdict. Companies without authorizations get
     the same verdict when their role, country, vetting and screening are the same: each
-    distinct one is assessed once, not once per company."""
+    distinct one is assessed once, not once per company. `facts` replace the solicitation's
+    own (a closed one assessed as if still open)."""
     known = view.known
     live = known.live.copy()
     if role is not None:
         live &= known.role == sync.ROLES.index(role)
     at = np.flatnonzero(live)
-    facts = solicitation_facts(solicitation)
+    facts = facts or solicitation_facts(solicitation)
     country, countries, _, _ = known.codes
     vetting, names = _effective_vetting(known, at, now)
     screening, screenings = known.screening_codes
@@ -850,3 +852,114 @@ def pair_score(
         query = _need_query(needs_view.index, need, _multilingual_for(session, solicitation))
         scored = view.index.score_pairs([query], partner)
     return scored[0].score if scored else None
+
+
+# Solicitations scored against every partner at once, in blocks of this many.
+STANDING_BATCH = 64
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where every candidate of `role` stands for one solicitation: each indexed live company
+    the organization did not hide, its fused score and its verdict. What the match lists
+    rank and the reports count, for every candidate rather than the head (capability gaps)."""
+
+    solicitation_id: int
+    company_ids: np.ndarray  # int64, one per candidate
+    scores: np.ndarray  # float32 fused score per candidate
+    verdict_of: np.ndarray  # per candidate, an index into `verdicts`
+    verdicts: list[gates.Eligibility]
+    pending: int  # candidates still waiting for their vector (left out)
+    # With `passages=True`: every candidate's passage vectors and the company owning each.
+    passages: np.ndarray | None = None
+    passage_owners: np.ndarray | None = None
+
+    def statuses(self) -> np.ndarray:
+        """Per candidate: 0 eligible, 1 needs only an export authorization, 2 ineligible."""
+        rank = {
+            gates.EligibilityStatus.ELIGIBLE: 0,
+            gates.EligibilityStatus.NEEDS_AUTHORIZATION: 1,
+            gates.EligibilityStatus.INELIGIBLE: 2,
+        }
+        codes = np.array([rank[v.status] for v in self.verdicts], dtype=np.int8)
+        return codes[self.verdict_of] if len(self.verdict_of) else np.zeros(0, np.int8)
+
+
+def standings(
+    session: Session,
+    *,
+    ranker: RankerState,
+    needs: Sequence[Solicitation],
+    role: CompanyRole,
+    hidden: Mapping[int, Collection[int]] | None = None,
+    as_open: bool = False,
+    passages: bool = False,
+) -> list[Standing]:
+    """The standing of every candidate for each solicitation of `needs`, in their order.
+    `hidden` are the company ids the organization hid, by solicitation; with `as_open`, a
+    closed solicitation is assessed as if still open (could the partners have served it?)."""
+    now = utcnow()
+    hidden = hidden or {}
+    auths = _authorizations(session)
+    with _held_indexes(session, ranker) as (needs_view, _):
+        missing = [s for s in needs if str(s.id) not in needs_view.index.positions_]
+    # Encoding is the slow part: done before the indexes are held again.
+    fresh = {s.id: _embedding_for(session, s, ranker) for s in missing}
+    out: list[Standing] = []
+    with _held_indexes(session, ranker) as (needs_view, view):
+        for start in range(0, len(needs), STANDING_BATCH):
+            batch, queries = [], []
+            for s in needs[start : start + STANDING_BATCH]:
+                if s.id in fresh:
+                    need = solicitation_profile(s, fresh[s.id])
+                elif str(s.id) in needs_view.index.positions_:
+                    need = needs_view.index.profile(str(s.id))
+                else:  # removed from the index meanwhile (archived): nothing to stand for
+                    continue
+                batch.append(s)
+                queries.append(_need_query(needs_view.index, need))
+            fused = (
+                view.index.scores(queries)["fused"]
+                if view.index.ids_ and queries
+                else np.zeros((len(batch), 0), dtype=np.float32)
+            )
+            for row, solicitation in zip(fused, batch, strict=True):
+                facts = solicitation_facts(solicitation)
+                if as_open:
+                    facts = replace(facts, status="open", response_deadline=None)
+                pool = _pool(view, solicitation, auths, now, role=role, facts=facts)
+                rows = view.rows[pool.positions]
+                ids = view.known.ids[pool.positions]
+                unhidden = ~np.isin(ids, np.fromiter(hidden.get(solicitation.id, ()), np.int64))
+                keep = (rows >= 0) & unhidden
+                kept_rows = rows[keep]
+                units = owners = None
+                if passages:
+                    units, owners = _passages_of(view, kept_rows, ids[keep])
+                out.append(
+                    Standing(
+                        solicitation_id=solicitation.id,
+                        company_ids=ids[keep].astype(np.int64),
+                        scores=row[kept_rows] if len(row) else np.zeros(0, np.float32),
+                        verdict_of=pool.verdict_of[keep],
+                        verdicts=pool.verdicts,
+                        pending=int(((rows < 0) & unhidden).sum()),
+                        passages=units,
+                        passage_owners=owners,
+                    )
+                )
+    return out
+
+
+def _passages_of(
+    view: IndexView, rows: np.ndarray, company_ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The passage vectors of the profiles at `rows` (copies: rows move once the index is
+    let go), and the company id owning each."""
+    index = view.index
+    starts = index.unit_start_[rows].astype(np.int64)
+    counts = index.unit_count_[rows].astype(np.int64)
+    # Every row's passages back to back, without a Python loop over the rows.
+    offsets = np.cumsum(counts) - counts
+    take = np.repeat(starts - offsets, counts) + np.arange(int(counts.sum()), dtype=np.int64)
+    return np.array(index.units_[take]), np.repeat(company_ids, counts)

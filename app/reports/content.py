@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session
 from app.admin.i18n import N_
 from app.areas.models import TechnologyArea
 from app.companies.models import Company, CompanyRole
+from app.config import get_settings
 from app.distributions.models import Distribution, DistributionRecipient, RecipientStatus
 from app.distributions.service import CONTROLLED
 from app.follows import service as follows
 from app.follows.models import SolicitationChange, SolicitationFollow
+from app.insights import snapshots
 from app.learning import service as learning
 from app.matches import service as matches
 from app.matches import thresholds
@@ -32,10 +34,12 @@ from app.matches.schemas import CompanyMatch, ExplanationRead
 from app.organizations.models import Organization, Side
 from app.reports.models import DEFAULT_MAX_MATCHES, ReportRecipient
 from app.reports.schemas import (
+    GapArea,
     HeldBackCount,
     PartnerVetting,
     Report,
     ReportChange,
+    ReportGaps,
     ReportMatch,
     ReportSolicitation,
     ScreeningAlert,
@@ -592,6 +596,47 @@ def _screening(
     ]
 
 
+# Areas shown in the report's capability-gap section, each list.
+GAP_AREAS = 3
+
+
+def _gaps(
+    session: Session, *, org: Organization, audience: Audience, cache: ReportCache
+) -> ReportGaps | None:
+    """The least covered areas and the authorization-locked ones from the organization's
+    latest weekly snapshot (read, not computed: the same for every reader); None before the
+    first snapshot."""
+
+    rows = [r for r in snapshots.latest(session, organization_id=org.id) if r.open_solicitations]
+    if not rows:
+        return None
+    labels = cache.area_labels(session)
+
+    def area(row: Any) -> GapArea:
+        return GapArea(
+            area=row.area_slug,
+            label=_label(labels, row.area_slug, audience.locale),
+            open_solicitations=row.open_solicitations,
+            uncovered_share=row.uncovered_share,
+            authorization_locked_share=row.authorization_locked_share,
+        )
+
+    uncovered = sorted(
+        (r for r in rows if r.uncovered_share),
+        key=lambda r: (-(r.uncovered_share or 0), -r.open_solicitations, r.area_slug),
+    )
+    locked = sorted(
+        (r for r in rows if r.authorization_locked_share),
+        key=lambda r: (-(r.authorization_locked_share or 0), -r.open_solicitations, r.area_slug),
+    )
+    return ReportGaps(
+        week_start=rows[0].week_start,
+        least_covered=[area(r) for r in uncovered[:GAP_AREAS]],
+        authorization_locked=[area(r) for r in locked[:GAP_AREAS]],
+        url=f"{get_settings().public_url.rstrip('/')}/admin/insights",
+    )
+
+
 def build_report(
     session: Session,
     *,
@@ -625,4 +670,5 @@ def build_report(
         deadlines=_deadlines(session, org=org, audience=audience, end=window_end),
         partners=_partners(session, start=window_start, end=window_end),
         screening=_screening(session, org=org, start=window_start, end=window_end),
+        gaps=_gaps(session, org=org, audience=audience, cache=cache),
     )

@@ -17,6 +17,7 @@ from app.db import utcnow
 log = logging.getLogger(__name__)
 
 JOB_ID = "nightly-reports"
+INSIGHTS_JOB_ID = "weekly-insights"
 
 
 def check_reports() -> None:
@@ -67,6 +68,19 @@ class ReportScheduler:
             # A check that could not start on time still runs if it is late by less than one
             # interval; later than that, the next one does its work.
             misfire_grace_time=max(1, int(minutes * 60)),
+        )
+        # Capability-gap snapshots: Monday 02:00 UTC, the new ISO week's row per area.
+        from app.insights.snapshots import weekly_job
+
+        self._scheduler.add_job(
+            weekly_job,
+            "cron",
+            day_of_week="mon",
+            hour=2,
+            id=INSIGHTS_JOB_ID,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=6 * 3600,
         )
 
     @property

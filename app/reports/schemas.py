@@ -112,6 +112,26 @@ class ScreeningAlert(BaseModel):
     status: str = Field(description="the hit's status now: open, cleared or confirmed")
 
 
+class GapArea(BaseModel):
+    """A technology area's coverage in the organization's latest weekly snapshot."""
+
+    area: str
+    label: str
+    open_solicitations: int
+    uncovered_share: float | None
+    authorization_locked_share: float | None
+
+
+class ReportGaps(BaseModel):
+    """Capability gaps from the organization's latest weekly snapshot: the least covered
+    areas and those an export authorization would unlock, with the page that has the rest."""
+
+    week_start: date
+    least_covered: list[GapArea]
+    authorization_locked: list[GapArea]
+    url: str
+
+
 class Report(BaseModel):
     """One recipient's report for one report date."""
 
@@ -133,6 +153,8 @@ class Report(BaseModel):
     deadlines: list[UpcomingDeadline]
     partners: list[PartnerVetting]
     screening: list[ScreeningAlert] = []
+    # Not news on its own: shown beside news, never the reason a mail is sent.
+    gaps: ReportGaps | None = None
 
     @property
     def nothing_new(self) -> bool:

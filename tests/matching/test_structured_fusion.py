@@ -134,3 +134,20 @@ def test_rrf_reference_values() -> None:
     np.testing.assert_allclose(fused, [1 / 61 + 1 / 63, 2 / 62, 1 / 63 + 1 / 61], rtol=1e-6)
     both = rrf({"a": np.stack([a, b]), "b": np.stack([b, a])}, k=60)
     np.testing.assert_allclose(both[0], fused, rtol=1e-6)
+
+
+def test_kept_naics_scores_follow_every_profile_change() -> None:
+    index = StructuredIndex().fit([[], [], []], [["334413"], ["541715"], []])
+    query = ["541715", "334413"]
+    first = index.naics_scores(query)
+    assert np.allclose(first, [naics_overlap(query, p) for p in (["334413"], ["541715"], [])])
+    first[:] = -1  # a caller's copy: what is kept is not changed
+    again = index.naics_scores(list(reversed(query)))[0]
+    assert again == pytest.approx(naics_overlap(query, ["334413"]), abs=1e-6)
+    index.set_rows([2], [[]], [["541715"]])
+    assert index.naics_scores(query)[2] == pytest.approx(naics_overlap(query, ["541715"]), abs=1e-6)
+    index.move_row(0, 1)
+    moved = index.naics_scores(query)[1]
+    assert moved == pytest.approx(naics_overlap(query, ["334413"]), abs=1e-6)
+    index.truncate(1)
+    assert len(index.naics_scores(query)) == 1

@@ -351,3 +351,62 @@ def test_without_a_mail_server_reports_wait_in_the_outbox_untried(
     with smtp_server(inbox) as port, smtp_settings(port):
         assert send_pending(NOW + timedelta(minutes=5)).sent == 1
     assert [r.rcpt_tos for r in inbox.received] == [["ops@pichtr.example"]]
+
+
+def test_the_capability_gap_section_as_received(inbox: Inbox, world: World) -> None:
+    """The latest weekly snapshot's least covered areas (three at most) and the
+    authorization-locked ones, with the link to the page, in both languages."""
+    from app.db import session_scope, utcnow
+    from app.insights.models import InsightSnapshot
+    from app.insights.snapshots import week_of
+
+    recipient(world.pichtr, "ops@pichtr.example", name="Pat Ops")
+    recipient(world.jetro, "kenji@jetro.example", locale="ja", name="山田 健二")
+    now = utcnow() + timedelta(seconds=1)
+    figures = {  # area: (open, uncovered share, locked share)
+        "space": (2, 1.0, 1.0),
+        "quantum": (2, 0.5, 0.0),
+        "cyber": (4, 0.25, 0.0),
+        "energy": (5, 0.2, 0.0),
+        "robotics": (1, 0.0, 0.0),
+    }
+    with session_scope() as session:
+        for org_id in (world.pichtr, world.jetro):
+            for week in (week_of(now) - timedelta(weeks=1), week_of(now)):
+                for area, (n, uncovered, locked) in figures.items():
+                    # Last week's figures differ: only the latest week is reported.
+                    stale = week < week_of(now)
+                    session.add(
+                        InsightSnapshot(
+                            organization_id=org_id,
+                            week_start=week,
+                            area_slug=area,
+                            open_solicitations=n,
+                            uncovered_share=0.9 if stale and area == "robotics" else uncovered,
+                            authorization_locked_share=locked,
+                            details={},
+                        )
+                    )
+    with session_scope() as session:
+        for org_id in (world.pichtr, world.jetro):
+            org = org_named("pichtr" if org_id == world.pichtr else "jetro")
+            write_night(
+                session, organization=org, report_date=now.date() + timedelta(days=1), now=now
+            )
+    assert send_pending(now).sent == 2
+
+    english = inbox.to("ops@pichtr.example")[0].message
+    text = english.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    section = text.split("== Capability gaps (week of ")[1].split("\n-- ")[0]
+    assert "Least covered areas:\n* Space: 100% of 2 open solicitations uncovered" in section
+    assert "* Quantum" in section and "* Cyber" in section
+    assert "Energy" not in section and "Robotics" not in section
+    assert "Waiting for an export authorization:\n* Space: 100% of 2" in section
+    assert "http://127.0.0.1:8000/admin/insights" in section
+    html = english.get_body(("html",)).get_content()
+    assert 'href="http://127.0.0.1:8000/admin/insights"' in html and "Capability gaps" in html
+
+    japanese = inbox.to("kenji@jetro.example")[0].message
+    text = japanese.get_body(("plain",)).get_content()
+    assert "能力ギャップ" in text and "宇宙: 募集中の公募 2 件のうち 100% がカバーなし" in text
+    assert "輸出許可待ちの分野" in text
