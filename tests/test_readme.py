@@ -114,6 +114,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     run("db", "upgrade")
     run("seed")
     run("embed")
+    run("insights", "snapshot")
     run("keys", "create", "--org", "pichtr", "--role", "admin", "--label", "demo",
         stdout=folder / ".demo-key")  # fmt: skip
     run("users", "create", "demo", "--org", "pichtr", "--role", "admin", "--generate-password",
