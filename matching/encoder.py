@@ -36,7 +36,14 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
     from tokenizers import Tokenizer
 
-__all__ = ["DocumentEmbedding", "Encoder", "Pooling", "default_model_path", "pool"]
+__all__ = [
+    "DocumentEmbedding",
+    "Encoder",
+    "Pooling",
+    "assemble_document",
+    "default_model_path",
+    "pool",
+]
 
 Pooling = Literal["mean", "weighted", "max"]
 
@@ -77,6 +84,22 @@ def pool(units: np.ndarray, weights: np.ndarray | None = None, how: Pooling = "m
     else:
         pooled = vectors.mean(axis=0)
     return _normalise_rows(pooled).astype(np.float32)
+
+
+def assemble_document(
+    units: np.ndarray, spans: Sequence[tuple[int, int]], *, dimension: int, pooling: Pooling
+) -> DocumentEmbedding:
+    """A document embedding from its unit vectors and their spans (any encoder's)."""
+    if len(spans) == 0:
+        return DocumentEmbedding.empty(dimension)
+    weights = np.array([end - start for start, end in spans], dtype=np.float32)
+    # Pool the float16 values that get stored, so a reloaded document pools identically.
+    half = np.asarray(units, dtype=np.float16)
+    return DocumentEmbedding(
+        pooled=pool(half, weights, pooling),
+        units=half,
+        spans=[(int(s), int(e)) for s, e in spans],
+    )
 
 
 @dataclass
@@ -199,16 +222,7 @@ class Encoder:
 
     def document(self, units: np.ndarray, spans: Sequence[tuple[int, int]]) -> DocumentEmbedding:
         """Assemble a document embedding from its unit vectors and spans."""
-        if len(spans) == 0:
-            return DocumentEmbedding.empty(self.dimension)
-        weights = np.array([end - start for start, end in spans], dtype=np.float32)
-        # Pool the float16 values that get stored, so a reloaded document pools identically.
-        half = np.asarray(units, dtype=np.float16)
-        return DocumentEmbedding(
-            pooled=pool(half, weights, self.pooling),
-            units=half,
-            spans=[(int(s), int(e)) for s, e in spans],
-        )
+        return assemble_document(units, spans, dimension=self.dimension, pooling=self.pooling)
 
     def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         """Encode texts (truncated at the model's limit) into L2-normalised float32 rows."""

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from matching.encoder import DocumentEmbedding, Pooling, pool
+from matching.encoder import DocumentEmbedding, Pooling, assemble_document
 from matching.text import SPLIT_VERSION, FieldedText, TextUnit, split_units
 
 __all__ = ["E5_MODEL", "EncoderSide", "Kind", "MultilingualEncoder", "model_id", "space_id_for"]
@@ -92,15 +92,7 @@ class MultilingualEncoder:
 
     def document(self, units: np.ndarray, spans: Sequence[tuple[int, int]]) -> DocumentEmbedding:
         """Assemble a document embedding from its unit vectors and spans."""
-        if len(spans) == 0:
-            return DocumentEmbedding.empty(self.dimension)
-        weights = np.array([end - start for start, end in spans], dtype=np.float32)
-        half = np.asarray(units, dtype=np.float16)
-        return DocumentEmbedding(
-            pooled=pool(half, weights, self.pooling),
-            units=half,
-            spans=[(int(s), int(e)) for s, e in spans],
-        )
+        return assemble_document(units, spans, dimension=self.dimension, pooling=self.pooling)
 
     def encode_documents(
         self, texts: Sequence[str | FieldedText], *, kind: Kind = "passage"

@@ -51,6 +51,7 @@ from matching.encoder import DocumentEmbedding
 from matching.explain import Explanation, explain
 from matching.language import detect_language
 from matching.lexical import LexicalScorer
+from matching.multilingual import Kind
 from matching.ranker import MatchIndex, Profile, Query, ScoredCandidate, weigh_query
 from matching.teams import suggest_teams
 from matching.text import FieldedText, FieldSpan
@@ -153,41 +154,37 @@ def _embedding_for(
     return vector if vector is not None else ranker.encoder.encode_documents([fields])[0]
 
 
-def _multilingual_for(session: Session, solicitation: Solicitation) -> DocumentEmbedding | None:
-    """A solicitation's multilingual (e5 query) vector when some company is written in
-    Japanese: the stored one if computed from its current text, else encoded here in memory
-    (reads only). None when every company is in English."""
-    if not embeddings.any_japanese_company(session):
-        return None
-    fields = fields_of(solicitation)
+def _stored_or_encoded(
+    session: Session, record: Solicitation | Company, *, entity: embeddings.Entity, kind: Kind
+) -> DocumentEmbedding:
+    """A record's multilingual vector: the stored one if computed from its current text, else
+    encoded here in memory (a read never writes; the job stores it)."""
+    fields = fields_of(record)
     vector = embeddings.current_vector(
         session,
-        entity="solicitation",
-        model_id=embeddings.multilingual_space_id("solicitation"),
-        entity_id=solicitation.id,
+        entity=entity,
+        model_id=embeddings.multilingual_space_id(entity),
+        entity_id=record.id,
         text=fields.text,
     )
     if vector is not None:
         return vector
-    return embeddings.get_multilingual().encode_documents([fields], kind="query")[0]
+    return embeddings.get_multilingual().encode_documents([fields], kind=kind)[0]
+
+
+def _multilingual_for(session: Session, solicitation: Solicitation) -> DocumentEmbedding | None:
+    """A solicitation's multilingual (e5 query) vector when some company is written in
+    Japanese; None when every company is in English."""
+    if not embeddings.any_japanese_company(session):
+        return None
+    return _stored_or_encoded(session, solicitation, entity="solicitation", kind="query")
 
 
 def _company_multilingual(session: Session, company: Company) -> DocumentEmbedding | None:
-    """A company's multilingual (e5 passage) vector when it is written (partly) in Japanese:
-    stored if computed from its current text, else encoded here in memory (reads only)."""
-    fields = fields_of(company)
-    if embeddings.language_of(fields) == "en":
+    """A company's multilingual (e5 passage) vector when it is written (partly) in Japanese."""
+    if embeddings.language_of(fields_of(company)) == "en":
         return None
-    vector = embeddings.current_vector(
-        session,
-        entity="company",
-        model_id=embeddings.multilingual_space_id("company"),
-        entity_id=company.id,
-        text=fields.text,
-    )
-    if vector is not None:
-        return vector
-    return embeddings.get_multilingual().encode_documents([fields], kind="passage")[0]
+    return _stored_or_encoded(session, company, entity="company", kind="passage")
 
 
 def _sentence_vectors(texts: list[str], kind: str) -> np.ndarray:
