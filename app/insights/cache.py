@@ -4,7 +4,8 @@ Computing the gaps ranks every partner for every open solicitation (tens of seco
 thousand solicitations and ten thousand partners); an analyst reloading the page, the CSV
 download after it and the next request of the same filters reuse that work. A result is
 reused only while its key holds: the change signatures of the match indexes (every company,
-solicitation, vector, vetting decision and screening hit), the export authorizations, the
+solicitation, vector, vetting decision and screening hit) and of the multilingual vectors
+(Japanese partners are scored through them), the export authorizations, the
 organization's reviews (hidden pairs), every organization's settings (the minimum fit, the
 recorder trusted for an authorization), the technology areas, the encoder, the filters and
 the day; and only until the first deadline or vetting expiry after it was computed passes
@@ -26,6 +27,7 @@ from app.areas.models import TechnologyArea
 from app.authorizations.models import ExportAuthorization
 from app.companies.models import Company
 from app.db import utcnow
+from app.embeddings.service import multilingual_space_id
 from app.matches import sync
 from app.matches.index import RankerState
 from app.organizations.models import Organization
@@ -58,6 +60,12 @@ def state_key(session: Session, *, ranker: RankerState, organization_id: int) ->
     model_id = ranker.model_id
     companies = sync.signature(session, entity="company", model_id=model_id)
     needs = sync.signature(session, entity="solicitation", model_id=model_id)
+    # Japanese profiles are scored through the multilingual vectors: a new or changed one
+    # changes the gaps even where no MiniLM vector changed.
+    multilingual = tuple(
+        sync.signature(session, entity=entity, model_id=multilingual_space_id(entity))
+        for entity in ("company", "solicitation")
+    )
     auths = session.execute(
         select(
             func.count(),
@@ -90,6 +98,7 @@ def state_key(session: Session, *, ranker: RankerState, organization_id: int) ->
         model_id,
         companies,
         needs,
+        multilingual,
         (int(auths[0]), int(auths[1]), int(auths[2]), _micros(auths[3])),
         (int(reviews[0]), int(reviews[1]), _micros(reviews[2])),
         (int(orgs[0]), int(orgs[1]), own_min),

@@ -111,6 +111,10 @@ class NearPartner(PartnerStanding):
     """A partner whose capability passage comes closest to a sentence."""
 
     similarity: float
+    # Compared across languages (a Japanese profile, in the multilingual space): `similarity`
+    # is then put on the MiniLM scale, and `passage` quotes the Japanese passage compared.
+    cross_lingual: bool = False
+    passage: str | None = None
 
 
 class SentenceGap(BaseModel):
@@ -127,6 +131,8 @@ class SentenceGap(BaseModel):
     covered: bool
     best_similarity: float | None
     best_partner: CompanyRef | None
+    # The best partner's Japanese passage, when it was compared across languages.
+    best_passage: str | None = None
     nearest: list[NearPartner]
 
 

@@ -23,6 +23,7 @@ from app.areas.models import TechnologyArea
 from app.companies.models import Company, CompanyRole, company_technology_areas, effective_vetting
 from app.db import utcnow
 from app.distributions.service import CONTROLLED
+from app.embeddings import service as embeddings
 from app.errors import InvalidField
 from app.insights import cache
 from app.insights.schemas import (
@@ -464,17 +465,30 @@ def _solicitation_gap(
     boilerplate = ranker_boilerplate(session, ranker)
     flags = [boilerplate is not None and boilerplate.is_boilerplate(s.text) for s in spans]
     assert standing.passages is not None and standing.passage_owners is not None
-    encoded = _encoded(ranker, [s.text for s in spans])
+    assert standing.ml_passages is not None and standing.ml_owners is not None
+    assert standing.ml_spans is not None and standing.japanese_only is not None
+    texts = [s.text for s in spans]
+    encoded = _encoded(ranker, texts)
     position = {int(c): i for i, c in enumerate(standing.company_ids.tolist())}
     # Candidates are in ascending id order: each passage's owner is found by bisection.
     order = np.argsort(standing.company_ids, kind="stable")
-    at = order[np.searchsorted(standing.company_ids[order], standing.passage_owners)]
-    eligible_owner = status[at] == ELIGIBLE if len(at) else np.zeros(0, dtype=bool)
-    coverage = vectors.sentence_coverage(
+
+    def eligible(owners: np.ndarray) -> np.ndarray:
+        at = order[np.searchsorted(standing.company_ids[order], owners)]
+        return status[at] == ELIGIBLE if len(at) else np.zeros(0, dtype=bool)
+
+    # MiniLM reads no Japanese: a Japanese-only profile is compared through e5 alone.
+    english = ~np.isin(standing.passage_owners, standing.japanese_only)
+    crossing = len(standing.ml_owners) > 0
+    coverage = vectors.cross_lingual_coverage(
         encoded,
-        standing.passages,
-        standing.passage_owners,
-        eligible_owner,
+        standing.passages[english],
+        standing.passage_owners[english],
+        eligible(standing.passage_owners[english]),
+        e5_sentences=_encoded_e5(texts) if crossing else np.zeros((len(texts), 0), np.float32),
+        e5_passages=standing.ml_passages,
+        e5_owners=standing.ml_owners,
+        e5_allowed=eligible(standing.ml_owners),
         threshold=threshold,
         nearest=NEAREST_SHOWN,
     )
@@ -484,6 +498,7 @@ def _solicitation_gap(
         if c.best_allowed is not None:
             ids.add(c.best_allowed.owner)
     refs = _company_refs(session, ids)
+    quoted = _quoted(session, standing.ml_owners, standing.ml_spans, coverage)
 
     sentences = []
     for span, is_boilerplate, c in zip(spans, flags, coverage, strict=True):
@@ -498,10 +513,15 @@ def _solicitation_gap(
                 covered=c.covered or is_boilerplate,
                 best_similarity=round(c.best_allowed.similarity, 4) if c.best_allowed else None,
                 best_partner=refs.get(c.best_allowed.owner) if c.best_allowed else None,
+                best_passage=quoted.get(c.best_allowed.passage)
+                if c.best_allowed and c.best_allowed.cross_lingual
+                else None,
                 nearest=[
                     NearPartner(
                         **_standing_of(standing, position[m.owner], refs).model_dump(),
                         similarity=round(m.similarity, 4),
+                        cross_lingual=m.cross_lingual,
+                        passage=quoted.get(m.passage) if m.cross_lingual else None,
                     )
                     for m in c.nearest
                 ],
@@ -550,6 +570,53 @@ def _encoded(ranker: RankerState, texts: list[str]) -> np.ndarray:
                 _sentence_vectors.popitem(last=False)
     if not texts:
         return ranker.encoder.encode([])
+    return np.stack([known[t] for t in texts])
+
+
+def _quoted(
+    session: Session,
+    owners: np.ndarray,
+    spans: list[tuple[int, int]],
+    coverage: list[vectors.SentenceCoverage],
+) -> dict[int, str]:
+    """The text of each multilingual passage shown, by its row: quoted from its company's
+    composed profile text, which the stored spans index."""
+    rows = {
+        m.passage
+        for c in coverage
+        for m in [*c.nearest, *([c.best_allowed] if c.best_allowed else [])]
+        if m.cross_lingual
+    }
+    if not rows:
+        return {}
+    wanted = {int(owners[r]) for r in rows}
+    texts = {
+        c.id: matches.fields_of(c).text
+        for c in session.scalars(select(Company).where(Company.id.in_(sorted(wanted))))
+    }
+    return {
+        r: texts[int(owners[r])][spans[r][0] : spans[r][1]].strip()
+        for r in rows
+        if int(owners[r]) in texts
+    }
+
+
+def _encoded_e5(texts: list[str]) -> np.ndarray:
+    """The multilingual (e5 "query: ") unit vectors of `texts`, encoding only those not kept."""
+    encoder = embeddings.get_multilingual()
+    model = encoder.space_id("query")
+    with _sentence_lock:
+        known = {t: _sentence_vectors[(model, t)] for t in texts if (model, t) in _sentence_vectors}
+    missing = list(dict.fromkeys(t for t in texts if t not in known))
+    if missing:
+        fresh = encoder.encode(missing, kind="query")
+        with _sentence_lock:
+            for text, vector in zip(missing, fresh, strict=True):
+                _sentence_vectors[(model, text)] = known[text] = vector
+            while len(_sentence_vectors) > _SENTENCES_KEPT:
+                _sentence_vectors.popitem(last=False)
+    if not texts:
+        return np.zeros((0, encoder.dimension), np.float32)
     return np.stack([known[t] for t in texts])
 
 

@@ -17,6 +17,7 @@ from app.companies import service as companies
 from app.companies.models import Company, CompanyRole, effective_vetting
 from app.db import utcnow
 from app.embeddings import service as embeddings
+from app.embeddings.models import Embedding
 from app.learning import service as learning
 from app.matches import sync, thresholds
 from app.matches.index import (
@@ -54,7 +55,7 @@ from matching.lexical import LexicalScorer
 from matching.multilingual import Kind
 from matching.ranker import MatchIndex, Profile, Query, ScoredCandidate, weigh_query
 from matching.teams import suggest_teams
-from matching.text import FieldedText, FieldSpan
+from matching.text import FieldedText, FieldSpan, content_hash
 
 TEAM_POOL = 15
 
@@ -178,6 +179,40 @@ def _multilingual_for(session: Session, solicitation: Solicitation) -> DocumentE
     if not embeddings.any_japanese_company(session):
         return None
     return _stored_or_encoded(session, solicitation, entity="solicitation", kind="query")
+
+
+def _multilingual_of(
+    session: Session, needs: Sequence[Solicitation]
+) -> dict[int, DocumentEmbedding]:
+    """`_multilingual_for` of many solicitations at once, by id: stored vectors read in
+    chunks, the stale or missing ones encoded here in one batch. Empty when every company is
+    in English."""
+    if not needs or not embeddings.any_japanese_company(session):
+        return {}
+    model_id = embeddings.multilingual_space_id("solicitation")
+    fields = {s.id: fields_of(s) for s in needs}
+    out: dict[int, DocumentEmbedding] = {}
+    ids = list(fields)
+    for start in range(0, len(ids), MULTILINGUAL_CHUNK):
+        rows = session.scalars(
+            select(Embedding).where(
+                Embedding.entity_type == "solicitation",
+                Embedding.model_id == model_id,
+                Embedding.entity_id.in_(ids[start : start + MULTILINGUAL_CHUNK]),
+            )
+        )
+        for row in rows:
+            if row.content_hash == content_hash(fields[row.entity_id].text):
+                out[row.entity_id] = DocumentEmbedding.from_payload(
+                    row.pooled, row.units, row.spans, row.dimension
+                )
+    missing = [i for i in ids if i not in out]
+    if missing:
+        encoded = embeddings.get_multilingual().encode_documents(
+            [fields[i] for i in missing], kind="query"
+        )
+        out.update(zip(missing, encoded, strict=True))
+    return out
 
 
 def _company_multilingual(session: Session, company: Company) -> DocumentEmbedding | None:
@@ -853,6 +888,8 @@ def pair_score(
 
 # Solicitations scored against every partner at once, in blocks of this many.
 STANDING_BATCH = 64
+# Stored multilingual vectors of solicitations are read this many ids at a time.
+MULTILINGUAL_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -870,6 +907,13 @@ class Standing:
     # With `passages=True`: every candidate's passage vectors and the company owning each.
     passages: np.ndarray | None = None
     passage_owners: np.ndarray | None = None
+    # With `passages=True`, for candidates written (partly) in Japanese: their multilingual
+    # (e5 passage) vectors, the company owning each, and each one's span in its profile's
+    # composed text; `japanese_only` are the candidates whose MiniLM passages mean nothing.
+    ml_passages: np.ndarray | None = None
+    ml_owners: np.ndarray | None = None
+    ml_spans: list[tuple[int, int]] | None = None
+    japanese_only: np.ndarray | None = None
 
     def statuses(self) -> np.ndarray:
         """Per candidate: 0 eligible, 1 needs only an export authorization, 2 ineligible."""
@@ -902,6 +946,8 @@ def standings(
         missing = [s for s in needs if str(s.id) not in needs_view.index.positions_]
     # Encoding is the slow part: done before the indexes are held again.
     fresh = {s.id: _embedding_for(session, s, ranker) for s in missing}
+    # Japanese partners are scored through the needs' multilingual vectors, as in the lists.
+    multilingual = _multilingual_of(session, needs)
     out: list[Standing] = []
     with _held_indexes(session, ranker) as (needs_view, view):
         for start in range(0, len(needs), STANDING_BATCH):
@@ -914,7 +960,7 @@ def standings(
                 else:  # removed from the index meanwhile (archived): nothing to stand for
                     continue
                 batch.append(s)
-                queries.append(_need_query(needs_view.index, need))
+                queries.append(_need_query(needs_view.index, need, multilingual.get(s.id)))
             fused = (
                 view.index.scores(queries)["fused"]
                 if view.index.ids_ and queries
@@ -931,8 +977,10 @@ def standings(
                 keep = (rows >= 0) & unhidden
                 kept_rows = rows[keep]
                 units = owners = None
+                crossing: _CrossPassages | None = None
                 if passages:
                     units, owners = _passages_of(view, kept_rows, ids[keep])
+                    crossing = _multilingual_passages(view, ids[keep])
                 out.append(
                     Standing(
                         solicitation_id=solicitation.id,
@@ -943,9 +991,50 @@ def standings(
                         pending=int(((rows < 0) & unhidden).sum()),
                         passages=units,
                         passage_owners=owners,
+                        ml_passages=crossing.vectors if crossing else None,
+                        ml_owners=crossing.owners if crossing else None,
+                        ml_spans=crossing.spans if crossing else None,
+                        japanese_only=crossing.japanese_only if crossing else None,
                     )
                 )
     return out
+
+
+@dataclass(frozen=True)
+class _CrossPassages:
+    vectors: np.ndarray
+    owners: np.ndarray
+    spans: list[tuple[int, int]]
+    japanese_only: np.ndarray
+
+
+def _multilingual_passages(view: IndexView, company_ids: np.ndarray) -> _CrossPassages:
+    """The multilingual passage vectors (copies) of those of `company_ids` that have one, the
+    company owning each, their spans, and the candidates written in Japanese only."""
+    index = view.index
+    # Japanese profiles are few: walk them, not every candidate.
+    candidates = set(company_ids.tolist())
+    japanese = sorted(
+        int(k)
+        for k, language in index.languages_.items()
+        if language == "ja" and int(k) in candidates
+    )
+    vectors: list[np.ndarray] = []
+    owners: list[int] = []
+    spans: list[tuple[int, int]] = []
+    for company_id in sorted(int(k) for k in index.multilingual_ if int(k) in candidates):
+        ml = index.multilingual_[str(company_id)]
+        if len(ml.units):
+            vectors.append(np.asarray(ml.units, dtype=np.float32))
+            owners.extend([company_id] * len(ml.units))
+            spans.extend((int(a), int(b)) for a, b in ml.spans)
+    dim = vectors[0].shape[1] if vectors else 0
+    return _CrossPassages(
+        vectors=np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32),
+        owners=np.array(owners, dtype=np.int64),
+        spans=spans,
+        japanese_only=np.array(japanese, dtype=np.int64),
+    )
 
 
 def _passages_of(
