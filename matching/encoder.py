@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -43,6 +43,7 @@ __all__ = [
     "assemble_document",
     "default_model_path",
     "pool",
+    "split_documents",
 ]
 
 Pooling = Literal["mean", "weighted", "max"]
@@ -100,6 +101,21 @@ def assemble_document(
         units=half,
         spans=[(int(s), int(e)) for s, e in spans],
     )
+
+
+def split_documents(
+    per_doc: Sequence[Sequence[TextUnit]],
+    vectors: np.ndarray,
+    document: Callable[[np.ndarray, Sequence[tuple[int, int]]], DocumentEmbedding],
+) -> list[DocumentEmbedding]:
+    """One document embedding per text from the vectors of all texts' windows, in order."""
+    out: list[DocumentEmbedding] = []
+    offset = 0
+    for units in per_doc:
+        block = vectors[offset : offset + len(units)]
+        offset += len(units)
+        out.append(document(block, [(u.start, u.end) for u in units]))
+    return out
 
 
 @dataclass
@@ -283,10 +299,4 @@ class Encoder:
         per_doc = [self.units(text) for text in texts]
         flat = [u.text for units in per_doc for u in units]
         vectors = self.encode(flat, show_progress=show_progress)
-        out: list[DocumentEmbedding] = []
-        offset = 0
-        for units in per_doc:
-            block = vectors[offset : offset + len(units)]
-            offset += len(units)
-            out.append(self.document(block, [(u.start, u.end) for u in units]))
-        return out
+        return split_documents(per_doc, vectors, self.document)

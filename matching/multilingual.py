@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from matching.encoder import DocumentEmbedding, Pooling, assemble_document
+from matching.encoder import DocumentEmbedding, Pooling, assemble_document, split_documents
 from matching.text import SPLIT_VERSION, FieldedText, TextUnit, split_units
 
 __all__ = ["E5_MODEL", "EncoderSide", "Kind", "MultilingualEncoder", "model_id", "space_id_for"]
@@ -99,15 +99,8 @@ class MultilingualEncoder:
     ) -> list[DocumentEmbedding]:
         """Embed each text as its windows plus a pooled vector; spans index the composed text."""
         per_doc = [self.units(text) for text in texts]
-        flat = [u.text for units in per_doc for u in units]
-        vectors = self.encode(flat, kind=kind)
-        out: list[DocumentEmbedding] = []
-        offset = 0
-        for units in per_doc:
-            block = vectors[offset : offset + len(units)]
-            offset += len(units)
-            out.append(self.document(block, [(u.start, u.end) for u in units]))
-        return out
+        vectors = self.encode([u.text for units in per_doc for u in units], kind=kind)
+        return split_documents(per_doc, vectors, self.document)
 
 
 class EncoderSide:

@@ -474,11 +474,20 @@ class MatchIndex:
             "naics": naics,
         }
 
-    def _fused(self, queries: Sequence[Query], components: dict[str, np.ndarray]) -> np.ndarray:
-        """Fused scores per query; a query without areas or NAICS leaves that signal out."""
+    def _fused(
+        self,
+        queries: Sequence[Query],
+        components: dict[str, np.ndarray],
+        *,
+        with_lexical: bool = True,
+    ) -> np.ndarray:
+        """Fused scores per query; a query without areas or NAICS leaves that signal out, and
+        ``with_lexical=False`` leaves lexical out for every query."""
         out = np.empty_like(components["semantic"])
         for i, q in enumerate(queries):
-            row = {"semantic": components["semantic"][i], "lexical": components["lexical"][i]}
+            row = {"semantic": components["semantic"][i]}
+            if with_lexical:
+                row["lexical"] = components["lexical"][i]
             if q.areas:
                 row["areas"] = components["areas"][i]
             if q.naics:
@@ -629,22 +638,9 @@ class MatchIndex:
             fused = self._fused(queries, {**components, "lexical": imputed})
         else:
             fused = self._fused(queries, components)
-            without = self._fused_without_lexical(queries, components)
+            without = self._fused(queries, components, with_lexical=False)
             fused[cross] = without[cross]
         return components, fused
-
-    def _fused_without_lexical(
-        self, queries: Sequence[Query], components: dict[str, np.ndarray]
-    ) -> np.ndarray:
-        out = np.empty_like(components["semantic"])
-        for i, q in enumerate(queries):
-            row = {"semantic": components["semantic"][i]}
-            if q.areas:
-                row["areas"] = components["areas"][i]
-            if q.naics:
-                row["naics"] = components["naics"][i]
-            out[i] = fuse(row, self.weights)
-        return out
 
     def _lexical_statistics(
         self, queries: Sequence[Query]
@@ -775,7 +771,7 @@ class MatchIndex:
                 column["lexical"][i, 0] = imputed[i, 0] = value
         extra = self._fused(queries, {**column, "lexical": imputed})
         if self.missing_lexical == "renormalise":
-            alone = self._fused_without_lexical(queries, column)
+            alone = self._fused(queries, column, with_lexical=False)
             extra = np.where(crossing, alone, extra)
         merged = {
             name: np.concatenate([components[name], column[name]], axis=1) for name in COMPONENTS
