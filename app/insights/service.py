@@ -11,7 +11,7 @@ authorization. Pairs the organization hid count for nobody, as in its match list
 import statistics
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -555,22 +555,29 @@ _sentence_vectors: "OrderedDict[tuple[str, str], np.ndarray]" = OrderedDict()
 _sentence_lock = threading.Lock()
 
 
-def _encoded(ranker: RankerState, texts: list[str]) -> np.ndarray:
-    """The unit vectors of `texts`, encoding only those not kept."""
-    model = ranker.model_id
+def _kept(
+    model: str, texts: list[str], encode: Callable[[list[str]], np.ndarray], dimension: int
+) -> np.ndarray:
+    """The vectors of `texts` in `model`'s space, encoding only those not kept."""
     with _sentence_lock:
         known = {t: _sentence_vectors[(model, t)] for t in texts if (model, t) in _sentence_vectors}
     missing = list(dict.fromkeys(t for t in texts if t not in known))
     if missing:
-        fresh = np.asarray(ranker.encoder.encode(missing), dtype=np.float32)
+        fresh = np.asarray(encode(missing), dtype=np.float32)
         with _sentence_lock:
             for text, vector in zip(missing, fresh, strict=True):
                 _sentence_vectors[(model, text)] = known[text] = vector
             while len(_sentence_vectors) > _SENTENCES_KEPT:
                 _sentence_vectors.popitem(last=False)
     if not texts:
-        return ranker.encoder.encode([])
+        return np.zeros((0, dimension), np.float32)
     return np.stack([known[t] for t in texts])
+
+
+def _encoded(ranker: RankerState, texts: list[str]) -> np.ndarray:
+    """The unit vectors of `texts`, encoding only those not kept."""
+    encoder = ranker.encoder
+    return _kept(ranker.model_id, texts, encoder.encode, encoder.dimension)
 
 
 def _quoted(
@@ -604,20 +611,12 @@ def _quoted(
 def _encoded_e5(texts: list[str]) -> np.ndarray:
     """The multilingual (e5 "query: ") unit vectors of `texts`, encoding only those not kept."""
     encoder = embeddings.get_multilingual()
-    model = encoder.space_id("query")
-    with _sentence_lock:
-        known = {t: _sentence_vectors[(model, t)] for t in texts if (model, t) in _sentence_vectors}
-    missing = list(dict.fromkeys(t for t in texts if t not in known))
-    if missing:
-        fresh = encoder.encode(missing, kind="query")
-        with _sentence_lock:
-            for text, vector in zip(missing, fresh, strict=True):
-                _sentence_vectors[(model, text)] = known[text] = vector
-            while len(_sentence_vectors) > _SENTENCES_KEPT:
-                _sentence_vectors.popitem(last=False)
-    if not texts:
-        return np.zeros((0, encoder.dimension), np.float32)
-    return np.stack([known[t] for t in texts])
+    return _kept(
+        encoder.space_id("query"),
+        texts,
+        lambda missing: encoder.encode(missing, kind="query"),
+        encoder.dimension,
+    )
 
 
 def ranker_boilerplate(session: Session, ranker: RankerState) -> BoilerplateModel | None:
