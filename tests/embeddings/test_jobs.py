@@ -11,6 +11,7 @@ from app.companies.schemas import CompanyCreate
 from app.companies.service import create
 from app.config import get_settings
 from app.db import get_sessionmaker, session_scope
+from app.embeddings import service as embeddings
 from app.embeddings.jobs import embed_in_chunks
 from app.embeddings.models import Embedding
 from app.organizations import service as organizations
@@ -38,10 +39,22 @@ def test_seed_size_data_embeds_in_committed_chunks_and_resumes(database_url: str
         # ...then the whole set: only the rest is encoded, across many committed chunks.
         rest = embed_in_chunks(session, entity="company", chunk=8)
         assert (rest.encoded, rest.unchanged) == (len(ids) - 30, 30)
-        stored = session.scalar(
-            select(func.count()).select_from(Embedding).where(Embedding.entity_type == "company")
+        stored = dict(
+            session.execute(
+                select(Embedding.model_id, func.count())
+                .where(Embedding.entity_type == "company")
+                .group_by(Embedding.model_id)
+            ).all()
         )
-        assert stored == len(ids)
+        japanese = session.scalar(
+            select(func.count()).select_from(Company).where(Company.profile_language != "en")
+        )
+        # Every company has its vector; those written in Japanese also a multilingual one.
+        assert japanese
+        assert stored == {
+            embeddings.space_id(embeddings.get_encoder()): len(ids),
+            embeddings.multilingual_space_id("company"): japanese,
+        }
     result = CliRunner().invoke(cli, ["embed"])
     assert result.exit_code == 0, result.output
     assert f"company: 0 encoded, {len(ids)} unchanged" in result.stdout
