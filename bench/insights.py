@@ -11,14 +11,11 @@ timed cold (computed) and warm (the same request again, served from the result k
 process until the data changes), and once more after a change (a pair hidden)."""
 
 import argparse
-import os
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-from bench.reports import fill, peak_rss_mib
+from bench.reports import fill, migrated_database, peak_rss_mib
 
 
 def main() -> None:
@@ -30,14 +27,9 @@ def main() -> None:
     # What bench/reports.fill reads besides the sizes.
     args.orgs, args.recipients, args.days = 2, 1, 20
 
-    folder = Path(tempfile.mkdtemp(prefix="kakehashi-bench-"))
-    os.environ["KAKEHASHI_DATABASE_URL"] = f"sqlite:///{folder / 'bench.db'}"
-    os.environ["KAKEHASHI_RUN_WORKER"] = "false"
-    os.environ["KAKEHASHI_CACHE_DIR"] = str(folder / "cache")
-    from alembic import command
+    migrated_database()
     from sqlalchemy import select
 
-    from app.cli import alembic_config
     from app.companies.models import Company
     from app.db import get_sessionmaker
     from app.insights import cache, service, snapshots
@@ -45,7 +37,6 @@ def main() -> None:
     from app.reviews.models import MatchReview
     from app.solicitations.models import Solicitation
 
-    command.upgrade(alembic_config(), "head")
     started = time.perf_counter()
     fill(args, datetime.now(UTC))
     print(

@@ -335,6 +335,21 @@ def fill(args: argparse.Namespace, now: datetime) -> None:
                 )
 
 
+def migrated_database() -> Path:
+    """A new SQLite file in a temporary folder, built by the migrations, with the worker off
+    and the match cache beside it; the folder. Call it before any app module reads settings."""
+    folder = Path(tempfile.mkdtemp(prefix="kakehashi-bench-"))
+    os.environ["KAKEHASHI_DATABASE_URL"] = f"sqlite:///{folder / 'bench.db'}"
+    os.environ["KAKEHASHI_RUN_WORKER"] = "false"
+    os.environ["KAKEHASHI_CACHE_DIR"] = str(folder / "cache")
+    from alembic import command
+
+    from app.cli import alembic_config
+
+    command.upgrade(alembic_config(), "head")
+    return folder
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orgs", type=int, default=50)
@@ -345,14 +360,9 @@ def main() -> None:
     parser.add_argument("--uncached", type=int, default=3)
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="kakehashi-bench-"))
-    os.environ["KAKEHASHI_DATABASE_URL"] = f"sqlite:///{folder / 'bench.db'}"
-    os.environ["KAKEHASHI_RUN_WORKER"] = "false"
-    os.environ["KAKEHASHI_CACHE_DIR"] = str(folder / "cache")
-    from alembic import command
+    migrated_database()
     from sqlalchemy import func, select
 
-    from app.cli import alembic_config
     from app.db import get_sessionmaker
     from app.matches.index import RankerState
     from app.reports.content import Audience, ReportCache, build_report
@@ -360,7 +370,6 @@ def main() -> None:
     from app.reports.render import render, render_nothing_new
     from app.solicitations.models import Solicitation
 
-    command.upgrade(alembic_config(), "head")
     started = time.perf_counter()
     now = datetime.now(UTC)
     fill(args, now)

@@ -1,13 +1,27 @@
-"""Valid request payloads, varied with keyword overrides; the platform's analyst as services
+"""Valid request payloads, varied with keyword overrides; the narratives of the partners the
+test worlds are built from and a POST that must create; the platform's analyst as services
 see a caller, and an extract queued for import as that analyst."""
 
 from pathlib import Path
 from typing import Any
 
+from fastapi.testclient import TestClient
+
 from app.db import session_scope
 from app.imports import service as imports
 from app.organizations.models import Role
 from app.organizations.service import Principal
+from tests.conftest import Keys
+
+GAN = (
+    "We design GaN-on-SiC power amplifier MMICs for Ka-band satellite crosslinks. Our "
+    "radiation-hardened process survives 100 krad total dose. We package amplifiers in hermetic "
+    "ceramic modules qualified to MIL-STD-883."
+)
+BAKERY = (
+    "We build food-packaging robots for bakeries and convenience stores. Our delta robots pick "
+    "200 pastries a minute and our vision system grades crust colour."
+)
 
 PLATFORM_ANALYST = Principal(
     organization_id=1,
@@ -16,6 +30,13 @@ PLATFORM_ANALYST = Principal(
     role=Role.ANALYST,
     actor="pichtr:test",
 )
+
+
+def post(client: TestClient, keys: Keys, url: str, body: dict[str, Any], key: str) -> dict:
+    """POST `body` to `url` with the named key; the created record (anything but 201 fails)."""
+    response = client.post(url, json=body, headers=keys.headers(key))
+    assert response.status_code == 201, response.text
+    return response.json()
 
 
 def queue_extract(path: Path, principal: Principal = PLATFORM_ANALYST) -> int:

@@ -119,6 +119,11 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def fits_the_width(page: Page) -> bool:
+    """Whether the page scrolls no further than the viewport is wide (no sideways scrolling)."""
+    return bool(page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth"))
+
+
 def sign_in(page: Page, password: str = PASSWORD) -> None:
     page.get_by_label("User name").fill("alice")
     page.get_by_label("Password").fill(password)

@@ -20,6 +20,7 @@ from tests.admin.test_browser import (  # noqa: F401  (fixtures)
     Page,
     browser,
     expect,
+    fits_the_width,
     live_server,
 )
 from tests.conftest import PASSWORD
@@ -32,10 +33,6 @@ MY_PAGES = ("/admin", "/admin/audit", "/admin/settings", "/admin/preferences")
 def shot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def fits_the_width(page: Page) -> bool:
-    return bool(page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth"))
 
 
 def records(base_url: str) -> dict[str, Any]:

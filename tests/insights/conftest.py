@@ -9,36 +9,42 @@ from fastapi.testclient import TestClient
 
 from app.jobs.worker import drain
 from tests.conftest import Keys
-from tests.factories import company_payload, solicitation_payload
+from tests.factories import BAKERY, GAN, company_payload, post, solicitation_payload
 
 API = "/api/v1"
-GAN = (
-    "We design GaN-on-SiC power amplifier MMICs for Ka-band satellite crosslinks. Our "
-    "radiation-hardened process survives 100 krad total dose. We package amplifiers in hermetic "
-    "ceramic modules qualified to MIL-STD-883."
-)
-BAKERY = (
-    "We build food-packaging robots for bakeries and convenience stores. Our delta robots pick "
-    "200 pastries a minute and our vision system grades crust colour."
-)
 PASTRY_NEED = "Delta robots must pick 200 pastries a minute for base dining halls."
 CLOCK_NEED = "A trapped-ion optical clock must hold time to one nanosecond for a month."
+# The two vetted partners (name, narrative, areas) and the need half of which the bakery-robot
+# maker answers, the same in the API world below and the browser's (tests/insights/test_browser.py).
+PARTNERS = {
+    "gan": ("Aoi GaN Devices KK", GAN, ["space", "trusted-microelectronics"]),
+    "bakery": ("Sakura Bakery Robotics KK", BAKERY, ["robotics"]),
+}
+DINING_HALL: dict[str, Any] = dict(
+    title="Dining hall automation",
+    description=f"{PASTRY_NEED} {CLOCK_NEED}",
+    technology_areas=["robotics"],
+    export_control="none",
+    foreign_participation="allowed",
+)
 
 
-def post(client: TestClient, keys: Keys, url: str, body: dict[str, Any], key: str) -> dict:
-    response = client.post(url, json=body, headers=keys.headers(key))
-    assert response.status_code == 201, response.text
-    return response.json()
+def authorize(client: TestClient, keys: Keys, company_id: int, solicitation_id: int) -> None:
+    """A DDTC export authorization for the partner on the solicitation, recorded by PICHTR."""
+    body = {
+        "company_id": company_id,
+        "solicitation_id": solicitation_id,
+        "authority": "ddtc",
+        "reference": "TA 0001-26",
+        "valid_from": "2026-01-01",
+    }
+    post(client, keys, f"{API}/export-authorizations", body, "pichtr_analyst")
 
 
 @pytest.fixture
 def world(client: TestClient, keys: Keys) -> dict[str, int]:
     ids: dict[str, int] = {}
-    partners = {
-        "gan": ("Aoi GaN Devices KK", GAN, ["space", "trusted-microelectronics"]),
-        "bakery": ("Sakura Bakery Robotics KK", BAKERY, ["robotics"]),
-    }
-    for key, (name, narrative, areas) in partners.items():
+    for key, (name, narrative, areas) in PARTNERS.items():
         body = company_payload(
             name=name,
             narrative=narrative,
@@ -67,13 +73,7 @@ def world(client: TestClient, keys: Keys) -> dict[str, int]:
             export_control="none",
             foreign_participation="allowed",
         ),
-        "half": dict(
-            title="Dining hall automation",
-            description=f"{PASTRY_NEED} {CLOCK_NEED}",
-            technology_areas=["robotics"],
-            export_control="none",
-            foreign_participation="allowed",
-        ),
+        "half": DINING_HALL,
     }
     for key, fields in needs.items():
         body = solicitation_payload(notice_id=f"N-{key}", **fields)

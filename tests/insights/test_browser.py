@@ -19,12 +19,13 @@ from tests.admin.test_browser import (  # noqa: F401  (fixtures)
     Page,
     browser,
     expect,
+    fits_the_width,
     live_server,
     shot,
     sign_in,
 )
 from tests.factories import company_payload, solicitation_payload
-from tests.insights.conftest import BAKERY, CLOCK_NEED, GAN, PASTRY_NEED
+from tests.insights.conftest import CLOCK_NEED, DINING_HALL, PARTNERS, PASTRY_NEED
 
 
 def world(base_url: str) -> dict[str, int]:
@@ -46,10 +47,7 @@ def world(base_url: str) -> dict[str, int]:
         assert response.status_code == 201, response.text
         return int(response.json()["id"])
 
-    for key, name, narrative, areas in (
-        ("gan", "Aoi GaN Devices KK", GAN, ["space", "trusted-microelectronics"]),
-        ("bakery", "Sakura Bakery Robotics KK", BAKERY, ["robotics"]),
-    ):
+    for key, (name, narrative, areas) in PARTNERS.items():
         body = company_payload(
             name=name, narrative=narrative, technology_areas=areas, corporate_number=None
         )
@@ -71,22 +69,12 @@ def world(base_url: str) -> dict[str, int]:
             export_control="none",
             foreign_participation="allowed",
         ),
-        "half": dict(
-            title="Dining hall automation",
-            description=f"{PASTRY_NEED} {CLOCK_NEED}",
-            technology_areas=["robotics"],
-            export_control="none",
-            foreign_participation="allowed",
-        ),
+        "half": DINING_HALL,
     }.items():
         ids[key] = post("pichtr", "/solicitations", solicitation_payload(notice_id=key, **fields))
     drain()
     snapshots.take_all(slug="pichtr")
     return ids
-
-
-def fits_the_width(page: Page) -> bool:
-    return bool(page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth"))
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -8,7 +8,7 @@ import io
 from fastapi.testclient import TestClient
 
 from tests.conftest import Keys
-from tests.insights.conftest import API, CLOCK_NEED, PASTRY_NEED, post
+from tests.insights.conftest import API, CLOCK_NEED, PASTRY_NEED, authorize
 
 GAPS = f"{API}/insights/gaps"
 
@@ -47,19 +47,7 @@ def test_an_area_one_authorization_unlocks(
     body = client.get(GAPS, headers=keys.headers("pichtr_viewer")).json()
     assert body["authorization_requests"][0]["company"]["id"] == world["gan"]
 
-    post(
-        client,
-        keys,
-        f"{API}/export-authorizations",
-        {
-            "company_id": world["gan"],
-            "solicitation_id": world["itar"],
-            "authority": "ddtc",
-            "reference": "TA 0001-26",
-            "valid_from": "2026-01-01",
-        },
-        "pichtr_analyst",
-    )
+    authorize(client, keys, world["gan"], world["itar"])
     space = areas(client, keys)["space"]
     assert space["uncovered_share"] == 0.0 and space["authorization_locked_share"] == 0.0
     assert space["eligible_partners"] == 1 and space["median_best_fit"] is not None

@@ -11,7 +11,7 @@ from app.insights import service, snapshots
 from app.insights.models import InsightSnapshot
 from app.matches.index import get_ranker
 from tests.conftest import Keys
-from tests.insights.conftest import API, post
+from tests.insights.conftest import API, authorize
 
 TREND = f"{API}/insights/gaps/trend"
 
@@ -27,19 +27,7 @@ def test_a_rerun_in_the_same_week_replaces_its_rows_and_the_trend_follows(
     assert snapshots.take_all(slug="pichtr") == {"pichtr": 14}
     assert count_rows() == 14
     # An authorization closes the space gap; the same week's rerun replaces the figures.
-    post(
-        client,
-        keys,
-        f"{API}/export-authorizations",
-        {
-            "company_id": world["gan"],
-            "solicitation_id": world["itar"],
-            "authority": "ddtc",
-            "reference": "TA 0001-26",
-            "valid_from": "2026-01-01",
-        },
-        "pichtr_analyst",
-    )
+    authorize(client, keys, world["gan"], world["itar"])
     snapshots.take_all(slug="pichtr")
     assert count_rows() == 14
     trend = client.get(

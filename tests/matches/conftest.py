@@ -8,23 +8,14 @@ from fastapi.testclient import TestClient
 
 from app.jobs.worker import drain
 from tests.conftest import Keys
-from tests.factories import company_payload, solicitation_payload, us_company_payload
-
-GAN = (
-    "We design GaN-on-SiC power amplifier MMICs for Ka-band satellite crosslinks. Our "
-    "radiation-hardened process survives 100 krad total dose. We package amplifiers in hermetic "
-    "ceramic modules qualified to MIL-STD-883."
+from tests.factories import (
+    BAKERY,
+    GAN,
+    company_payload,
+    post,
+    solicitation_payload,
+    us_company_payload,
 )
-BAKERY = (
-    "We build food-packaging robots for bakeries and convenience stores. Our delta robots pick "
-    "200 pastries a minute and our vision system grades crust colour."
-)
-
-
-def post(client: TestClient, keys: Keys, url: str, body: dict[str, Any], key: str) -> dict:
-    response = client.post(url, json=body, headers=keys.headers(key))
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def vet(client: TestClient, keys: Keys, company_id: int, status: str = "vetted") -> None:

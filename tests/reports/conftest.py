@@ -14,29 +14,14 @@ from app.jobs.worker import drain
 from app.reports.content import Audience, ReportCache, build_report
 from app.reports.schemas import Report
 from tests.conftest import Keys
-from tests.factories import company_payload, solicitation_payload
+from tests.factories import BAKERY, GAN, company_payload, post, solicitation_payload
 
 API = "/api/v1"
-GAN = (
-    "We design GaN-on-SiC power amplifier MMICs for Ka-band satellite crosslinks. Our "
-    "radiation-hardened process survives 100 krad total dose. We package amplifiers in hermetic "
-    "ceramic modules qualified to MIL-STD-883."
-)
-BAKERY = (
-    "We build food-packaging robots for bakeries and convenience stores. Our delta robots pick "
-    "200 pastries a minute and our vision system grades crust colour."
-)
 GAN_NEED = (
     "<p>Prototype radiation-hardened GaN power amplifiers for Ka-band crosslinks.</p> "
     "Amplifiers must survive 100 krad total dose and come in hermetic packages. "
 )
 SECRET = "Classified-looking detail: the crosslink runs at 27.5 GHz with a 4 W amplifier."
-
-
-def post(client: TestClient, keys: Keys, url: str, body: dict[str, Any], key: str) -> dict:
-    response = client.post(url, json=body, headers=keys.headers(key))
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def now() -> datetime:
