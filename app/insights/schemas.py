@@ -85,7 +85,8 @@ class GapsRead(BaseModel):
     computed_at: datetime
     min_fit: float
     min_fit_source: str
-    min_score: float
+    # The fused score that fit corresponds to; None at min_fit 0, where every score passes.
+    min_score: float | None
     technology_area: str | None
     agency: str | None
     include_closed: bool

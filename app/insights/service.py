@@ -8,6 +8,7 @@ partner reaches the organization's minimum fit, and *authorization-locked* when 
 uncovered but some partner reaching the minimum is held back only for want of an export
 authorization. Pairs the organization hid count for nobody, as in its match lists."""
 
+import math
 import statistics
 import threading
 from collections import OrderedDict, defaultdict
@@ -346,7 +347,7 @@ def _gaps(
         computed_at=now,
         min_fit=floor.value,
         min_fit_source=floor.source,
-        min_score=round(floor.min_score, 4),
+        min_score=round(floor.min_score, 4) if math.isfinite(floor.min_score) else None,
         technology_area=filters.technology_area,
         agency=filters.agency,
         include_closed=filters.include_closed,
